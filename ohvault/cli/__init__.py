@@ -1,0 +1,1 @@
+"""The `ohvault` command: no argument opens the GUI, subcommands form the CLI."""

@@ -1,0 +1,471 @@
+"""The vault's CLI commands. Each returns an exit code; errors are raised as OhvaultError."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ohvault import paths
+from ohvault.cli.io import print_json, print_table, read_secret
+from ohvault.errors import BadInput, ExitCode, OhvaultError, RecordNotFound, VaultLocked
+from ohvault.keys.header import VaultHeader
+from ohvault.keys.keychain import Keychain
+from ohvault.model import Note, Observation, Profile, RecordType
+from ohvault.vault import Credentials, Vault, VaultFiles
+
+# Modules that add subcommands (lab import, bundles, sync, server); each has register(cmd).
+EXTENSION_MODULES = (
+    "ohvault.cli.labs_commands",
+    "ohvault.cli.bundle_commands",
+    "ohvault.cli.sync_commands",
+)
+
+
+def register_extensions(cmd: Callable[..., argparse.ArgumentParser]) -> None:
+    for name in EXTENSION_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(cmd)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def credentials(args: argparse.Namespace) -> Credentials:
+    creds = Credentials(use_keychain=not getattr(args, "no_keychain", False))
+    if getattr(args, "passphrase_stdin", False):
+        creds.passphrase = read_secret("Passphrase: ", from_stdin=True)
+    if getattr(args, "recovery_key_stdin", False):
+        creds.recovery_key = read_secret("Recovery key: ", from_stdin=True)
+    return creds
+
+
+def open_vault(args: argparse.Namespace) -> Vault:
+    """Unlock: keychain, then what was given on stdin; prompt only on a terminal."""
+    creds = credentials(args)
+    try:
+        return Vault.open(paths.vault_home(), creds)
+    except VaultLocked:
+        if creds.passphrase or creds.recovery_key or not sys.stdin.isatty():
+            raise
+        creds.passphrase = read_secret(
+            "Passphrase (or leave empty for recovery key): ", from_stdin=False
+        )
+        return Vault.open(paths.vault_home(), creds)
+
+
+def resolve_profile(vault: Vault, args: argparse.Namespace) -> Profile:
+    name = getattr(args, "patient", None) or getattr(args, "profile", None)
+    if name:
+        return vault.repo.find_profile(name)
+    profiles = vault.repo.profiles()
+    if not profiles:
+        raise BadInput("This vault has no profile yet.", hint="Add one: ohvault profiles add NAME")
+    return profiles[0]
+
+
+def parse_date(text: str | None, what: str = "date") -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"The {what} {text!r} is not a date in the form YYYY-MM-DD.") from None
+
+
+def parse_value(text: str) -> tuple[float | None, str | None]:
+    cleaned = text.strip()
+    try:
+        return float(cleaned.replace(",", ".")) if cleaned.count(",") <= 1 else float(cleaned), None
+    except ValueError:
+        if not cleaned:
+            raise BadInput("A value is required.") from None
+        return None, cleaned
+
+
+def observation_json(o: Observation) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "analyte": o.analyte,
+        "loinc": o.loinc,
+        "value": o.value_num if o.value_num is not None else o.value_text,
+        "unit": o.unit,
+        "ref_low": o.ref_low,
+        "ref_high": o.ref_high,
+        "ref_text": o.ref_text,
+        "flag": o.flag,
+        "date": o.effective.isoformat(),
+        "lab": o.performer,
+        "category": o.category,
+        "provenance": o.provenance.value,
+        "note": o.note,
+    }
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    passphrase = None
+    if args.passphrase_stdin:
+        passphrase = read_secret("New passphrase: ", from_stdin=True)
+    vault, recovery_text = Vault.create(
+        paths.vault_home(),
+        passphrase=passphrase,
+        profile_name=args.profile,
+        kind="clinician" if args.clinician else "patient",
+    )
+    with vault:
+        info = {
+            "path": str(vault.files.home),
+            "vault_id": vault.vault_id,
+            "kind": vault.kind,
+            "keychain": vault.keychain.status().available,
+            "passphrase_set": passphrase is not None,
+            "recovery_key": recovery_text,
+        }
+    if args.json:
+        print_json(info)
+    else:
+        print(f"Created a {info['kind']} vault at {info['path']}.")
+        print(
+            "The data key is in your OS keychain."
+            if info["keychain"]
+            else "No OS keychain: unlock with your passphrase."
+        )
+        print("\nYour recovery key (shown once; write it down and keep it somewhere safe):\n")
+        print(f"    {recovery_text}\n")
+        print("Without it, a lost keychain and a forgotten passphrase mean your records are gone.")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    home = paths.vault_home()
+    files = VaultFiles(home)
+    keychain_status = Keychain().status()
+    info: dict[str, Any] = {
+        "path": str(home),
+        "exists": files.exists(),
+        "keychain": {"available": keychain_status.available, "backend": keychain_status.backend},
+        "locked": True,
+    }
+    if files.exists():
+        try:
+            header = VaultHeader.load(files.header)
+            info.update(
+                vault_id=header.vault_id,
+                kind=header.kind,
+                passphrase_set=header.slots.passphrase is not None,
+            )
+            with Vault.open(home, credentials(args), auto_backup=False) as vault:
+                st = vault.status()
+                info.update(
+                    locked=False,
+                    unlocked_with=st["unlocked_with"],
+                    schema_version=st["schema_version"],
+                    counts=st["counts"],
+                    recovery_unconfirmed=st["recovery_unconfirmed"],
+                )
+        except OhvaultError as exc:
+            info["reason"] = exc.message
+    if args.json:
+        print_json(info)
+    else:
+        print(
+            f"Vault:    {info['path']}{'' if info['exists'] else ' (none yet: run ohvault init)'}"
+        )
+        print(
+            f"Keychain: {'available' if keychain_status.available else 'not available'} ({keychain_status.backend})"
+        )
+        if info["exists"]:
+            print(
+                f"State:    {'locked' if info['locked'] else 'unlocks with ' + info['unlocked_with']}"
+            )
+            if "reason" in info:
+                print(f"Reason:   {info['reason']}")
+            if not info["locked"]:
+                print(f"Schema:   version {info['schema_version']}")
+                for name, count in info["counts"].items():
+                    print(f"  {name:18} {count}")
+    if not info["exists"]:
+        return int(ExitCode.NOT_FOUND)
+    return 0 if not info["locked"] else int(ExitCode.LOCKED)
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    with open_vault(args) as vault:
+        if args.action == "add":
+            if not args.name:
+                raise BadInput("Give the new profile a name: ohvault profiles add NAME")
+            profile = vault.repo.add_profile(
+                Profile(
+                    name=args.name,
+                    birth_date=parse_date(args.birth_date, "birth date"),
+                    sex=args.sex,
+                )
+            )
+            print(profile.id)
+            return 0
+        profiles = vault.repo.profiles()
+        if args.json:
+            print_json(
+                [
+                    {"id": p.id, "name": p.name, "birth_date": p.birth_date, "sex": p.sex}
+                    for p in profiles
+                ]
+            )
+        else:
+            print_table([[p.id, p.name] for p in profiles], ["ID", "NAME"])
+    return 0
+
+
+def cmd_observations(args: argparse.Namespace) -> int:
+    with open_vault(args) as vault:
+        profile = resolve_profile(vault, args)
+        if args.action == "add":
+            if not args.analyte or args.value is None:
+                raise BadInput("observations add needs --analyte and --value (and usually --unit).")
+            obs = build_observation(profile.id, args)
+            vault.repo.add(obs)
+            print(obs.id)
+        elif args.action == "delete":
+            if not args.id:
+                raise BadInput("observations delete needs the observation id.")
+            vault.repo.delete(RecordType.OBSERVATION, profile.id, args.id)
+        else:
+            rows = vault.repo.observations(
+                profile.id,
+                analyte=args.analyte,
+                since=parse_date(args.since, "--since date"),
+                until=parse_date(args.until, "--until date"),
+            )
+            if args.json:
+                print_json([observation_json(o) for o in rows])
+            else:
+                print_table(
+                    [
+                        [
+                            o.effective.isoformat(),
+                            o.analyte,
+                            o.display_value(),
+                            o.unit or "",
+                            o.flag or "",
+                            o.id,
+                        ]
+                        for o in rows
+                    ],
+                    ["DATE", "ANALYTE", "VALUE", "UNIT", "FLAG", "ID"],
+                )
+    return 0
+
+
+def build_observation(profile_id: str, args: argparse.Namespace) -> Observation:
+    """An observation from CLI arguments, checked against the biomarker catalog where it knows the analyte."""
+    value_num, value_text = parse_value(args.value)
+    effective = parse_date(args.date) or date.today()
+    obs = Observation(
+        profile_id=profile_id,
+        analyte=args.analyte,
+        value_num=value_num,
+        value_text=value_text,
+        unit=args.unit,
+        effective=effective,
+        note=args.note,
+    )
+    from ohvault.manual_entry import enrich_from_catalog
+
+    return enrich_from_catalog(obs)
+
+
+def cmd_notes(args: argparse.Namespace) -> int:
+    with open_vault(args) as vault:
+        profile = resolve_profile(vault, args)
+        if args.action == "add":
+            if not args.text:
+                raise BadInput("notes add needs the text of the note.")
+            note = vault.repo.add(Note(profile_id=profile.id, text=args.text, noted=date.today()))
+            print(note.id)
+            return 0
+        notes = vault.repo.records(Note, profile.id)
+        if args.json:
+            print_json([{"id": n.id, "date": n.noted, "text": n.text} for n in notes])
+        else:
+            for n in notes:
+                print(f"{n.noted or ''}  {n.text}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from ohvault.storage.backup import create_backup, list_backups
+
+    with open_vault(args) as vault:
+        if args.every_hours is not None or args.keep is not None or args.dir is not None:
+            if args.every_hours is not None:
+                vault.set_setting("backup_interval_hours", str(args.every_hours))
+            if args.keep is not None:
+                if args.keep < 1:
+                    raise BadInput("--keep must be at least 1.")
+                vault.set_setting("backup_keep", str(args.keep))
+            if args.dir is not None:
+                vault.set_setting("backup_dir", str(Path(args.dir).expanduser().resolve()))
+            print("Backup schedule saved.")
+            return 0
+        if args.list:
+            directory = Path(vault.get_setting("backup_dir") or vault.files.backups)
+            items = [{"path": str(p), "size": p.stat().st_size} for p in list_backups(directory)]
+            if args.json:
+                print_json(items)
+            else:
+                print_table([[str(i["path"]), str(i["size"])] for i in items], ["PATH", "BYTES"])
+            return 0
+        info = create_backup(vault, Path(args.path).expanduser() if args.path else None)
+    if args.json:
+        print_json(
+            {"path": str(info.path), "size": info.size, "schema_version": info.schema_version}
+        )
+    else:
+        print(f"Backup written to {info.path} ({info.size} bytes).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ohvault.storage.backup import restore_backup
+
+    info = restore_backup(paths.vault_home(), Path(args.path).expanduser(), credentials(args))
+    with Vault.open(paths.vault_home(), credentials_reuse(args), auto_backup=False) as vault:
+        vault.audit.append("restore", detail=f"backup_created={info.created_at}")
+    if args.json:
+        print_json({"restored_from": str(info.path), "created_at": info.created_at})
+    else:
+        print(f"Restored the vault from {info.path} (backup of {info.created_at}).")
+    return 0
+
+
+_last_credentials: Credentials | None = None
+
+
+def credentials_reuse(args: argparse.Namespace) -> Credentials:
+    """Stdin can be read once; commands that unlock twice reuse what was read."""
+    global _last_credentials
+    if _last_credentials is None:
+        _last_credentials = credentials(args)
+    return _last_credentials
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    with open_vault(args) as vault:
+        if args.action == "verify":
+            report = vault.audit.verify()
+            if args.json:
+                print_json(
+                    {
+                        "ok": report.ok,
+                        "entries": report.entries,
+                        "first_bad_seq": report.first_bad_seq,
+                        "reason": report.reason,
+                    }
+                )
+            else:
+                where = f" at entry {report.first_bad_seq}" if report.first_bad_seq else ""
+                print(
+                    f"{'OK' if report.ok else 'BROKEN'}: {report.reason}{where} ({report.entries} entries)"
+                )
+            return 0 if report.ok else int(ExitCode.CHECK_FAILED)
+        entries = vault.audit.entries(action=args.action_filter, limit=args.limit)
+        if args.json:
+            print_json([e.to_json() for e in entries])
+        else:
+            print_table(
+                [
+                    [
+                        str(e.seq),
+                        e.ts,
+                        e.action,
+                        e.record_type or "",
+                        e.record_id or "",
+                        e.detail or "",
+                    ]
+                    for e in entries
+                ],
+                ["SEQ", "TIME", "ACTION", "TYPE", "RECORD", "DETAIL"],
+            )
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from ohvault.doctor import run_checks
+
+    checks = run_checks(paths.vault_home(), credentials(args))
+    ok = all(c.ok for c in checks)
+    if args.json:
+        print_json({"ok": ok, "checks": [c.to_json() for c in checks]})
+    else:
+        for c in checks:
+            print(f"[{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
+    return 0 if ok else int(ExitCode.CHECK_FAILED)
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    creds = credentials(args)
+    vault = Vault.open(paths.vault_home(), creds)
+    with vault:
+        if args.action == "change-passphrase":
+            if args.remove:
+                vault.change_passphrase(None)
+                print(
+                    "Passphrase removed; the vault unlocks from the OS keychain or the recovery key."
+                )
+                return 0
+            new = read_secret(
+                "New passphrase: ", from_stdin=args.new_passphrase_stdin, confirm=True
+            )
+            vault.change_passphrase(new)
+            print("Passphrase changed.")
+            return 0
+        if args.action == "new-recovery-key":
+            text = vault.new_recovery_key()
+            _print_recovery(text, args.json, "Your new recovery key (the old one no longer works):")
+            return 0
+        text = vault.rotate_key(creds.passphrase)
+        _print_recovery(
+            text,
+            args.json,
+            "Data key rotated. Your new recovery key (the old one no longer works):",
+        )
+    return 0
+
+
+def _print_recovery(text: str, as_json: bool, title: str) -> None:
+    if as_json:
+        print_json({"recovery_key": text})
+    else:
+        print(f"{title}\n\n    {text}\n")
+
+
+def cmd_delete_vault(args: argparse.Namespace) -> int:
+    home = paths.vault_home()
+    if not VaultFiles(home).exists():
+        raise RecordNotFound(f"No vault at {home}.")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise BadInput(
+                "Refusing to delete without confirmation.",
+                hint="Pass --yes to delete from a script.",
+            )
+        answer = input(f"Delete the vault at {home} and its keychain entry? Type 'delete': ")
+        if answer.strip() != "delete":
+            print("Nothing deleted.")
+            return int(ExitCode.BAD_INPUT)
+    Vault.destroy(home, with_backups=args.with_backups)
+    kept = "" if args.with_backups else " Backups were kept."
+    print(f"Vault deleted.{kept}")
+    return 0

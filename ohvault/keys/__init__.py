@@ -1,0 +1,1 @@
+"""Key material: the data key, its wraps (passphrase, recovery key) and the OS keychain."""

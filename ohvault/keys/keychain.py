@@ -1,0 +1,123 @@
+"""The OS keychain, through `keyring`, failing closed.
+
+Only a real OS store counts: Secret Service, macOS Keychain, Windows Credential
+Manager (or KWallet). keyring's `fail` and `null` backends and the keyrings.alt
+file backends count as "no keychain": the vault then runs in passphrase mode and
+says so, rather than writing its key to a plaintext file. keyring's own
+configuration (`PYTHON_KEYRING_BACKEND`, keyringrc.cfg) is respected: it decides
+the backend; we only decide whether to trust it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ohvault.errors import KeychainUnavailable
+from ohvault.keys.secret import SecretKey
+
+SERVICE = "ohvault"
+log = logging.getLogger(__name__)
+
+# Backends that keep secrets in an OS-managed, access-controlled store.
+TRUSTED_BACKEND_MODULES = (
+    "keyring.backends.SecretService",
+    "keyring.backends.libsecret",
+    "keyring.backends.macOS",
+    "keyring.backends.Windows",
+    "keyring.backends.kwallet",
+)
+
+
+@dataclass(frozen=True)
+class KeychainStatus:
+    available: bool
+    backend: str
+    reason: str
+
+
+class Keychain:
+    """get/set/delete the data key of one vault, by vault id and rotation slot."""
+
+    def __init__(self, service: str = SERVICE) -> None:
+        self.service = service
+
+    def status(self) -> KeychainStatus:
+        try:
+            import keyring
+            from keyring.backends import chainer
+
+            backend = keyring.get_keyring()
+        except Exception as exc:  # keyring raises many kinds on broken setups
+            return KeychainStatus(False, "none", f"keyring failed to load ({type(exc).__name__})")
+        name = f"{type(backend).__module__}.{type(backend).__name__}"
+        candidates = backend.backends if isinstance(backend, chainer.ChainerBackend) else [backend]
+        trusted = [b for b in candidates if type(b).__module__.startswith(TRUSTED_BACKEND_MODULES)]
+        if not trusted:
+            return KeychainStatus(False, name, "no OS keychain is available")
+        return KeychainStatus(True, name, "OS keychain available")
+
+    def _require(self) -> None:
+        status = self.status()
+        if not status.available:
+            raise KeychainUnavailable(
+                f"The OS keychain cannot be used: {status.reason} (backend {status.backend}).",
+                hint="Unlock with your passphrase or recovery key instead.",
+            )
+
+    @staticmethod
+    def _user(vault_id: str, slot: str) -> str:
+        return vault_id if slot == "current" else f"{vault_id}#{slot}"
+
+    def get(self, vault_id: str, slot: str = "current") -> SecretKey | None:
+        self._require()
+        import keyring
+        import keyring.errors
+
+        try:
+            text = keyring.get_password(self.service, self._user(vault_id, slot))
+        except keyring.errors.KeyringLocked:
+            raise KeychainUnavailable(
+                "The OS keychain is locked.",
+                hint="Unlock your keychain (log in again) or use your passphrase or recovery key.",
+            ) from None
+        except keyring.errors.KeyringError as exc:
+            raise KeychainUnavailable(
+                f"The OS keychain refused the request ({type(exc).__name__}).",
+                hint="Use your passphrase or recovery key.",
+            ) from None
+        if text is None:
+            return None
+        try:
+            return SecretKey.from_hex(text)
+        except ValueError:
+            log.warning("keychain entry for this vault is not a valid key; ignoring it")
+            return None
+
+    def set(self, vault_id: str, key: SecretKey, slot: str = "current") -> None:
+        self._require()
+        import keyring
+        import keyring.errors
+
+        try:
+            # Text-encoded: Secret Service hands values back as UTF-8 strings.
+            keyring.set_password(self.service, self._user(vault_id, slot), key.hex())
+        except keyring.errors.KeyringError as exc:
+            raise KeychainUnavailable(
+                f"The key could not be saved in the OS keychain ({type(exc).__name__})."
+            ) from None
+
+    def delete(self, vault_id: str, slot: str = "current") -> None:
+        if not self.status().available:
+            return
+        import keyring
+        import keyring.errors
+
+        try:
+            keyring.delete_password(self.service, self._user(vault_id, slot))
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as exc:
+            raise KeychainUnavailable(
+                f"The key could not be removed from the OS keychain ({type(exc).__name__})."
+            ) from None

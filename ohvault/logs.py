@@ -1,0 +1,101 @@
+"""Logging to the platform log dir, with a redaction layer.
+
+Code must not log PHI in the first place; this is the safety net. The filter
+replaces, in every message and argument: strings registered as sensitive at
+run time (profile names, birth dates, free text the vault has seen), dates,
+decimal numbers and e-mail addresses. `OHVAULT_LOG_JSON=1` writes JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import re
+import threading
+from pathlib import Path
+
+from ohvault import paths
+
+REDACTED = "[redacted]"
+_PATTERNS = [
+    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # ISO dates
+    re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"),  # printed dates
+    re.compile(r"\b\d+[.,]\d+\b"),  # decimal values
+    re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # e-mail addresses
+]
+_sensitive: set[str] = set()
+_sensitive_lock = threading.Lock()
+
+
+def register_sensitive(*texts: str | None) -> None:
+    """Strings to strike from every log line from now on (names, notes, ...)."""
+    with _sensitive_lock:
+        for text in texts:
+            if text and len(text.strip()) >= 3:
+                _sensitive.add(text.strip())
+
+
+def redact(text: str) -> str:
+    with _sensitive_lock:
+        sensitive = sorted(_sensitive, key=len, reverse=True)
+    for item in sensitive:
+        text = text.replace(item, REDACTED)
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Exception text may quote data; keep the type and a redacted message only.
+            exc = record.exc_info[1]
+            record.msg += f" [{type(exc).__name__}: {redact(str(exc))}]"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+        )
+
+
+_configured = False
+
+
+def setup_logging(level: str | None = None, *, directory: Path | None = None) -> Path:
+    """Log to `<log dir>/ohvault.log` (rotating, 0600); returns the file's path."""
+    global _configured
+    directory = paths.ensure_private_dir(directory or paths.log_dir())
+    log_file = directory / "ohvault.log"
+    root = logging.getLogger("ohvault")
+    if _configured:
+        return log_file
+    handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3)
+    os.chmod(log_file, 0o600)
+    handler.addFilter(RedactingFilter())
+    if os.environ.get("OHVAULT_LOG_JSON") == "1":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level or os.environ.get("OHVAULT_LOG_LEVEL", "INFO"))
+    root.propagate = False
+    _configured = True
+    return log_file

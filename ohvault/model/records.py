@@ -1,0 +1,206 @@
+"""Record types, one per FHIR R4 resource we keep, so bundles map one-to-one.
+
+Every record carries a UUID, created/updated timestamps, a provenance and a
+tombstone flag: sync and bundle imports merge records by id and must see
+deletions. Every record belongs to exactly one profile (FHIR Patient).
+
+The storage layer maps each dataclass field to a column of the same name, so
+adding a field means adding it here and in a migration; nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import ClassVar
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Provenance(StrEnum):
+    MANUAL = "manual"
+    LAB_PDF = "lab_pdf"
+    FHIR = "fhir"
+    BUNDLE = "bundle"
+    SYNC = "sync"
+
+
+class RecordType(StrEnum):
+    OBSERVATION = "observation"
+    DIAGNOSTIC_REPORT = "diagnostic_report"
+    DOCUMENT = "document"
+    MEDICATION = "medication"
+    CONDITION = "condition"
+    ALLERGY = "allergy"
+    IMMUNIZATION = "immunization"
+    NOTE = "note"
+
+
+@dataclass(kw_only=True)
+class Profile:
+    """A person whose records the vault keeps (FHIR Patient)."""
+
+    id: str = field(default_factory=new_id)
+    name: str
+    birth_date: date | None = None
+    sex: str | None = None  # FHIR administrative gender: male | female | other | unknown
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(kw_only=True)
+class Record:
+    """Fields every stored record has."""
+
+    TYPE: ClassVar[RecordType]
+    TABLE: ClassVar[str]
+
+    id: str = field(default_factory=new_id)
+    profile_id: str
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    provenance: Provenance = Provenance.MANUAL
+    source_id: str | None = None  # bundle id, document id or device that brought it in
+    deleted: bool = False
+
+
+@dataclass(kw_only=True)
+class Observation(Record):
+    """One lab result or measurement (FHIR Observation)."""
+
+    TYPE = RecordType.OBSERVATION
+    TABLE = "observations"
+
+    analyte: str  # display name (catalog preferred name where known)
+    loinc: str | None = None
+    value_num: float | None = None
+    value_text: str | None = None  # coded/qualitative value or censored text such as "<0.5"
+    unit: str | None = None  # UCUM
+    ref_low: float | None = None
+    ref_high: float | None = None
+    ref_text: str | None = None
+    flag: str | None = None  # FHIR interpretation: N, H, L, HH, LL, A
+    effective: date
+    performer: str | None = None  # the laboratory
+    status: str = "final"
+    category: str | None = None
+    report_id: str | None = None
+    note: str | None = None
+
+    def display_value(self) -> str:
+        if self.value_text is not None:
+            return self.value_text
+        if self.value_num is None:
+            return ""
+        return f"{self.value_num:g}"
+
+
+@dataclass(kw_only=True)
+class DiagnosticReport(Record):
+    """A lab report grouping the observations read from one document."""
+
+    TYPE = RecordType.DIAGNOSTIC_REPORT
+    TABLE = "diagnostic_reports"
+
+    title: str
+    lab: str | None = None
+    effective: date | None = None
+    issued: date | None = None
+    document_id: str | None = None
+    status: str = "final"
+
+
+@dataclass(kw_only=True)
+class Document(Record):
+    """An original file (FHIR DocumentReference). The bytes live in an encrypted blob table."""
+
+    TYPE = RecordType.DOCUMENT
+    TABLE = "documents"
+
+    filename: str
+    media_type: str = "application/pdf"
+    sha256: str
+    size: int
+    description: str | None = None
+
+
+@dataclass(kw_only=True)
+class MedicationStatement(Record):
+    TYPE = RecordType.MEDICATION
+    TABLE = "medications"
+
+    name: str
+    dosage: str | None = None
+    status: str = "active"  # active | completed | stopped | on-hold
+    start: date | None = None
+    end: date | None = None
+    note: str | None = None
+
+
+@dataclass(kw_only=True)
+class Condition(Record):
+    TYPE = RecordType.CONDITION
+    TABLE = "conditions"
+
+    name: str
+    code: str | None = None  # SNOMED CT or ICD-10 where known
+    clinical_status: str = "active"  # active | resolved | inactive
+    onset: date | None = None
+    abatement: date | None = None
+    note: str | None = None
+
+
+@dataclass(kw_only=True)
+class AllergyIntolerance(Record):
+    TYPE = RecordType.ALLERGY
+    TABLE = "allergies"
+
+    substance: str
+    reaction: str | None = None
+    criticality: str | None = None  # low | high | unable-to-assess
+    recorded: date | None = None
+    note: str | None = None
+
+
+@dataclass(kw_only=True)
+class Immunization(Record):
+    TYPE = RecordType.IMMUNIZATION
+    TABLE = "immunizations"
+
+    vaccine: str
+    occurrence: date
+    lot_number: str | None = None
+    performer: str | None = None
+    note: str | None = None
+
+
+@dataclass(kw_only=True)
+class Note(Record):
+    TYPE = RecordType.NOTE
+    TABLE = "notes"
+
+    text: str
+    noted: date | None = None
+
+
+RECORD_CLASSES: dict[RecordType, type[Record]] = {
+    cls.TYPE: cls
+    for cls in (
+        Observation,
+        DiagnosticReport,
+        Document,
+        MedicationStatement,
+        Condition,
+        AllergyIntolerance,
+        Immunization,
+        Note,
+    )
+}

@@ -1,0 +1,1 @@
+"""Storage: the SQLCipher database, its schema migrations, queries, audit log and backups."""

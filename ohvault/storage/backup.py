@@ -1,0 +1,285 @@
+"""Backups and restore.
+
+A backup is one file (`*.ohvbackup`): a zip (stored, not compressed) holding a
+consistent copy of the encrypted database made with SQLite's online backup
+API, the vault header that unlocks it, and a manifest with the database's
+SHA-256. Nothing in it is readable without the vault's key, passphrase or
+recovery key.
+
+Restore verifies a backup completely (hash, key, SQLCipher and SQLite
+integrity checks, schema version) before touching the live vault, then swaps
+the files under a journal: a crash at any point leaves the old vault or the
+restored one, and the next open rolls an unfinished swap back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ohvault import paths
+from ohvault.atomic import atomic_write_bytes, fsync_dir
+from ohvault.errors import BackupError, BadInput, OhvaultError
+from ohvault.keys.header import VaultHeader
+from ohvault.keys.keychain import Keychain
+from ohvault.storage import db as dbmod
+from ohvault.storage.migrations import check_not_newer, current_version
+
+if TYPE_CHECKING:
+    from ohvault.vault import Credentials, Vault, VaultFiles
+
+BACKUP_FORMAT = "ohvault-backup"
+BACKUP_VERSION = 1
+SUFFIX = ".ohvbackup"
+DEFAULT_INTERVAL_HOURS = 24
+DEFAULT_KEEP = 30
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    vault_id: str
+    created_at: str
+    schema_version: int
+    size: int
+
+
+def _disk_error(exc: OSError, where: Path) -> BackupError:
+    if exc.errno in _NO_SPACE:
+        return BackupError(
+            f"Not enough disk space to write the backup in {where}.",
+            hint="Free some space or choose another location; the vault was not changed.",
+        )
+    return BackupError(f"The backup could not be written in {where}: {exc.strerror}.")
+
+
+def default_backup_path(vault: Vault) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return vault.files.backups / f"ohvault-{stamp}{SUFFIX}"
+
+
+def create_backup(vault: Vault, dest: Path | None = None) -> BackupInfo:
+    """Write a consistent encrypted copy of the open vault to `dest` (a file or a directory)."""
+    dest = dest or default_backup_path(vault)
+    if dest.is_dir():
+        dest = dest / default_backup_path(vault).name
+    if dest.suffix != SUFFIX:
+        dest = dest.with_name(dest.name + SUFFIX)
+    paths.ensure_private_dir(dest.parent)
+    scratch_db = dest.with_name(f".{dest.name}.db.partial")
+    scratch_zip = dest.with_name(f".{dest.name}.partial")
+    try:
+        scratch_db.unlink(missing_ok=True)
+        target = dbmod.connect(scratch_db, vault.data_key(), create=True)
+        try:
+            vault.db.conn.backup(target)
+            version = current_version(dbmod.Database(target, scratch_db))
+        finally:
+            target.close()
+        digest = _sha256_file(scratch_db)
+        created_at = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest = {
+            "format": BACKUP_FORMAT,
+            "version": BACKUP_VERSION,
+            "vault_id": vault.vault_id,
+            "created_at": created_at,
+            "schema_version": version,
+            "db_sha256": digest,
+        }
+        fd = os.open(scratch_zip, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+            zf.writestr("vault.header.json", vault.header.to_bytes())
+            zf.write(scratch_db, "vault.db")
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(scratch_zip, dest)
+        fsync_dir(dest.parent)
+    except OSError as exc:
+        raise _disk_error(exc, dest.parent) from None
+    except dbmod.DatabaseError as exc:
+        if "full" in str(exc).lower():
+            raise _disk_error(OSError(errno.ENOSPC, "disk full"), dest.parent) from None
+        raise BackupError("The database could not be copied for backup.") from exc
+    finally:
+        scratch_db.unlink(missing_ok=True)
+        scratch_zip.unlink(missing_ok=True)
+    vault.set_setting("last_backup", created_at)
+    vault.audit.append("backup", detail=f"schema={version}")
+    return BackupInfo(
+        dest, vault.vault_id, str(manifest["created_at"]), version, dest.stat().st_size
+    )
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(path: Path) -> dict[str, object]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            manifest = json.loads(zf.read("manifest.json"))
+            names = set(zf.namelist())
+    except FileNotFoundError:
+        raise BadInput(f"No backup file at {path}.") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise BackupError(
+            f"{path.name} is not a readable ohvault backup (damaged or truncated)."
+        ) from None
+    if manifest.get("format") != BACKUP_FORMAT or {"vault.db", "vault.header.json"} - names:
+        raise BackupError(f"{path.name} is not an ohvault backup.")
+    if int(manifest.get("version", 0)) > BACKUP_VERSION:
+        raise BackupError("This backup was written by a newer ohvault; upgrade to restore it.")
+    return dict(manifest)
+
+
+def restore_backup(
+    home: Path, backup: Path, credentials: Credentials, *, keychain: Keychain | None = None
+) -> BackupInfo:
+    """Replace the vault at `home` with `backup`, after verifying the backup completely."""
+    from ohvault.vault import VaultFiles, unlock_database
+
+    keychain = keychain or Keychain()
+    files = VaultFiles(home)
+    manifest = read_manifest(backup)
+    paths.ensure_private_dir(files.home)
+    staged_db = files.scratch("restoring")
+    staged_header = files.home / "vault.header.json.restoring"
+    try:
+        with zipfile.ZipFile(backup) as zf:
+            header_bytes = zf.read("vault.header.json")
+            fd = os.open(staged_db, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out, zf.open("vault.db") as src:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        staged_db.unlink(missing_ok=True)
+        raise BackupError(f"{backup.name} could not be read: the file is damaged.") from exc
+    try:
+        if _sha256_file(staged_db) != manifest.get("db_sha256"):
+            raise BackupError(
+                f"{backup.name} is damaged: its database does not match its checksum."
+            )
+        header = VaultHeader.from_bytes(header_bytes)
+        unlocked = unlock_database(staged_db, header, credentials, keychain)
+        try:
+            _check_integrity(unlocked.db)
+            check_not_newer(current_version(unlocked.db))
+            unlocked.db.execute("SELECT count(*) FROM profiles").fetchone()
+            key = unlocked.db_key
+        finally:
+            unlocked.db.close()
+        atomic_write_bytes(staged_header, header_bytes)
+        _swap_in(files, staged_db, staged_header)
+    finally:
+        staged_db.unlink(missing_ok=True)
+        staged_header.unlink(missing_ok=True)
+    if keychain.status().available:
+        with contextlib.suppress(OhvaultError):
+            keychain.set(header.vault_id, key)
+    return BackupInfo(
+        backup,
+        header.vault_id,
+        str(manifest.get("created_at")),
+        int(manifest.get("schema_version", 0)),  # type: ignore[call-overload]
+        backup.stat().st_size,
+    )
+
+
+def _check_integrity(database: dbmod.Database) -> None:
+    cipher = database.execute("PRAGMA cipher_integrity_check").fetchall()
+    if cipher:
+        raise BackupError("The backup's encrypted pages fail their integrity check.")
+    result = database.execute("PRAGMA integrity_check").fetchone()
+    if not result or result[0] != "ok":
+        raise BackupError("The backup's database fails SQLite's integrity check.")
+
+
+def _swap_in(files: VaultFiles, staged_db: Path, staged_header: Path) -> None:
+    """Replace db and header under a journal; the old files survive until the swap completes."""
+    old_db, old_header = files.scratch("pre-restore"), files.home / "vault.header.json.pre-restore"
+    had_old = files.db.exists()
+    atomic_write_bytes(files.restore_journal, json.dumps({"had_old": had_old}).encode())
+    if had_old:
+        os.replace(files.db, old_db)
+        if files.header.exists():
+            os.replace(files.header, old_header)
+    os.replace(staged_header, files.header)
+    os.replace(staged_db, files.db)
+    fsync_dir(files.home)
+    files.restore_journal.unlink()
+    fsync_dir(files.home)
+    old_db.unlink(missing_ok=True)
+    old_header.unlink(missing_ok=True)
+
+
+def recover_interrupted_restore(files: VaultFiles) -> None:
+    """Roll back a restore that crashed during its swap: the old vault comes back whole."""
+    if not files.restore_journal.exists():
+        return
+    old_db, old_header = files.scratch("pre-restore"), files.home / "vault.header.json.pre-restore"
+    if old_db.exists():
+        os.replace(old_db, files.db)
+        if old_header.exists():
+            os.replace(old_header, files.header)
+    fsync_dir(files.home)
+    files.restore_journal.unlink()
+    for leftover in (files.scratch("restoring"), files.home / "vault.header.json.restoring"):
+        leftover.unlink(missing_ok=True)
+
+
+def list_backups(directory: Path) -> list[Path]:
+    if not directory.exists():
+        return []
+    return sorted(directory.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
+
+
+def prune_backups(directory: Path, keep: int) -> list[Path]:
+    """Keep the newest `keep` scheduled backups; pre-migration and manual ones stay."""
+    backups = [p for p in list_backups(directory) if p.name.startswith("ohvault-")]
+    removed = backups[: max(0, len(backups) - keep)]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def last_backup_time(vault: Vault) -> datetime | None:
+    value = vault.get_setting("last_backup")
+    return datetime.fromisoformat(value) if value else None
+
+
+def run_scheduled_backup(vault: Vault, *, now: datetime | None = None) -> BackupInfo | None:
+    """Back up if the last backup is older than the schedule allows, then apply retention."""
+    interval = float(vault.get_setting("backup_interval_hours", str(DEFAULT_INTERVAL_HOURS)) or 0)
+    if interval <= 0:
+        return None
+    now = now or datetime.now(UTC)
+    last = last_backup_time(vault)
+    if last is not None and now - last < timedelta(hours=interval):
+        return None
+    directory = Path(vault.get_setting("backup_dir") or vault.files.backups)
+    info = create_backup(vault, directory / default_backup_path(vault).name)
+    keep = int(vault.get_setting("backup_keep", str(DEFAULT_KEEP)) or DEFAULT_KEEP)
+    prune_backups(directory, keep)
+    return info
+
+
+def backup_age_seconds(vault: Vault) -> float | None:
+    last = last_backup_time(vault)
+    return None if last is None else time.time() - last.timestamp()

@@ -1,0 +1,131 @@
+"""Versioned, forward-only schema migrations.
+
+The version lives in the database (`PRAGMA user_version`). Each migration is
+frozen SQL: never edit one that has shipped; add the next. Opening an older
+vault takes an automatic backup first, then runs the missing migrations in one
+transaction; a vault from a newer ohvault is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ohvault.errors import SchemaTooNew
+from ohvault.storage.db import Database
+
+_COMMON = """
+    id TEXT PRIMARY KEY,
+    profile_id TEXT NOT NULL REFERENCES profiles(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    provenance TEXT NOT NULL,
+    source_id TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+"""
+
+V1 = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE profiles (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    birth_date TEXT,
+    sex TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE observations ({_COMMON},
+    analyte TEXT NOT NULL, loinc TEXT, value_num REAL, value_text TEXT, unit TEXT,
+    ref_low REAL, ref_high REAL, ref_text TEXT, flag TEXT, effective TEXT NOT NULL,
+    performer TEXT, status TEXT NOT NULL, report_id TEXT, note TEXT);
+CREATE INDEX observations_profile ON observations(profile_id, effective);
+CREATE TABLE diagnostic_reports ({_COMMON},
+    title TEXT NOT NULL, lab TEXT, effective TEXT, issued TEXT, document_id TEXT,
+    status TEXT NOT NULL);
+CREATE TABLE documents ({_COMMON},
+    filename TEXT NOT NULL, media_type TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE document_blobs (
+    document_id TEXT PRIMARY KEY REFERENCES documents(id), content BLOB NOT NULL);
+CREATE TABLE medications ({_COMMON},
+    name TEXT NOT NULL, dosage TEXT, status TEXT NOT NULL, start TEXT, "end" TEXT, note TEXT);
+CREATE TABLE conditions ({_COMMON},
+    name TEXT NOT NULL, code TEXT, clinical_status TEXT NOT NULL, onset TEXT, abatement TEXT,
+    note TEXT);
+CREATE TABLE allergies ({_COMMON},
+    substance TEXT NOT NULL, reaction TEXT, criticality TEXT, recorded TEXT, note TEXT);
+CREATE TABLE immunizations ({_COMMON},
+    vaccine TEXT NOT NULL, occurrence TEXT NOT NULL, lot_number TEXT, performer TEXT, note TEXT);
+CREATE TABLE notes ({_COMMON}, text TEXT NOT NULL, noted TEXT);
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    action TEXT NOT NULL,
+    record_type TEXT,
+    record_id TEXT,
+    profile_id TEXT,
+    device TEXT NOT NULL,
+    detail TEXT,
+    mac TEXT NOT NULL
+);
+"""
+
+# v2: observation categories (panel) for filtering, document descriptions, and an
+# index that serves "latest value of every analyte" without a table scan.
+V2 = """
+ALTER TABLE observations ADD COLUMN category TEXT;
+ALTER TABLE documents ADD COLUMN description TEXT;
+CREATE INDEX observations_latest
+    ON observations(profile_id, deleted, coalesce(loinc, analyte), effective);
+CREATE INDEX documents_hash ON documents(profile_id, sha256);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Database], None]
+
+
+def _script(sql: str) -> Callable[[Database], None]:
+    def run(db: Database) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                db.execute(statement)
+
+    return run
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _script(V1)),
+    Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def check_not_newer(version: int) -> None:
+    if version > LATEST_VERSION:
+        raise SchemaTooNew(
+            f"This vault uses schema version {version}, newer than this ohvault "
+            f"understands (up to {LATEST_VERSION}).",
+            hint="Upgrade ohvault to open it; nothing was changed.",
+        )
+
+
+def migrate(db: Database, target: int = LATEST_VERSION) -> list[int]:
+    """Apply pending migrations up to `target` in one transaction; returns those applied."""
+    version = current_version(db)
+    check_not_newer(version)
+    pending = [m for m in MIGRATIONS if version < m.version <= target]
+    if not pending:
+        return []
+    with db.transaction():
+        for migration in pending:
+            migration.apply(db)
+            # user_version is part of the transaction, so a crash leaves old schema and old number.
+            db.execute(f"PRAGMA user_version = {int(migration.version)}")
+    return [m.version for m in pending]

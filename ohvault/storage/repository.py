@@ -1,0 +1,404 @@
+"""Queries over the vault, each scoped to one profile, each audited.
+
+This is the only module that reads or writes PHI tables. Every public method
+that returns or changes PHI appends an audit entry (action, record type, id,
+profile; never values). Deletion is a tombstone: the row stays with
+`deleted = 1` so that sync and bundle merges can see it; tombstoned rows are
+hidden from every read unless asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from ohvault.errors import BadInput, ReadOnlyRecord, RecordNotFound
+from ohvault.model import (
+    RECORD_CLASSES,
+    Document,
+    Observation,
+    Profile,
+    Provenance,
+    Record,
+    RecordType,
+    utcnow,
+)
+from ohvault.storage.audit import AuditLog
+from ohvault.storage.codec import columns, from_row, quoted, row_values
+from ohvault.storage.db import Database
+
+R = TypeVar("R", bound=Record)
+
+# Records that arrived in a signed bundle are the sender's, not ours to edit.
+READ_ONLY_PROVENANCE = {Provenance.BUNDLE}
+
+
+class Repository:
+    def __init__(self, db: Database, audit: AuditLog) -> None:
+        self.db = db
+        self.audit = audit
+
+    # --- profiles --------------------------------------------------------------
+
+    def add_profile(self, profile: Profile) -> Profile:
+        if not profile.name.strip():
+            raise BadInput("A profile needs a name.")
+        with self.db.transaction():
+            cols = columns(Profile)
+            self.db.execute(
+                f"INSERT INTO profiles ({quoted(cols)}) VALUES ({','.join('?' * len(cols))})",
+                row_values(profile),
+            )
+            self.audit.append(
+                "create", record_type="profile", record_id=profile.id, profile_id=profile.id
+            )
+        return profile
+
+    def upsert_profile(self, profile: Profile) -> None:
+        cols = columns(Profile)
+        with self.db.transaction():
+            self.db.execute(
+                f"INSERT OR REPLACE INTO profiles ({quoted(cols)}) VALUES ({','.join('?' * len(cols))})",
+                row_values(profile),
+            )
+            self.audit.append(
+                "merge", record_type="profile", record_id=profile.id, profile_id=profile.id
+            )
+
+    def profiles(self) -> list[Profile]:
+        rows = self.db.execute(
+            f"SELECT {quoted(columns(Profile))} FROM profiles ORDER BY created_at"
+        ).fetchall()
+        self.audit.append("list", record_type="profile", detail=f"count={len(rows)}")
+        return [from_row(Profile, r) for r in rows]
+
+    def profile(self, profile_id: str) -> Profile:
+        row = self.db.execute(
+            f"SELECT {quoted(columns(Profile))} FROM profiles WHERE id = ?", (profile_id,)
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound("No such profile.")
+        self.audit.append(
+            "read", record_type="profile", record_id=profile_id, profile_id=profile_id
+        )
+        return from_row(Profile, row)
+
+    def find_profile(self, name_or_id: str) -> Profile:
+        row = self.db.execute(
+            f"SELECT {quoted(columns(Profile))} FROM profiles WHERE id = ? OR name = ? "
+            "ORDER BY created_at LIMIT 1",
+            (name_or_id, name_or_id),
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound("No profile with that name or id.")
+        return from_row(Profile, row)
+
+    def update_profile(self, profile: Profile) -> None:
+        profile.updated_at = utcnow()
+        cols = [c for c in columns(Profile) if c != "id"]
+        assignments = ", ".join(f'"{c}" = ?' for c in cols)
+        with self.db.transaction():
+            cur = self.db.execute(
+                f"UPDATE profiles SET {assignments} WHERE id = ?",
+                [*(row_values(profile)[1:]), profile.id],
+            )
+            if cur.rowcount == 0:
+                raise RecordNotFound("No such profile.")
+            self.audit.append(
+                "update", record_type="profile", record_id=profile.id, profile_id=profile.id
+            )
+
+    # --- generic records ----------------------------------------------------------
+
+    def add(self, record: R, *, audit: bool = True) -> R:
+        self._require_profile(record.profile_id)
+        cls = type(record)
+        cols = columns(cls)
+        with self.db.transaction():
+            self.db.execute(
+                f"INSERT INTO {cls.TABLE} ({quoted(cols)}) VALUES ({','.join('?' * len(cols))})",
+                row_values(record),
+            )
+            if audit:
+                self.audit.append(
+                    "create",
+                    record_type=cls.TYPE.value,
+                    record_id=record.id,
+                    profile_id=record.profile_id,
+                )
+        return record
+
+    def add_many(self, records: Sequence[Record], *, action: str = "import") -> None:
+        """Insert many records of one type in one transaction with one audit entry."""
+        if not records:
+            return
+        cls = type(records[0])
+        profile_ids = {r.profile_id for r in records}
+        for pid in profile_ids:
+            self._require_profile(pid)
+        cols = columns(cls)
+        with self.db.transaction():
+            self.db.executemany(
+                f"INSERT INTO {cls.TABLE} ({quoted(cols)}) VALUES ({','.join('?' * len(cols))})",
+                (row_values(r) for r in records),
+            )
+            for pid in sorted(profile_ids):
+                self.audit.append(
+                    action,
+                    record_type=cls.TYPE.value,
+                    profile_id=pid,
+                    detail=f"count={len(records)}",
+                )
+
+    def upsert(self, record: Record, *, action: str = "merge") -> None:
+        """Insert or replace by id (bundle and sync merges), keeping the profile scope."""
+        cls = type(record)
+        cols = columns(cls)
+        with self.db.transaction():
+            existing = self.db.execute(
+                f"SELECT profile_id FROM {cls.TABLE} WHERE id = ?", (record.id,)
+            ).fetchone()
+            if existing is not None and existing[0] != record.profile_id:
+                raise BadInput("A record id already belongs to another profile; refusing to merge.")
+            self.db.execute(
+                f"INSERT OR REPLACE INTO {cls.TABLE} ({quoted(cols)}) VALUES ({','.join('?' * len(cols))})",
+                row_values(record),
+            )
+            self.audit.append(
+                action,
+                record_type=cls.TYPE.value,
+                record_id=record.id,
+                profile_id=record.profile_id,
+            )
+
+    def get(
+        self, cls: type[R], profile_id: str, record_id: str, *, include_deleted: bool = False
+    ) -> R:
+        sql = f"SELECT {quoted(columns(cls))} FROM {cls.TABLE} WHERE id = ? AND profile_id = ?"
+        if not include_deleted:
+            sql += " AND deleted = 0"
+        row = self.db.execute(sql, (record_id, profile_id)).fetchone()
+        if row is None:
+            raise RecordNotFound(
+                f"No {cls.TYPE.value.replace('_', ' ')} with that id in this profile."
+            )
+        self.audit.append(
+            "read", record_type=cls.TYPE.value, record_id=record_id, profile_id=profile_id
+        )
+        return from_row(cls, row)
+
+    def records(
+        self,
+        cls: type[R],
+        profile_id: str,
+        *,
+        include_deleted: bool = False,
+        where: str = "",
+        params: Sequence[Any] = (),
+        order: str = "created_at",
+        audit: bool = True,
+    ) -> list[R]:
+        sql = f"SELECT {quoted(columns(cls))} FROM {cls.TABLE} WHERE profile_id = ?"
+        if not include_deleted:
+            sql += " AND deleted = 0"
+        if where:
+            sql += f" AND ({where})"
+        sql += f" ORDER BY {order}"
+        rows = self.db.execute(sql, (profile_id, *params)).fetchall()
+        if audit:
+            self.audit.append(
+                "list",
+                record_type=cls.TYPE.value,
+                profile_id=profile_id,
+                detail=f"count={len(rows)}",
+            )
+        return [from_row(cls, r) for r in rows]
+
+    def update(self, record: Record) -> None:
+        cls = type(record)
+        current = self._current(cls, record.profile_id, record.id)
+        if current.provenance in READ_ONLY_PROVENANCE:
+            raise ReadOnlyRecord("Records imported from a signed bundle are read-only.")
+        record.updated_at = utcnow()
+        cols = [c for c in columns(cls) if c != "id"]
+        values = row_values(record)[1:]
+        assignments = ", ".join(f'"{c}" = ?' for c in cols)
+        with self.db.transaction():
+            self.db.execute(
+                f"UPDATE {cls.TABLE} SET {assignments} WHERE id = ? AND profile_id = ?",
+                [*values, record.id, record.profile_id],
+            )
+            self.audit.append(
+                "update",
+                record_type=cls.TYPE.value,
+                record_id=record.id,
+                profile_id=record.profile_id,
+            )
+
+    def delete(self, record_type: RecordType, profile_id: str, record_id: str) -> None:
+        cls = RECORD_CLASSES[record_type]
+        current = self._current(cls, profile_id, record_id)
+        if current.provenance in READ_ONLY_PROVENANCE:
+            raise ReadOnlyRecord("Records imported from a signed bundle are read-only.")
+        with self.db.transaction():
+            self.db.execute(
+                f"UPDATE {cls.TABLE} SET deleted = 1, updated_at = ? WHERE id = ? AND profile_id = ?",
+                (utcnow().isoformat(), record_id, profile_id),
+            )
+            if cls is Document:
+                # The original file goes too; only its tombstone remains.
+                self.db.execute("DELETE FROM document_blobs WHERE document_id = ?", (record_id,))
+            self.audit.append(
+                "delete", record_type=record_type.value, record_id=record_id, profile_id=profile_id
+            )
+
+    def restore_deleted(self, record_type: RecordType, profile_id: str, record_id: str) -> None:
+        """Undo a delete (the GUI's undo); documents cannot come back once their bytes are gone."""
+        cls = RECORD_CLASSES[record_type]
+        with self.db.transaction():
+            cur = self.db.execute(
+                f"UPDATE {cls.TABLE} SET deleted = 0, updated_at = ? WHERE id = ? AND profile_id = ? AND deleted = 1",
+                (utcnow().isoformat(), record_id, profile_id),
+            )
+            if cur.rowcount == 0:
+                raise RecordNotFound("Nothing to undo.")
+            self.audit.append(
+                "undelete",
+                record_type=record_type.value,
+                record_id=record_id,
+                profile_id=profile_id,
+            )
+
+    def _current(self, cls: type[R], profile_id: str, record_id: str) -> R:
+        row = self.db.execute(
+            f"SELECT {quoted(columns(cls))} FROM {cls.TABLE} WHERE id = ? AND profile_id = ? AND deleted = 0",
+            (record_id, profile_id),
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound(
+                f"No {cls.TYPE.value.replace('_', ' ')} with that id in this profile."
+            )
+        return from_row(cls, row)
+
+    def _require_profile(self, profile_id: str) -> None:
+        if self.db.execute("SELECT 1 FROM profiles WHERE id = ?", (profile_id,)).fetchone() is None:
+            raise RecordNotFound("No such profile.")
+
+    # --- observations ----------------------------------------------------------------
+
+    def observations(
+        self,
+        profile_id: str,
+        *,
+        analyte: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[Observation]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if analyte:
+            clauses.append("(analyte = ? COLLATE NOCASE OR loinc = ?)")
+            params += [analyte, analyte]
+        if since:
+            clauses.append("effective >= ?")
+            params.append(since.isoformat())
+        if until:
+            clauses.append("effective <= ?")
+            params.append(until.isoformat())
+        return self.records(
+            Observation,
+            profile_id,
+            where=" AND ".join(clauses),
+            params=params,
+            order="effective, analyte",
+        )
+
+    def latest_observations(self, profile_id: str) -> list[Observation]:
+        """The most recent value of each analyte (by LOINC where known, else by name)."""
+        cols = quoted(columns(Observation))
+        sql = f"""
+            SELECT {cols} FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY coalesce(loinc, analyte) ORDER BY effective DESC, created_at DESC
+                ) AS rn
+                FROM observations WHERE profile_id = ? AND deleted = 0
+            ) WHERE rn = 1 ORDER BY analyte
+        """
+        rows = self.db.execute(sql, (profile_id,)).fetchall()
+        self.audit.append(
+            "list",
+            record_type="observation",
+            profile_id=profile_id,
+            detail=f"latest count={len(rows)}",
+        )
+        return [from_row(Observation, r) for r in rows]
+
+    def find_duplicate_observation(self, profile_id: str, obs: Observation) -> Observation | None:
+        """Same analyte, date and value already stored (from any source)."""
+        row = self.db.execute(
+            f"SELECT {quoted(columns(Observation))} FROM observations WHERE profile_id = ? AND deleted = 0 "
+            "AND coalesce(loinc, analyte) = coalesce(?, ?) AND effective = ? "
+            "AND value_num IS ? AND value_text IS ? LIMIT 1",
+            (
+                profile_id,
+                obs.loinc,
+                obs.analyte,
+                obs.effective.isoformat(),
+                obs.value_num,
+                obs.value_text,
+            ),
+        ).fetchone()
+        return from_row(Observation, row) if row else None
+
+    # --- documents ----------------------------------------------------------------------
+
+    def add_document(self, doc: Document, content: bytes) -> Document:
+        if hashlib.sha256(content).hexdigest() != doc.sha256 or len(content) != doc.size:
+            raise BadInput("Document content does not match its recorded hash and size.")
+        with self.db.transaction():
+            self.add(doc)
+            self.db.execute(
+                "INSERT INTO document_blobs (document_id, content) VALUES (?, ?)", (doc.id, content)
+            )
+        return doc
+
+    def document_content(self, profile_id: str, document_id: str) -> bytes:
+        row = self.db.execute(
+            "SELECT b.content FROM document_blobs b JOIN documents d ON d.id = b.document_id "
+            "WHERE d.id = ? AND d.profile_id = ? AND d.deleted = 0",
+            (document_id, profile_id),
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound("No document with that id in this profile.")
+        self.audit.append(
+            "read",
+            record_type="document",
+            record_id=document_id,
+            profile_id=profile_id,
+            detail="content",
+        )
+        return bytes(row[0])
+
+    def find_document_by_hash(self, profile_id: str, sha256: str) -> Document | None:
+        row = self.db.execute(
+            f"SELECT {quoted(columns(Document))} FROM documents WHERE profile_id = ? AND sha256 = ? AND deleted = 0",
+            (profile_id, sha256),
+        ).fetchone()
+        return from_row(Document, row) if row else None
+
+    # --- counts (no PHI) ---------------------------------------------------------------
+
+    def counts(self, profile_id: str | None = None) -> dict[str, int]:
+        out: dict[str, int] = {
+            "profiles": int(self.db.execute("SELECT count(*) FROM profiles").fetchone()[0])
+        }
+        for record_type, cls in RECORD_CLASSES.items():
+            sql = f"SELECT count(*) FROM {cls.TABLE} WHERE deleted = 0"
+            params: tuple[Any, ...] = ()
+            if profile_id:
+                sql += " AND profile_id = ?"
+                params = (profile_id,)
+            out[record_type.value] = int(self.db.execute(sql, params).fetchone()[0])
+        return out

@@ -1,0 +1,691 @@
+"""The vault: create, unlock, lock, re-key and delete one encrypted health vault.
+
+A vault is a directory holding `vault.db` (SQLCipher, raw 256-bit data key),
+`vault.header.json` (the data key wrapped by passphrase and recovery key, no
+PHI) and `backups/`. The data key itself lives in the OS keychain.
+
+Unlock order: keychain → passphrase → recovery key. Every step that fails is
+remembered and reported, so a person learns why the keychain could not help.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ohvault import paths
+from ohvault.atomic import fsync_dir
+from ohvault.device import device_id
+from ohvault.errors import (
+    BadInput,
+    KeychainUnavailable,
+    OhvaultError,
+    VaultCorrupt,
+    VaultExists,
+    VaultLocked,
+    VaultNotFound,
+    WrongKey,
+)
+from ohvault.keys import recovery
+from ohvault.keys.header import KeySlots, PendingRotation, VaultHeader
+from ohvault.keys.keychain import Keychain
+from ohvault.keys.secret import SecretKey
+from ohvault.keys.wrap import (
+    KdfParams,
+    WrappedKey,
+    new_salt,
+    passphrase_kek,
+    recovery_kek,
+    unwrap,
+    wrap,
+)
+from ohvault.model import Profile
+from ohvault.storage import db as dbmod
+from ohvault.storage.audit import AuditLog
+from ohvault.storage.db import Database
+from ohvault.storage.migrations import LATEST_VERSION, check_not_newer, current_version, migrate
+from ohvault.storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+MIN_PASSPHRASE_LENGTH = 8
+
+
+class UnlockMethod(StrEnum):
+    KEYCHAIN = "keychain"
+    PASSPHRASE = "passphrase"  # noqa: S105 - a method name, not a secret
+    RECOVERY_KEY = "recovery_key"
+
+
+@dataclass
+class Credentials:
+    """What the user offered to unlock with, tried in the order keychain → passphrase → recovery."""
+
+    passphrase: str | None = None
+    recovery_key: str | None = None
+    use_keychain: bool = True
+
+
+@dataclass(frozen=True)
+class VaultFiles:
+    home: Path
+
+    @property
+    def db(self) -> Path:
+        return self.home / paths.DB_FILENAME
+
+    @property
+    def header(self) -> Path:
+        return self.home / paths.HEADER_FILENAME
+
+    @property
+    def backups(self) -> Path:
+        return self.home / paths.BACKUP_DIRNAME
+
+    @property
+    def restore_journal(self) -> Path:
+        return self.home / "restore.journal"
+
+    def exists(self) -> bool:
+        return self.header.exists() or self.db.exists()
+
+    def scratch(self, suffix: str) -> Path:
+        return self.home / f"{paths.DB_FILENAME}.{suffix}"
+
+
+@dataclass
+class UnlockReport:
+    method: UnlockMethod
+    reasons: list[str] = field(default_factory=list)  # why earlier methods did not work
+    migrated: list[int] = field(default_factory=list)
+    finished_rotation: bool = False
+
+
+def _slot_aad(header: VaultHeader, purpose: str, generation: int) -> bytes:
+    return header.aad(purpose, generation)
+
+
+def wrap_for_passphrase(
+    header: VaultHeader, key: SecretKey, passphrase: str, generation: int
+) -> WrappedKey:
+    salt = new_salt()
+    kek = passphrase_kek(passphrase, salt, header.kdf)
+    return wrap(key, kek, salt=salt, aad=_slot_aad(header, "passphrase", generation))
+
+
+def wrap_for_recovery(
+    header: VaultHeader, key: SecretKey, recovery_text: str, generation: int
+) -> WrappedKey:
+    salt = new_salt()
+    kek = recovery_kek(recovery.parse(recovery_text), salt)
+    return wrap(key, kek, salt=salt, aad=_slot_aad(header, "recovery", generation))
+
+
+def _chain_aad(header: VaultHeader, generation: int) -> bytes:
+    return _slot_aad(header, "chain", generation)
+
+
+def check_passphrase_strength(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise BadInput(f"A passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters.")
+
+
+class Vault:
+    """An unlocked vault. `lock()` closes the database and wipes the key."""
+
+    def __init__(
+        self,
+        files: VaultFiles,
+        header: VaultHeader,
+        key: SecretKey,
+        db: Database,
+        keychain: Keychain,
+        report: UnlockReport,
+    ) -> None:
+        self.files = files
+        self.header = header
+        self._key = key
+        self.db = db
+        self.keychain = keychain
+        self.unlock_report = report
+        self.device = device_id()
+        self.audit = AuditLog(db, key, self.device)
+        self.repo = Repository(db, self.audit)
+
+    # --- properties ----------------------------------------------------------------
+
+    @property
+    def vault_id(self) -> str:
+        return self.header.vault_id
+
+    @property
+    def kind(self) -> str:
+        return self.header.kind
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.header.kind == "clinician"
+
+    @property
+    def locked(self) -> bool:
+        return self._key.wiped
+
+    def data_key(self) -> SecretKey:
+        """The data key, for derived keys (audit chain, sync, identity). Never log or store it."""
+        if self.locked:
+            raise VaultLocked("The vault is locked.")
+        return self._key
+
+    def schema_version(self) -> int:
+        return current_version(self.db)
+
+    # --- creation ----------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        home: Path | None = None,
+        *,
+        passphrase: str | None = None,
+        profile_name: str | None = None,
+        kind: str = "patient",
+        keychain: Keychain | None = None,
+        kdf: KdfParams | None = None,
+    ) -> tuple[Vault, str]:
+        """A new vault and its recovery key (to show once)."""
+        files = VaultFiles(home or paths.vault_home())
+        keychain = keychain or Keychain()
+        if files.exists():
+            raise VaultExists(
+                f"A vault already exists at {files.home}.",
+                hint="Use it, or set OHVAULT_HOME to create another one elsewhere.",
+            )
+        if kind not in ("patient", "clinician"):
+            raise BadInput("A vault is either a patient or a clinician vault.")
+        keychain_ok = keychain.status().available
+        if not keychain_ok and not passphrase:
+            raise KeychainUnavailable(
+                "No OS keychain is available to hold the vault key.",
+                hint="Set a passphrase (--passphrase-stdin) so that you can unlock the vault.",
+            )
+        if passphrase is not None:
+            check_passphrase_strength(passphrase)
+        paths.ensure_private_dir(files.home)
+
+        import uuid
+
+        vault_id = str(uuid.uuid4())
+        key = SecretKey.generate()
+        recovery_text = recovery.generate()
+        header = VaultHeader.new(vault_id, kind, kdf or KdfParams(), KeySlots(generation=1))
+        slots = KeySlots(
+            generation=1,
+            passphrase=wrap_for_passphrase(header, key, passphrase, 1) if passphrase else None,
+            recovery=wrap_for_recovery(header, key, recovery_text, 1),
+        )
+        header = replace(header, slots=slots).signed(key)
+
+        scratch = files.scratch("creating")
+        scratch.unlink(missing_ok=True)
+        conn = dbmod.connect(scratch, key, create=True)
+        db = Database(conn, scratch)
+        try:
+            migrate(db)
+            with db.transaction():
+                db.execute("INSERT INTO meta(key, value) VALUES ('vault_id', ?)", (vault_id,))
+                db.execute("INSERT INTO meta(key, value) VALUES ('kind', ?)", (kind,))
+                audit = AuditLog(db, key, device_id())
+                audit.append("vault.create", detail=f"kind={kind}")
+                if profile_name:
+                    Repository(db, audit).add_profile(Profile(name=profile_name))
+        finally:
+            db.close()
+        os.chmod(scratch, 0o600)
+        header.save(files.header)
+        os.replace(scratch, files.db)
+        fsync_dir(files.home)
+        if keychain_ok:
+            try:
+                keychain.set(vault_id, key)
+            except KeychainUnavailable:
+                if not passphrase:
+                    cls.destroy(files.home, keychain=keychain)
+                    raise
+                log.warning("keychain refused the key; the vault will unlock by passphrase")
+        vault = cls.open(
+            files.home,
+            Credentials(passphrase=passphrase, recovery_key=recovery_text),
+            keychain=keychain,
+            auto_backup=False,
+        )
+        return vault, recovery_text
+
+    # --- unlocking -----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        home: Path | None = None,
+        credentials: Credentials | None = None,
+        *,
+        keychain: Keychain | None = None,
+        auto_backup: bool = True,
+    ) -> Vault:
+        files = VaultFiles(home or paths.vault_home())
+        credentials = credentials or Credentials()
+        keychain = keychain or Keychain()
+        if not files.exists():
+            raise VaultNotFound(
+                f"No vault at {files.home}.",
+                hint="Create one with `ohvault init` (or set OHVAULT_HOME).",
+            )
+        from ohvault.storage.backup import recover_interrupted_restore
+
+        recover_interrupted_restore(files)
+        header = VaultHeader.load(files.header)
+        unlocked = unlock_database(files.db, header, credentials, keychain)
+        vault = cls(files, unlocked.header, unlocked.db_key, unlocked.db, keychain, unlocked.report)
+        try:
+            vault._settle_rotation(unlocked)
+            vault._migrate_if_needed()
+            vault.audit.append("unlock", detail=f"method={unlocked.report.method.value}")
+            if auto_backup:
+                from ohvault.storage.backup import run_scheduled_backup
+
+                with contextlib.suppress(OhvaultError, OSError):
+                    run_scheduled_backup(vault)
+        except BaseException:
+            vault.lock()
+            raise
+        return vault
+
+    def _settle_rotation(self, unlocked: UnlockedDatabase) -> None:
+        """Finish or discard a key rotation a crash interrupted."""
+        pending = self.header.pending
+        if pending is None:
+            return
+        if unlocked.opened_with_next:
+            # The database already runs on the next key; the new recovery key may never
+            # have been shown, so the header asks the user to issue a fresh one.
+            self.header = replace(
+                self.header, slots=pending.slots, pending=None, recovery_unconfirmed=True
+            ).signed(self._key)
+            self.header.save(self.files.header)
+            self.unlock_report.finished_rotation = True
+            self._store_in_keychain(self._key)
+            self.audit.append("key.rotate.finish")
+        else:
+            self.header = replace(self.header, pending=None).signed(self._key)
+            self.header.save(self.files.header)
+        with contextlib.suppress(KeychainUnavailable):
+            self.keychain.delete(self.vault_id, slot="next")
+
+    def _migrate_if_needed(self) -> None:
+        version = current_version(self.db)
+        check_not_newer(version)
+        if version < LATEST_VERSION:
+            from ohvault.storage.backup import create_backup
+
+            create_backup(
+                self, self.files.backups / f"pre-migration-v{version}-{int(time.time())}.ohvbackup"
+            )
+            applied = migrate(self.db)
+            self.unlock_report.migrated = applied
+            self.audit.append("schema.migrate", detail=f"from={version} to={LATEST_VERSION}")
+
+    def _store_in_keychain(self, key: SecretKey, slot: str = "current") -> bool:
+        try:
+            if self.keychain.status().available:
+                self.keychain.set(self.vault_id, key, slot=slot)
+                return True
+        except KeychainUnavailable:
+            log.warning("could not update the keychain entry")
+        return False
+
+    def lock(self) -> None:
+        """Close the database and wipe the key. Idempotent."""
+        if self.locked:
+            return
+        with contextlib.suppress(Exception):
+            self.audit.append("lock")
+        with contextlib.suppress(Exception):
+            self.db.close()
+        self._key.wipe()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock()
+
+    # --- key management --------------------------------------------------------------------
+
+    def verify_passphrase(self, passphrase: str) -> bool:
+        slot = self.header.slots.passphrase
+        if slot is None:
+            return False
+        kek = passphrase_kek(passphrase, slot.salt, self.header.kdf)
+        try:
+            unwrap(
+                slot,
+                kek,
+                aad=_slot_aad(self.header, "passphrase", self.header.slots.generation),
+                what="passphrase",
+            )
+        except WrongKey:
+            return False
+        return True
+
+    def change_passphrase(self, new_passphrase: str | None) -> None:
+        """Set, change or (with a keychain) remove the passphrase."""
+        if new_passphrase is None:
+            if not self.keychain.status().available:
+                raise BadInput(
+                    "Without an OS keychain the passphrase is how you unlock; it cannot be removed."
+                )
+            wrapped = None
+        else:
+            check_passphrase_strength(new_passphrase)
+            wrapped = wrap_for_passphrase(
+                self.header, self._key, new_passphrase, self.header.slots.generation
+            )
+        slots = replace(self.header.slots, passphrase=wrapped)
+        self._save_header(replace(self.header, slots=slots))
+        self.audit.append("key.passphrase", detail="removed" if new_passphrase is None else "set")
+
+    def new_recovery_key(self) -> str:
+        """Issue a new recovery key; the old one stops working."""
+        text = recovery.generate()
+        wrapped = wrap_for_recovery(self.header, self._key, text, self.header.slots.generation)
+        slots = replace(self.header.slots, recovery=wrapped)
+        self._save_header(replace(self.header, slots=slots, recovery_unconfirmed=False))
+        self.audit.append("key.recovery")
+        return text
+
+    def _save_header(self, header: VaultHeader) -> None:
+        self.header = header.signed(self._key)
+        self.header.save(self.files.header)
+
+    def rotate_key(self, passphrase: str | None = None, *, _crash_after: str | None = None) -> str:
+        """Replace the data key; returns the new recovery key (the old one stops working).
+
+        Crash-safe: the next key's wraps are written to the header first, the
+        database is copied under the new key and swapped in with one rename,
+        then the header is finalised. Opening after a crash at any point finishes
+        or discards the rotation (see _settle_rotation).
+        """
+        old = self.header
+        if old.slots.passphrase is not None:
+            if passphrase is None:
+                raise BadInput(
+                    "Rotating the key re-wraps it under your passphrase: enter it (--passphrase-stdin)."
+                )
+            if not self.verify_passphrase(passphrase):
+                raise WrongKey("That passphrase does not unlock this vault.")
+        old_key = self._key
+        new_key = SecretKey.generate()
+        generation = old.slots.generation + 1
+        recovery_text = recovery.generate()
+        slots = KeySlots(
+            generation=generation,
+            passphrase=wrap_for_passphrase(old, new_key, passphrase, generation)
+            if passphrase
+            else None,
+            recovery=wrap_for_recovery(old, new_key, recovery_text, generation),
+        )
+        pending = PendingRotation(
+            slots=slots,
+            next_by_current=wrap(new_key, old_key.raw(), salt=b"", aad=_chain_aad(old, generation)),
+            current_by_next=wrap(
+                old_key, new_key.raw(), salt=b"", aad=_chain_aad(old, generation - 1)
+            ),
+        )
+        self._save_header(replace(old, pending=pending))
+        self._store_in_keychain(new_key, slot="next")
+        _crash_point(_crash_after, "header")
+
+        scratch = self.files.scratch("rotating")
+        scratch.unlink(missing_ok=True)
+        target = dbmod.connect(scratch, new_key, create=True)
+        try:
+            self.db.conn.backup(target)
+            copy = Database(target, scratch)
+            copy_audit = AuditLog(copy, old_key, self.device)
+            copy_audit.rekey(new_key)
+            copy_audit.append("key.rotate", detail=f"generation={generation}")
+        finally:
+            target.close()
+        _crash_point(_crash_after, "copy")
+        self.db.close()
+        os.replace(scratch, self.files.db)
+        fsync_dir(self.files.home)
+        _crash_point(_crash_after, "swap")
+
+        self.db = Database(dbmod.connect(self.files.db, new_key), self.files.db)
+        self._key = new_key
+        self.audit = AuditLog(self.db, new_key, self.device)
+        self.repo = Repository(self.db, self.audit)
+        self._save_header(replace(old, slots=slots, pending=None, recovery_unconfirmed=False))
+        self._store_in_keychain(new_key)
+        with contextlib.suppress(KeychainUnavailable):
+            self.keychain.delete(self.vault_id, slot="next")
+        old_key.wipe()
+        return recovery_text
+
+    # --- deletion ---------------------------------------------------------------------------
+
+    @classmethod
+    def destroy(
+        cls, home: Path, *, keychain: Keychain | None = None, with_backups: bool = False
+    ) -> None:
+        """Delete the database, header and keychain entries (and backups if asked)."""
+        files = VaultFiles(home)
+        keychain = keychain or Keychain()
+        vault_id = None
+        with contextlib.suppress(OhvaultError):
+            vault_id = VaultHeader.load(files.header).vault_id
+        for path in files.home.glob(f"{paths.DB_FILENAME}*"):
+            path.unlink(missing_ok=True)
+        files.header.unlink(missing_ok=True)
+        files.restore_journal.unlink(missing_ok=True)
+        if with_backups and files.backups.exists():
+            shutil.rmtree(files.backups)
+        if vault_id:
+            with contextlib.suppress(KeychainUnavailable):
+                keychain.delete(vault_id)
+                keychain.delete(vault_id, slot="next")
+        with contextlib.suppress(OSError):
+            files.home.rmdir()
+
+    # --- settings stored in the vault (no PHI) ----------------------------------------------
+
+    def get_setting(self, name: str, default: str | None = None) -> str | None:
+        row = self.db.execute(
+            "SELECT value FROM meta WHERE key = ?", (f"setting:{name}",)
+        ).fetchone()
+        return str(row[0]) if row else default
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"setting:{name}", value)
+            )
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "path": str(self.files.home),
+            "vault_id": self.vault_id,
+            "kind": self.kind,
+            "locked": self.locked,
+            "schema_version": self.schema_version(),
+            "unlocked_with": self.unlock_report.method.value,
+            "passphrase_set": self.header.slots.passphrase is not None,
+            "recovery_unconfirmed": self.header.recovery_unconfirmed,
+            "counts": self.repo.counts(),
+        }
+
+
+class CrashForTesting(BaseException):
+    """Raised by rotate_key at a named point so tests can simulate a crash there."""
+
+
+def _crash_point(wanted: str | None, here: str) -> None:
+    if wanted == here:
+        raise CrashForTesting(here)
+
+
+# --- unlocking machinery (shared with restore) ---------------------------------------------
+
+
+@dataclass
+class UnlockedDatabase:
+    header: VaultHeader
+    db: Database
+    db_key: SecretKey  # the key the database opened with
+    opened_with_next: bool  # True when a rotation had swapped the database before a crash
+    report: UnlockReport
+
+
+@dataclass
+class _Candidate:
+    key: SecretKey
+    generation: int
+    method: UnlockMethod
+
+
+def _credential_keys(
+    header: VaultHeader, credentials: Credentials, keychain: Keychain, reasons: list[str]
+) -> Iterator[_Candidate]:
+    gens = [header.slots] + ([header.pending.slots] if header.pending else [])
+    if credentials.use_keychain:
+        try:
+            found = False
+            for slot_name, slots in zip(("current", "next"), gens, strict=False):
+                key = keychain.get(header.vault_id, slot=slot_name)
+                if key is not None:
+                    found = True
+                    yield _Candidate(key, slots.generation, UnlockMethod.KEYCHAIN)
+            if not found:
+                reasons.append("the OS keychain holds no key for this vault")
+        except KeychainUnavailable as exc:
+            reasons.append(exc.message)
+    if credentials.passphrase is not None:
+        tried = False
+        for slots in gens:
+            if slots.passphrase is None:
+                continue
+            tried = True
+            kek = passphrase_kek(credentials.passphrase, slots.passphrase.salt, header.kdf)
+            with contextlib.suppress(WrongKey):
+                yield _Candidate(
+                    unwrap(
+                        slots.passphrase,
+                        kek,
+                        aad=header.aad("passphrase", slots.generation),
+                        what="passphrase",
+                    ),
+                    slots.generation,
+                    UnlockMethod.PASSPHRASE,
+                )
+                break
+        else:
+            reasons.append("the passphrase is wrong" if tried else "this vault has no passphrase")
+    if credentials.recovery_key is not None:
+        data = recovery.parse(credentials.recovery_key)
+        for slots in gens:
+            if slots.recovery is None:
+                continue
+            kek = recovery_kek(data, slots.recovery.salt)
+            with contextlib.suppress(WrongKey):
+                yield _Candidate(
+                    unwrap(
+                        slots.recovery,
+                        kek,
+                        aad=header.aad("recovery", slots.generation),
+                        what="recovery key",
+                    ),
+                    slots.generation,
+                    UnlockMethod.RECOVERY_KEY,
+                )
+                break
+        else:
+            reasons.append("the recovery key does not belong to this vault")
+
+
+def _other_key(header: VaultHeader, candidate: _Candidate) -> SecretKey | None:
+    """During a rotation, the key of the other generation, derived from this one."""
+    pending = header.pending
+    if pending is None:
+        return None
+    next_gen = pending.slots.generation
+    try:
+        if candidate.generation == next_gen:
+            return unwrap(
+                pending.current_by_next,
+                candidate.key.raw(),
+                aad=_chain_aad(header, next_gen - 1),
+                what="key",
+            )
+        return unwrap(
+            pending.next_by_current,
+            candidate.key.raw(),
+            aad=_chain_aad(header, next_gen),
+            what="key",
+        )
+    except WrongKey:
+        return None
+
+
+def unlock_database(
+    db_path: Path, header: VaultHeader, credentials: Credentials, keychain: Keychain
+) -> UnlockedDatabase:
+    """Open the database with the first key the credentials yield, and check the header."""
+    reasons: list[str] = []
+    if not db_path.exists():
+        raise VaultCorrupt(
+            "The vault database file is missing.",
+            hint="Restore it from a backup (`ohvault restore`).",
+        )
+    next_gen = header.pending.slots.generation if header.pending else None
+    for cand in _credential_keys(header, credentials, keychain, reasons):
+        keys_by_gen = {cand.generation: cand.key}
+        other = _other_key(header, cand)
+        if other is not None and next_gen is not None:
+            keys_by_gen[next_gen - 1 if cand.generation == next_gen else next_gen] = other
+        for generation, key in keys_by_gen.items():
+            try:
+                conn = dbmod.connect(db_path, key)
+            except WrongKey:
+                continue
+            # The header MAC is always made with the current generation's key.
+            mac_key = keys_by_gen.get(header.slots.generation)
+            if mac_key is None or not header.verify(mac_key):
+                conn.close()
+                raise VaultCorrupt(
+                    "The vault header has been modified and fails its integrity check.",
+                    hint="Nothing was changed. Restore the header from a backup (`ohvault restore`).",
+                )
+            return UnlockedDatabase(
+                header=header,
+                db=Database(conn, db_path),
+                db_key=key,
+                opened_with_next=generation == next_gen,
+                report=UnlockReport(method=cand.method, reasons=reasons),
+            )
+        reasons.append(
+            f"the key from the {cand.method.value.replace('_', ' ')} does not open the database"
+        )
+    if not credentials.passphrase and not credentials.recovery_key:
+        raise VaultLocked(
+            "The vault could not be unlocked from the OS keychain: " + "; ".join(reasons) + ".",
+            hint="Unlock with your passphrase (--passphrase-stdin) or recovery key (--recovery-key-stdin).",
+        )
+    raise WrongKey("The vault could not be unlocked: " + "; ".join(reasons) + ".")
