@@ -1,0 +1,439 @@
+"""The biomarker catalog: analytes, their names in many languages, units and conversions.
+
+The catalog is data (``resources/catalog/analytes.json`` and ``units.json``, documented in
+``docs/catalog-format.md``); this module loads and indexes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ohvault.labs.errors import CatalogError, UnitConversionError
+from ohvault.labs.units import UnitTable, load_unit_table
+
+ENV_RESOURCES = "OHVAULT_RESOURCES"
+
+_GREEK = str.maketrans(
+    {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "λ": "lambda"}
+)
+_NON_WORD = re.compile(r"[^0-9a-z%#]+")
+_PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+
+
+def resources_dir() -> Path:
+    """Locate ``resources/``: ``$OHVAULT_RESOURCES`` (frozen builds) or the source tree."""
+    env = os.environ.get(ENV_RESOURCES)
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[2] / "resources")
+    for cand in candidates:
+        if (cand / "catalog" / "analytes.json").is_file():
+            return cand
+    tried = ", ".join(str(c) for c in candidates)
+    raise CatalogError(f"biomarker catalog not found (tried {tried}); set {ENV_RESOURCES}")
+
+
+def catalog_dir() -> Path:
+    """Directory holding ``analytes.json`` and ``units.json``."""
+    return resources_dir() / "catalog"
+
+
+def normalise_name(text: str) -> str:
+    """Normalise a printed test name for lookup.
+
+    Case, accents, punctuation and spacing are ignored; ``%`` and ``#`` are kept as words
+    because they distinguish relative from absolute differential counts.
+    """
+    s = text.translate(_GREEK).replace("ß", "ss")
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    s = s.replace("%", " % ").replace("#", " # ")
+    return " ".join(_NON_WORD.sub(" ", s).split())
+
+
+@dataclass(frozen=True)
+class UnitConversion:
+    """``canonical = value * factor / divisor + offset`` (affine, hence exactly invertible)."""
+
+    unit: str
+    factor: float
+    divisor: float = 1.0
+    offset: float = 0.0
+
+    def to_canonical(self, value: float) -> float:
+        return value * self.factor / self.divisor + self.offset
+
+    def from_canonical(self, value: float) -> float:
+        return (value - self.offset) * self.divisor / self.factor
+
+
+@dataclass(frozen=True)
+class Analyte:
+    id: str
+    preferred_name: str
+    loincs: tuple[str, ...]
+    category: str
+    canonical_unit: str
+    conversions: tuple[UnitConversion, ...]
+    plausible_low: float | None
+    plausible_high: float | None
+    ref_low: float | None
+    ref_high: float | None
+    ref_text: str | None
+    synonyms: tuple[str, ...]
+    qualitative: bool = False
+    values: tuple[str, ...] = ()
+    normal: str | None = None
+    _by_unit: dict[str, UnitConversion] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def loinc(self) -> str:
+        return self.loincs[0]
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return tuple(c.unit for c in self.conversions)
+
+    def accepts(self, ucum: str | None) -> bool:
+        return ucum is not None and ucum in self._by_unit
+
+    def _conversion(self, unit: str) -> UnitConversion:
+        conv = self._by_unit.get(unit)
+        if conv is None:
+            from ohvault.labs.units import normalise_unit
+
+            ucum = normalise_unit(unit)
+            conv = self._by_unit.get(ucum) if ucum is not None else None
+        if conv is None:
+            raise UnitConversionError(f"{self.preferred_name}: unit {unit!r} is not accepted")
+        return conv
+
+    def convert(self, value: float, from_unit: str, to_unit: str) -> float:
+        """Convert between two accepted units (UCUM codes or printed spellings)."""
+        canonical = self._conversion(from_unit).to_canonical(value)
+        return self._conversion(to_unit).from_canonical(canonical)
+
+    def to_canonical(self, value: float, unit: str) -> float:
+        return self._conversion(unit).to_canonical(value)
+
+    def is_plausible(self, canonical_value: float) -> bool:
+        lo, hi = self.plausible_low, self.plausible_high
+        return (lo is None or canonical_value >= lo) and (hi is None or canonical_value <= hi)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    analyte: Analyte
+    score: float  # 1.0 exact synonym; lower when words had to be dropped
+    how: str
+
+
+@dataclass(frozen=True)
+class _Shared:
+    name: str
+    analytes: tuple[str, ...]
+    default: str | None
+
+
+_NOISE_WORDS = {
+    "serum",
+    "plasma",
+    "s",
+    "p",
+    "se",
+    "pl",
+    "b",
+    "blood",
+    "whole",
+    "level",
+    "levels",
+    "estimation",
+    "test",
+    "result",
+    "conc",
+    "concentration",
+    "value",
+    "photometry",
+    "calculated",
+    "calc",
+    "immunoassay",
+    "clia",
+    "ecl",
+    "ecli",
+    "eclia",
+    "cmia",
+    "elisa",
+    "hplc",
+    "ise",
+    "indirect ise",
+    "enzymatic",
+    "colorimetric",
+    "turbidimetry",
+    "nephelometry",
+    "spectrophotometry",
+    "method",
+    "automated",
+    "automated count",
+    "flow cytometry",
+    "impedance",
+    "cyanide free",
+    "sls",
+}
+
+
+class Catalog:
+    """Indexed biomarker catalog. Build with :func:`load_catalog`."""
+
+    def __init__(
+        self,
+        analytes: Iterable[Analyte],
+        shared: list[_Shared],
+        headings: dict[str, str],
+        unit_table: UnitTable,
+    ) -> None:
+        self._analytes = list(analytes)
+        self._by_id = {a.id: a for a in self._analytes}
+        self._by_loinc: dict[str, Analyte] = {}
+        self._by_name: dict[str, Analyte] = {}
+        self.collisions: list[tuple[str, str, str]] = []
+        shared_keys = {normalise_name(s.name) for s in shared}
+        for a in self._analytes:
+            for code in a.loincs:
+                self._by_loinc.setdefault(code, a)
+            for syn in (*a.synonyms, a.preferred_name):
+                key = normalise_name(syn)
+                if key in shared_keys:
+                    continue
+                other = self._by_name.setdefault(key, a)
+                if other is not a:
+                    self.collisions.append((key, other.id, a.id))
+        self._shared: dict[str, _Shared] = {normalise_name(s.name): s for s in shared}
+        self._headings = headings
+        self.unit_table = unit_table
+        self._names_sorted = sorted(
+            {
+                **self._by_name,
+                **{k: self._by_id[s.default] for k, s in self._shared.items() if s.default},
+            }.items()
+        )
+
+    # -- basic access -------------------------------------------------------------------------
+    def all(self) -> list[Analyte]:
+        return list(self._analytes)
+
+    def by_id(self, analyte_id: str) -> Analyte | None:
+        return self._by_id.get(analyte_id)
+
+    def by_loinc(self, code: str) -> Analyte | None:
+        return self._by_loinc.get(code.strip())
+
+    def shared_names(self) -> dict[str, tuple[str, ...]]:
+        return {k: s.analytes for k, s in self._shared.items()}
+
+    def synonym_keys(self) -> dict[str, Analyte]:
+        return dict(self._by_name)
+
+    def search(self, prefix: str, limit: int = 20) -> list[Analyte]:
+        """Analytes with a name (or any word of a name) starting with ``prefix`` (autocomplete)."""
+        key = normalise_name(prefix)
+        if not key:
+            return []
+        starts: list[Analyte] = []
+        words: list[Analyte] = []
+        for name, analyte in self._names_sorted:
+            if name.startswith(key):
+                if analyte not in starts:
+                    starts.append(analyte)
+            elif f" {key}" in f" {name}" and analyte not in words:
+                words.append(analyte)
+        out = starts + [a for a in words if a not in starts]
+        return out[:limit]
+
+    def category_for_heading(self, text: str) -> str | None:
+        """Category id when ``text`` is a known section heading (``"Lipid Panel"`` -> lipids)."""
+        key = normalise_name(text)
+        hit = self._headings.get(key)
+        if hit is None and key:
+            stripped = normalise_name(_PAREN.sub(" ", text))
+            hit = self._headings.get(stripped)
+        return hit
+
+    # -- name matching ------------------------------------------------------------------------
+    def match(
+        self,
+        printed_name: str,
+        unit: str | None = None,
+        *,
+        section: str | None = None,
+        qualitative: bool | None = None,
+    ) -> Analyte | None:
+        """The analyte a printed test name refers to, or None when it is not recognised.
+
+        ``unit`` (printed or UCUM), ``section`` (category id of the enclosing heading) and
+        ``qualitative`` disambiguate names used by several analytes (``"Neutrophils"`` with ``%``
+        or ``10^3/µL``; ``"Glucose"`` in blood or urine).
+        """
+        m = self.match_name(printed_name, unit, section=section, qualitative=qualitative)
+        return m.analyte if m else None
+
+    def match_name(
+        self,
+        printed_name: str,
+        unit: str | None = None,
+        *,
+        section: str | None = None,
+        qualitative: bool | None = None,
+    ) -> NameMatch | None:
+        ucum = None
+        if unit:
+            ucum = unit if unit in self.unit_table.ucum_codes else self.unit_table.lookup(unit)
+        for key, score, how in _candidate_keys(printed_name):
+            hit = self._lookup_key(key, ucum, section, qualitative)
+            if hit is not None:
+                return NameMatch(hit, score, how)
+        return None
+
+    def _lookup_key(
+        self, key: str, ucum: str | None, section: str | None, qualitative: bool | None
+    ) -> Analyte | None:
+        shared = self._shared.get(key)
+        if shared is not None:
+            return self._resolve_shared(shared, ucum, section, qualitative)
+        return self._by_name.get(key)
+
+    def _resolve_shared(
+        self, shared: _Shared, ucum: str | None, section: str | None, qualitative: bool | None
+    ) -> Analyte | None:
+        cands = [self._by_id[i] for i in shared.analytes]
+        if ucum is not None:
+            by_unit = [a for a in cands if a.accepts(ucum)]
+            if by_unit:
+                cands = by_unit
+            elif len(cands) > 1:
+                return None
+        if len(cands) > 1 and section is not None:
+            by_section = [a for a in cands if a.category == section]
+            if by_section:
+                cands = by_section
+        if len(cands) > 1 and qualitative is not None:
+            by_kind = [a for a in cands if a.qualitative == qualitative]
+            if by_kind:
+                cands = by_kind
+        if len(cands) == 1:
+            return cands[0]
+        if shared.default is not None and any(a.id == shared.default for a in cands):
+            return self._by_id[shared.default]
+        return None
+
+
+def _candidate_keys(printed: str) -> list[tuple[str, float, str]]:
+    out: list[tuple[str, float, str]] = []
+    seen: set[str] = set()
+
+    def add(text: str, score: float, how: str) -> None:
+        key = normalise_name(text) if how != "raw" else text
+        if key and key not in seen:
+            seen.add(key)
+            out.append((key, score, how))
+
+    full = normalise_name(printed)
+    add(full, 1.0, "raw")
+    no_paren = _PAREN.sub(" ", printed)
+    add(no_paren, 0.95, "without parentheses")
+    full_words = full.split()
+    while full_words and full_words[-1].isdigit() and len(full_words) > 1:
+        full_words.pop()
+    add(" ".join(full_words), 0.95, "without trailing code")
+    words = normalise_name(no_paren).split()
+    # trailing lab codes / footnote digits ("Glucose 01", "Sodium 1"), noise words
+    trimmed = list(words)
+    while trimmed and ((trimmed[-1].isdigit() and len(trimmed) > 1) or trimmed[-1] in _NOISE_WORDS):
+        trimmed.pop()
+    while len(trimmed) > 1 and trimmed[0] in _NOISE_WORDS:
+        trimmed.pop(0)
+    add(" ".join(trimmed), 0.92, "without noise words")
+    for inner in re.findall(r"\(([^()]*)\)", printed):
+        add(inner, 0.85, "parenthesised name")
+    # last resort: drop trailing words (low confidence, never confident on its own)
+    for n in range(len(trimmed) - 1, 0, -1):
+        head = " ".join(trimmed[:n])
+        if len(head) >= 3:
+            add(head, 0.55, "prefix")
+    return out
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise CatalogError(f"expected a number or null, got {v!r}")
+    return float(v)
+
+
+def parse_catalog(data: dict[str, Any], unit_table: UnitTable) -> Catalog:
+    """Build a :class:`Catalog` from the decoded ``analytes.json``."""
+    if data.get("format") != "ohvault-biomarker-catalog":
+        raise CatalogError("analytes.json: unexpected 'format'")
+    analytes: list[Analyte] = []
+    for raw in data["analytes"]:
+        try:
+            convs = tuple(
+                UnitConversion(
+                    unit=str(u["unit"]),
+                    factor=float(u["factor"]),
+                    divisor=float(u.get("divisor", 1.0)),
+                    offset=float(u.get("offset", 0.0)),
+                )
+                for u in raw["units"]
+            )
+            plaus = raw.get("plausible", [None, None])
+            ref = raw.get("reference", {})
+            a = Analyte(
+                id=str(raw["id"]),
+                preferred_name=str(raw["preferred_name"]),
+                loincs=tuple(str(c) for c in raw["loinc"]),
+                category=str(raw["category"]),
+                canonical_unit=str(raw["canonical_unit"]),
+                conversions=convs,
+                plausible_low=_num(plaus[0]),
+                plausible_high=_num(plaus[1]),
+                ref_low=_num(ref.get("low")),
+                ref_high=_num(ref.get("high")),
+                ref_text=ref.get("text"),
+                synonyms=tuple(str(s) for s in raw.get("synonyms", [])),
+                qualitative=bool(raw.get("qualitative", False)),
+                values=tuple(str(s) for s in raw.get("values", [])),
+                normal=raw.get("normal"),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise CatalogError(f"analytes.json: bad analyte {raw.get('id')!r}: {exc}") from exc
+        a._by_unit.update({c.unit: c for c in convs})
+        analytes.append(a)
+    shared = [
+        _Shared(str(s["name"]), tuple(str(x) for x in s["analytes"]), s.get("default"))
+        for s in data.get("shared_names", [])
+    ]
+    headings: dict[str, str] = {}
+    for cat in data.get("categories", []):
+        for h in cat["headings"]:
+            headings.setdefault(normalise_name(h), str(cat["id"]))
+    return Catalog(analytes, shared, headings, unit_table)
+
+
+@cache
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Load (once per directory) the catalog from ``resources/catalog``."""
+    base = directory or catalog_dir()
+    path = base / "analytes.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"cannot read biomarker catalog {path}: {exc}") from exc
+    return parse_catalog(data, load_unit_table(base / "units.json"))
