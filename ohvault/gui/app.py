@@ -1,0 +1,48 @@
+"""Entry point of the desktop app (`ohvault` with no arguments, `make run`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def create_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from ohvault.gui import theme
+    from ohvault.gui.settings_store import gui_settings
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("ohvault")
+    app.setApplicationDisplayName("ohvault")
+    app.setDesktopFileName("ohvault")
+    app.setWindowIcon(theme.icon("ohvault", "#1f8a7d"))
+    mode = str(gui_settings().value("theme", "system"))
+    theme.apply(app, mode)  # type: ignore[arg-type]
+
+    def follow_system(_scheme: object) -> None:
+        if str(gui_settings().value("theme", "system")) == "system":
+            theme.apply(app, "system")  # type: ignore[arg-type]
+
+    QGuiApplication.styleHints().colorSchemeChanged.connect(follow_system)
+    return app
+
+
+def main(home: Path | None = None) -> int:
+    app = create_app()
+    from ohvault.gui.mainwindow import MainWindow
+
+    window = MainWindow(home=home)
+    window.show()
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

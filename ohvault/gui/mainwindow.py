@@ -1,0 +1,448 @@
+"""The one window: first-run wizard, unlock screen, or the app shell with its sidebar."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ohvault import __version__
+from ohvault.gui import theme
+from ohvault.gui.autolock import IdleWatcher, SystemLockWatcher
+from ohvault.gui.session import Session, UnlockResult
+from ohvault.gui.settings_store import gui_settings
+from ohvault.gui.tasks import Job
+from ohvault.gui.unlock import UnlockPage
+from ohvault.gui.views import build_views
+from ohvault.gui.views.base import View
+from ohvault.gui.widgets import button
+from ohvault.gui.wizard import FirstRunWizard
+from ohvault.keys.keychain import Keychain
+from ohvault.keys.wrap import KdfParams
+
+log = logging.getLogger(__name__)
+
+ADD_PROFILE = "__add__"
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        home: Path | None = None,
+        kdf: KdfParams | None = None,
+        keychain: Keychain | None = None,
+        *,
+        interactive: bool = True,
+        settings: QSettings | None = None,
+        autostart: bool = True,
+    ) -> None:
+        super().__init__()
+        self.session = Session(home, kdf, keychain, interactive=interactive)
+        self.session.bridge.parent_widget = self
+        self.qsettings = settings or gui_settings()
+        self.setWindowTitle("ohvault")
+        self.setWindowIcon(theme.icon("ohvault", "#1f8a7d"))
+        self.setMinimumSize(QSize(960, 620))
+        self.setAcceptDrops(True)
+
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        self.setCentralWidget(self.pages)
+        self.unlock_page = UnlockPage(self.session)
+        self.unlock_page.done.connect(self._unlocked)
+        self.pages.addWidget(self.unlock_page)
+        self.wizard: FirstRunWizard | None = None
+        self.shell = QWidget()
+        self.pages.addWidget(self.shell)
+        self.views: list[View] = build_views(self.session)
+        self._build_shell()
+        self._build_menus()
+        self._build_status()
+
+        self.idle = IdleWatcher(self._autolock_seconds())
+        self.idle.expired.connect(lambda: self.lock("idle"))
+        self.system_lock = SystemLockWatcher()
+        self.system_lock.sleeping.connect(lambda: self._system_lock("sleep"))
+        self.system_lock.screen_locked.connect(lambda: self._system_lock("screen"))
+        self.session.locked.connect(self._after_lock)
+        self.session.profile_changed.connect(self._profile_changed)
+        self.session.profiles_changed.connect(self._fill_profiles)
+        self.session.notify.connect(lambda text: self.statusBar().showMessage(text, 6000))
+
+        geometry = self.qsettings.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1220, 780)
+        last = self.qsettings.value("window/view", "Dashboard")
+        self._current_view = self._view_index(str(last))
+        if autostart:
+            self.start()
+
+    # --- start-up -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.session.vault_exists():
+            self.pages.setCurrentWidget(self.unlock_page)
+            self.unlock_page.try_keychain()
+        else:
+            self.show_wizard()
+
+    def show_wizard(self) -> None:
+        self.wizard = FirstRunWizard(self.session)
+        self.wizard.finished.connect(self._unlocked)
+        self.pages.addWidget(self.wizard)
+        self.pages.setCurrentWidget(self.wizard)
+
+    def _unlocked(self, result: UnlockResult) -> None:
+        if self.wizard is not None:
+            self.pages.removeWidget(self.wizard)
+            self.wizard.deleteLater()
+            self.wizard = None
+        self.session.adopt(result)
+        self._fill_profiles()
+        self.pages.setCurrentWidget(self.shell)
+        for view in self.views:
+            view.stale = True
+        self.show_view(self._current_view)
+        self.idle.set_timeout(self._autolock_seconds())
+        self.idle.start()
+        report = result.report
+        how = {"keychain": "your keychain", "passphrase": "your passphrase"}.get(
+            report.method.value, "your recovery key"
+        )
+        self.unlock_label.setText(f"Unlocked with {how}")
+        if result.recovery_unconfirmed:
+            self.session.bridge.warn(
+                "New recovery key needed",
+                "A key change was finished after an interruption. Issue a new recovery key in "
+                "Settings and store it safely.",
+            )
+
+    def _autolock_seconds(self) -> float:
+        try:
+            return float(self.session.setting("autolock_minutes")) * 60
+        except ValueError:
+            return 15 * 60
+
+    # --- shell ------------------------------------------------------------------------------
+
+    def _build_shell(self) -> None:
+        row = QHBoxLayout(self.shell)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        side = QFrame()
+        side.setObjectName("sidebar")
+        side.setFixedWidth(232)
+        col = QVBoxLayout(side)
+        col.setContentsMargins(0, 16, 0, 12)
+        col.setSpacing(8)
+        brand = QHBoxLayout()
+        brand.setContentsMargins(18, 0, 12, 4)
+        logo = QLabel()
+        logo.setPixmap(theme.icon("ohvault", "#1f8a7d").pixmap(28, 28))
+        brand.addWidget(logo)
+        name = QLabel("ohvault")
+        name.setObjectName("brand")
+        brand.addWidget(name)
+        brand.addStretch(1)
+        col.addLayout(brand)
+        self.profile_box = QComboBox()
+        self.profile_box.setAccessibleName("Profile")
+        self.profile_box.setToolTip("Switch profile (Ctrl+P)")
+        self.profile_box.activated.connect(self._profile_chosen)
+        prow = QHBoxLayout()
+        prow.setContentsMargins(12, 4, 12, 8)
+        prow.addWidget(self.profile_box)
+        col.addLayout(prow)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setAccessibleName("Sections")
+        self.nav.setIconSize(QSize(18, 18))
+        for i, view in enumerate(self.views):
+            item = QListWidgetItem(theme.icon(view.icon_name), view.title)
+            item.setToolTip(f"{view.title} (Ctrl+{(i + 1) % 10})" if i < 10 else view.title)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self.show_view)
+        col.addWidget(self.nav, 1)
+        self.lock_button = button("Lock", icon="lock", tip="Lock the vault (Ctrl+L)")
+        self.lock_button.clicked.connect(lambda: self.lock("user"))
+        lrow = QHBoxLayout()
+        lrow.setContentsMargins(12, 0, 12, 0)
+        lrow.addWidget(self.lock_button)
+        col.addLayout(lrow)
+        row.addWidget(side)
+        self.content = QStackedWidget()
+        for view in self.views:
+            self.content.addWidget(view)
+        row.addWidget(self.content, 1)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.actions: dict[str, QAction] = {}
+
+        def act(menu, key: str, text: str, shortcut, slot, icon: str = "") -> QAction:  # type: ignore[no-untyped-def]
+            action = QAction(theme.icon(icon) if icon else theme.icon("none"), text, self)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            self.addAction(action)
+            self.actions[key] = action
+            return action
+
+        act(file_menu, "import", "&Import lab reports…", "Ctrl+I", self.import_files, "import")
+        act(file_menu, "add", "&Add measurement…", "Ctrl+N", self.add_measurement, "add")
+        act(file_menu, "summary", "Visit &summary PDF…", "Ctrl+Shift+S", self.visit_summary, "summary")
+        act(file_menu, "profile", "New &profile…", None, self.add_profile, "profile")
+        file_menu.addSeparator()
+        act(file_menu, "lock", "&Lock", "Ctrl+L", lambda: self.lock("user"), "lock")
+        act(file_menu, "quit", "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit_menu = bar.addMenu("&Edit")
+        undo = self.session.undo.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.session.undo.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+        self.actions["undo"], self.actions["redo"] = undo, redo
+        edit_menu.addSeparator()
+        act(edit_menu, "find", "&Find results…", QKeySequence.StandardKey.Find, self.find)
+        act(edit_menu, "switch_profile", "Switch &profile", "Ctrl+P", self._focus_profiles)
+        view_menu = bar.addMenu("&View")
+        for i, view in enumerate(self.views):
+            shortcut = f"Ctrl+{(i + 1) % 10}" if i < 10 else None
+            act(view_menu, f"view:{view.title}", view.title, shortcut, lambda _=False, i=i: self.show_view(i), view.icon_name)
+        help_menu = bar.addMenu("&Help")
+        act(help_menu, "shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts)
+        act(help_menu, "about", "&About ohvault", None, self.show_about)
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.unlock_label = QLabel("")
+        self.unlock_label.setObjectName("muted")
+        status.addPermanentWidget(self.unlock_label)
+        self.job_label = QLabel("")
+        self.job_bar = QProgressBar()
+        self.job_bar.setFixedWidth(160)
+        self.job_bar.setFixedHeight(12)
+        self.job_bar.setTextVisible(False)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setAccessibleName("Cancel the running task")
+        self.cancel_button.clicked.connect(self._cancel_job)
+        for w in (self.job_label, self.job_bar, self.cancel_button):
+            status.addWidget(w)
+            w.setVisible(False)
+        self._job: Job | None = None
+        self.session.executor.job_started.connect(self._job_started)
+
+    # --- jobs in the status bar ---------------------------------------------------------------
+
+    def _job_started(self, job: Job) -> None:
+        job.progressed.connect(lambda done, total, text, job=job: self._job_progress(job, done, total, text))
+        job.done.connect(lambda job=job: self._job_done(job))
+
+    def _job_progress(self, job: Job, done: int, total: int, text: str) -> None:
+        self._job = job
+        self.job_label.setText(text or job.label)
+        self.job_bar.setRange(0, max(total, 0))
+        self.job_bar.setValue(done)
+        for w in (self.job_label, self.job_bar, self.cancel_button):
+            w.setVisible(True)
+
+    def _job_done(self, job: Job) -> None:
+        if self._job is job:
+            self._job = None
+            for w in (self.job_label, self.job_bar, self.cancel_button):
+                w.setVisible(False)
+
+    def _cancel_job(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    # --- navigation ----------------------------------------------------------------------------
+
+    def _view_index(self, title: str) -> int:
+        return next((i for i, v in enumerate(self.views) if v.title == title), 0)
+
+    def view(self, title: str) -> View:
+        return self.views[self._view_index(title)]
+
+    def show_view(self, index: int | str) -> None:
+        if isinstance(index, str):
+            index = self._view_index(index)
+        if not 0 <= index < len(self.views):
+            return
+        self._current_view = index
+        if not self.session.is_unlocked:
+            return
+        for i, view in enumerate(self.views):
+            if i != index:
+                view.deactivate()
+        self.content.setCurrentIndex(index)
+        if self.nav.currentRow() != index:
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(index)
+            self.nav.blockSignals(False)
+        self.views[index].activate()
+        self.qsettings.setValue("window/view", self.views[index].title)
+
+    @property
+    def current_view(self) -> View:
+        return self.views[self._current_view]
+
+    # --- profiles ------------------------------------------------------------------------------
+
+    def _fill_profiles(self) -> None:
+        box = self.profile_box
+        box.blockSignals(True)
+        box.clear()
+        for p in self.session.profiles:
+            box.addItem(theme.icon("profile"), p.name, p.id)
+        box.insertSeparator(box.count())
+        box.addItem(theme.icon("add"), "Add profile…", ADD_PROFILE)
+        idx = box.findData(self.session.profile_id)
+        box.setCurrentIndex(max(idx, 0))
+        box.blockSignals(False)
+
+    def _profile_chosen(self, index: int) -> None:
+        data = self.profile_box.itemData(index)
+        if data == ADD_PROFILE:
+            self._fill_profiles()
+            self.add_profile()
+        elif data:
+            self.switch_profile(str(data))
+
+    def switch_profile(self, profile_id: str) -> None:
+        self.session.set_profile(profile_id)
+
+    def _profile_changed(self) -> None:
+        for view in self.views:
+            view.clear()
+        self._fill_profiles()
+        self.current_view.activate()
+
+    def add_profile(self) -> None:
+        name, ok = QInputDialog.getText(self, "New profile", "Whose records will this profile hold?")
+        if ok and name.strip():
+            self.session.add_profile(name)
+
+    def _focus_profiles(self) -> None:
+        self.profile_box.setFocus()
+        self.profile_box.showPopup()
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def import_files(self) -> None:
+        if self.session.is_unlocked:
+            self.show_view("Import")
+            self.view("Import").pick_files()  # type: ignore[attr-defined]
+
+    def add_measurement(self) -> None:
+        if self.session.is_unlocked:
+            self.show_view("Results")
+            self.view("Results").add_measurement()  # type: ignore[attr-defined]
+
+    def find(self) -> None:
+        if self.session.is_unlocked:
+            self.show_view("Results")
+            self.view("Results").focus_search()  # type: ignore[attr-defined]
+
+    def visit_summary(self) -> None:
+        if self.session.is_unlocked:
+            self.show_view("Trends")
+            self.view("Trends").visit_summary_dialog()  # type: ignore[attr-defined]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self.session.is_unlocked and any(
+            u.toLocalFile().lower().endswith(".pdf") for u in event.mimeData().urls()
+        ):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        pdfs = [f for f in files if f.suffix.lower() == ".pdf"]
+        if pdfs and self.session.is_unlocked:
+            event.acceptProposedAction()
+            self.show_view("Import")
+            self.view("Import").add_files(pdfs)  # type: ignore[attr-defined]
+
+    # --- locking --------------------------------------------------------------------------------
+
+    def lock(self, reason: str = "user") -> None:
+        self.session.lock(reason)
+
+    def _system_lock(self, reason: str) -> None:
+        if self.session.setting("lock_on_sleep") == "1":
+            self.lock(reason)
+
+    def _after_lock(self, reason: str) -> None:
+        self.idle.stop()
+        for view in self.views:
+            view.deactivate()
+            view.clear()
+        self.profile_box.clear()
+        self.unlock_label.setText("")
+        for w in self.findChildren(QWidget):
+            # Dialogs opened from a view may show PHI too.
+            if w.isWindow() and w is not self and w.isVisible():
+                w.close()
+        note = {
+            "idle": "Locked after a period of inactivity.",
+            "sleep": "Locked because the computer went to sleep.",
+            "screen": "Locked because the screen was locked.",
+        }.get(reason, "Locked.")
+        self.unlock_page.reset(note)
+        self.pages.setCurrentWidget(self.unlock_page)
+        self.unlock_page.try_keychain()
+
+    # --- help ----------------------------------------------------------------------------------
+
+    def shortcut_list(self) -> list[tuple[str, str]]:
+        out = []
+        for action in self.actions.values():
+            seq = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if seq:
+                out.append((action.text().replace("&", "").rstrip("…"), seq))
+        return out
+
+    def show_shortcuts(self) -> None:
+        from ohvault.gui.about import ShortcutsDialog
+
+        ShortcutsDialog(self, self.shortcut_list()).open()
+
+    def show_about(self) -> None:
+        from ohvault.gui.about import AboutDialog
+
+        AboutDialog(self).open()
+
+    # --- closing ---------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.sync()
+        self.idle.stop()
+        self.session.shutdown()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow", "__version__"]

@@ -1,0 +1,223 @@
+"""The app's state: the worker, the message bridge, the unlocked vault and the current profile.
+
+The Vault object itself is only touched by ops on the worker thread; the GUI
+thread keeps plain copies of what it shows (profile names, counts).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from ohvault import paths
+from ohvault.gui.bridge import MessageBridge
+from ohvault.gui.clipboard import SecretClipboard
+from ohvault.gui.tasks import Executor, JobContext
+from ohvault.keys.keychain import Keychain
+from ohvault.logs import register_sensitive
+from ohvault.keys.wrap import KdfParams
+from ohvault.model import Profile
+from ohvault.vault import Credentials, UnlockReport, Vault, VaultFiles
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class UnlockResult:
+    profiles: list[ProfileInfo]
+    report: UnlockReport
+    last_profile: str | None
+    settings: dict[str, str]
+    passphrase_set: bool
+    recovery_unconfirmed: bool
+
+
+# Non-PHI settings the GUI keeps in the vault (they only matter while it is unlocked).
+VAULT_SETTINGS = {
+    "autolock_minutes": "15",
+    "lock_on_sleep": "1",
+    "backup_interval_hours": "24",
+    "backup_keep": "30",
+    "backup_dir": "",
+}
+
+
+class Session(QObject):
+    unlocked = Signal()
+    locked = Signal(str)  # reason: "idle", "sleep", "screen", "user"
+    profile_changed = Signal()
+    profiles_changed = Signal()
+    notify = Signal(str)  # a short, PHI-free status-bar message
+
+    def __init__(
+        self,
+        home: Path | None = None,
+        kdf: KdfParams | None = None,
+        keychain: Keychain | None = None,
+        *,
+        interactive: bool = True,
+    ) -> None:
+        super().__init__()
+        self.home = home or paths.vault_home()
+        self.kdf = kdf  # None: the product default; tests pass a cheap one
+        self.keychain = keychain or Keychain()
+        self.bridge = MessageBridge(interactive=interactive)
+        self.executor = Executor(on_error=self.bridge.error)
+        self.clipboard = SecretClipboard()
+        self.undo = QUndoStack(self)
+        self.profiles: list[ProfileInfo] = []
+        self.profile_id: str | None = None
+        self.is_unlocked = False
+        self.settings: dict[str, str] = dict(VAULT_SETTINGS)
+        self.unlock_report: UnlockReport | None = None
+        self.passphrase_set = False
+
+    # --- state --------------------------------------------------------------------------
+
+    def vault_exists(self) -> bool:
+        return VaultFiles(self.home).exists()
+
+    @property
+    def profile(self) -> ProfileInfo | None:
+        return next((p for p in self.profiles if p.id == self.profile_id), None)
+
+    def setting(self, name: str) -> str:
+        return self.settings.get(name, VAULT_SETTINGS.get(name, ""))
+
+    # --- unlocking (ops run on the worker) ------------------------------------------------
+
+    def create_op(
+        self, passphrase: str | None, profile_name: str
+    ) -> Any:
+        home, kdf, keychain = self.home, self.kdf, self.keychain
+
+        def op(ctx: JobContext) -> tuple[UnlockResult, str]:
+            vault, recovery_text = Vault.create(
+                home,
+                passphrase=passphrase or None,
+                profile_name=profile_name,
+                keychain=keychain,
+                kdf=kdf,
+            )
+            ctx.executor.vault = vault
+            return _unlock_result(vault), recovery_text
+
+        return op
+
+    def open_op(self, credentials: Credentials) -> Any:
+        home, keychain = self.home, self.keychain
+
+        def op(ctx: JobContext) -> UnlockResult:
+            vault = Vault.open(home, credentials, keychain=keychain)
+            ctx.executor.vault = vault
+            return _unlock_result(vault)
+
+        return op
+
+    def adopt(self, result: UnlockResult) -> None:
+        """On the GUI thread, after an unlock op succeeded."""
+        self.profiles = result.profiles
+        self.settings = {**VAULT_SETTINGS, **result.settings}
+        self.unlock_report = result.report
+        self.passphrase_set = result.passphrase_set
+        ids = [p.id for p in self.profiles]
+        if self.profile_id not in ids:
+            self.profile_id = (
+                result.last_profile if result.last_profile in ids else (ids[0] if ids else None)
+            )
+        register_sensitive(*(p.name for p in self.profiles))
+        self.is_unlocked = True
+        self.unlocked.emit()
+
+    # --- locking ---------------------------------------------------------------------------
+
+    def lock(self, reason: str = "user") -> None:
+        """Forget in-flight results, clear the clipboard, close the vault on the worker."""
+        if not self.is_unlocked:
+            return
+        self.is_unlocked = False
+        self.executor.bump_epoch()
+        self.clipboard.clear_if_ours()
+        self.undo.clear()
+        self.profiles = []
+        log.info("locking (%s)", reason)
+
+        def op(ctx: JobContext) -> None:
+            vault = ctx.executor.vault
+            ctx.executor.vault = None
+            if vault is not None:
+                vault.lock()
+
+        # The lock op runs after anything already queued, so no op sees a half-closed vault.
+        self.executor.run(op, label="Locking", failure=lambda exc: None)
+        self.locked.emit(reason)
+
+    # --- profiles ----------------------------------------------------------------------------
+
+    def set_profile(self, profile_id: str) -> None:
+        if profile_id == self.profile_id:
+            return
+        self.profile_id = profile_id
+        self.undo.clear()
+
+        def op(ctx: JobContext) -> None:
+            ctx.vault.set_setting("gui_last_profile", profile_id)
+
+        self.executor.run(op, label="Remembering the profile")
+        self.profile_changed.emit()
+
+    def add_profile(self, name: str, birth_date: Any = None) -> None:
+        def op(ctx: JobContext) -> list[ProfileInfo]:
+            profile = ctx.vault.repo.add_profile(Profile(name=name.strip(), birth_date=birth_date))
+            ctx.vault.set_setting("gui_last_profile", profile.id)
+            return _profiles(ctx.vault)
+
+        def done(profiles: list[ProfileInfo]) -> None:
+            new = [p for p in profiles if p.id not in {q.id for q in self.profiles}]
+            self.profiles = profiles
+            self.profiles_changed.emit()
+            if new:
+                self.set_profile(new[0].id)
+
+        self.executor.run(op, success=done, writes={"profile"}, label="Adding a profile")
+
+    def save_settings(self, values: dict[str, str]) -> None:
+        self.settings.update(values)
+
+        def op(ctx: JobContext) -> None:
+            for key, value in values.items():
+                ctx.vault.set_setting(key, value)
+
+        self.executor.run(op, writes={"settings"}, label="Saving settings")
+
+    def shutdown(self) -> None:
+        if self.is_unlocked:
+            self.lock("quit")
+        self.executor.wait_for_done()
+
+
+def _profiles(vault: Vault) -> list[ProfileInfo]:
+    return [ProfileInfo(p.id, p.name) for p in vault.repo.profiles()]
+
+
+def _unlock_result(vault: Vault) -> UnlockResult:
+    settings = {k: v for k in VAULT_SETTINGS if (v := vault.get_setting(k)) is not None}
+    return UnlockResult(
+        profiles=_profiles(vault),
+        report=vault.unlock_report,
+        last_profile=vault.get_setting("gui_last_profile"),
+        settings=settings,
+        passphrase_set=vault.header.slots.passphrase is not None,
+        recovery_unconfirmed=vault.header.recovery_unconfirmed,
+    )

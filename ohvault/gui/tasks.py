@@ -1,0 +1,193 @@
+"""One worker thread runs all vault work; results come back to the GUI thread by signal.
+
+Modelled on Anki's taskman/QueryOp: a view describes work as `op(ctx)`, which
+runs on the single worker (so the SQLCipher connection is only ever used by one
+thread) and must never touch widgets; `success(result)` runs on the GUI thread.
+After a write the executor emits one `changes` signal naming what changed, and
+each screen decides whether to refresh.
+
+Every job carries the session epoch it was started in. Locking bumps the
+epoch, so a result that arrives after a lock is dropped instead of painting
+PHI onto a cleared screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from ohvault.errors import VaultLocked
+
+if TYPE_CHECKING:
+    from ohvault.vault import Vault
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside an op when the user pressed Cancel."""
+
+
+@dataclass
+class JobContext:
+    """What an op may use on the worker thread."""
+
+    job: Job
+    executor: Executor
+
+    @property
+    def vault(self) -> Vault:
+        vault = self.executor.vault
+        if vault is None or vault.locked:
+            raise VaultLocked("The vault is locked.")
+        return vault
+
+    def progress(self, done: int, total: int, text: str = "") -> None:
+        self.job.progressed.emit(done, total, text)
+
+    def cancelled(self) -> bool:
+        return self.job.is_cancelled()
+
+    def check_cancel(self) -> None:
+        if self.job.is_cancelled():
+            raise Cancelled()
+
+
+class Job(QObject):
+    """A handle on one submitted op: progress, cancel and completion signals."""
+
+    progressed = Signal(int, int, str)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    done = Signal()
+
+    def __init__(self, label: str, epoch: int) -> None:
+        super().__init__()
+        self.label = label
+        self.epoch = epoch
+        self._cancel = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.finished = False
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+@dataclass
+class _Pending:
+    job: Job
+    op: Callable[[JobContext], Any]
+    writes: frozenset[str] = field(default_factory=frozenset)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, executor: Executor, pending: _Pending) -> None:
+        super().__init__()
+        self._executor = executor
+        self._pending = pending
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        job = self._pending.job
+        try:
+            result = self._pending.op(JobContext(job, self._executor))
+        except BaseException as exc:  # everything is reported; nothing escapes the thread
+            self._executor._finished.emit(self._pending, None, exc)
+        else:
+            self._executor._finished.emit(self._pending, result, None)
+
+
+class Executor(QObject):
+    """The single worker. `changes` carries the set of change kinds after a write."""
+
+    changes = Signal(object)  # frozenset[str]: record types, "profile", "settings", "vault"
+    busy_changed = Signal(bool)
+    idle = Signal()
+    job_started = Signal(object)  # Job
+    _finished = Signal(object, object, object)
+
+    def __init__(self, on_error: Callable[[str, BaseException], None] | None = None) -> None:
+        super().__init__()
+        self.vault: Vault | None = None  # touched only by ops, i.e. on the worker thread
+        self.epoch = 0
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._pool.setExpiryTimeout(-1)  # keep one thread for the app's lifetime
+        self._running = 0
+        self._on_error = on_error
+        self._finished.connect(self._deliver)
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0
+
+    def run(
+        self,
+        op: Callable[[JobContext], Any],
+        *,
+        success: Callable[[Any], None] | None = None,
+        failure: Callable[[BaseException], None] | None = None,
+        writes: Iterable[str] = (),
+        label: str = "Working",
+    ) -> Job:
+        """Queue `op` on the worker. `failure` defaults to the error dialog."""
+        job = Job(label, self.epoch)
+        if success is not None:
+            job.succeeded.connect(success)
+        job.failed.connect(failure if failure is not None else self._default_failure(label))
+        self._running += 1
+        if self._running == 1:
+            self.busy_changed.emit(True)
+        self.job_started.emit(job)
+        self._pool.start(_Runnable(self, _Pending(job, op, frozenset(writes))))
+        return job
+
+    def _default_failure(self, label: str) -> Callable[[BaseException], None]:
+        def report(exc: BaseException) -> None:
+            if self._on_error is not None:
+                self._on_error(label, exc)
+
+        return report
+
+    def _deliver(self, pending: _Pending, result: Any, error: BaseException | None) -> None:
+        job = pending.job
+        job.result, job.error, job.finished = result, error, True
+        self._running -= 1
+        try:
+            if job.epoch != self.epoch:
+                # Started before a lock: its result may hold PHI the user locked away.
+                log.debug("dropping the result of a job from before the last lock")
+            elif error is None:
+                job.succeeded.emit(result)
+                if pending.writes:
+                    self.changes.emit(pending.writes)
+            elif isinstance(error, Cancelled):
+                log.info("%s cancelled", job.label)
+            else:
+                if not isinstance(error, Exception):
+                    raise error
+                if not isinstance(error, VaultLocked) or self.vault is not None:
+                    log.info("%s failed: %s", job.label, type(error).__name__)
+                job.failed.emit(error)
+        finally:
+            job.done.emit()
+            if self._running == 0:
+                self.busy_changed.emit(False)
+                self.idle.emit()
+
+    def bump_epoch(self) -> None:
+        """Forget every job in flight (their results will be dropped)."""
+        self.epoch += 1
+
+    def wait_for_done(self, msecs: int = 30_000) -> bool:
+        """Block until the worker is idle (shutdown only; results are delivered later)."""
+        return bool(self._pool.waitForDone(msecs))

@@ -1,0 +1,189 @@
+"""Colours, fonts, the style sheet and icons; light and dark, following the system by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
+
+from ohvault import paths
+
+
+@dataclass(frozen=True)
+class Colours:
+    dark: bool
+    window: str
+    surface: str
+    sidebar: str
+    border: str
+    text: str
+    muted: str
+    accent: str
+    accent_text: str
+    high: str  # above range
+    low: str  # below range
+    normal: str
+    warn: str
+    selection: str
+
+
+LIGHT = Colours(
+    dark=False,
+    window="#f5f7f8",
+    surface="#ffffff",
+    sidebar="#eaf0f1",
+    border="#d9e0e3",
+    text="#1d2a30",
+    muted="#60727a",
+    accent="#1f8a7d",
+    accent_text="#ffffff",
+    high="#c8372d",
+    low="#2a6fdb",
+    normal="#2e8b57",
+    warn="#b7791f",
+    selection="#d4ecea",
+)
+DARK = Colours(
+    dark=True,
+    window="#16191c",
+    surface="#1f2428",
+    sidebar="#1a1e21",
+    border="#333a40",
+    text="#e6eaec",
+    muted="#98a6ad",
+    accent="#3cb7a6",
+    accent_text="#0f1a19",
+    high="#ff6b5e",
+    low="#6ea8ff",
+    normal="#58c08a",
+    warn="#e0a84a",
+    selection="#27443f",
+)
+
+_current: Colours = LIGHT
+
+
+def colours() -> Colours:
+    return _current
+
+
+def system_is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return bool(hints.colorScheme() == Qt.ColorScheme.Dark)
+
+
+def apply(app: QApplication, mode: str = "system") -> Colours:
+    """Apply "system", "light" or "dark" to the whole application."""
+    global _current
+    dark = system_is_dark() if mode == "system" else mode == "dark"
+    _current = DARK if dark else LIGHT
+    app.setStyle("Fusion")
+    c = _current
+    pal = QPalette()
+    pal.setColor(QPalette.ColorRole.Window, QColor(c.window))
+    pal.setColor(QPalette.ColorRole.WindowText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.Base, QColor(c.surface))
+    pal.setColor(QPalette.ColorRole.AlternateBase, QColor(c.window))
+    pal.setColor(QPalette.ColorRole.Text, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.Button, QColor(c.surface))
+    pal.setColor(QPalette.ColorRole.ButtonText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.Highlight, QColor(c.accent))
+    pal.setColor(QPalette.ColorRole.HighlightedText, QColor(c.accent_text))
+    pal.setColor(QPalette.ColorRole.ToolTipBase, QColor(c.surface))
+    pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.PlaceholderText, QColor(c.muted))
+    pal.setColor(QPalette.ColorRole.Link, QColor(c.accent))
+    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(c.muted))
+    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(c.muted))
+    app.setPalette(pal)
+    app.setStyleSheet(style_sheet(c))
+    icon.cache_clear()
+    return c
+
+
+def style_sheet(c: Colours) -> str:
+    return f"""
+    QWidget {{ font-size: 10pt; }}
+    QMainWindow, QStackedWidget#pages {{ background: {c.window}; }}
+    QFrame#sidebar {{ background: {c.sidebar}; border-right: 1px solid {c.border}; }}
+    QListWidget#nav {{ background: transparent; border: none; outline: 0; }}
+    QListWidget#nav::item {{ padding: 7px 10px; margin: 1px 8px; border-radius: 6px; color: {c.text}; }}
+    QListWidget#nav::item:selected {{ background: {c.selection}; color: {c.text}; font-weight: 600; }}
+    QListWidget#nav::item:hover:!selected {{ background: {c.border}; }}
+    QLabel#brand {{ font-size: 14pt; font-weight: 700; color: {c.text}; }}
+    QLabel#h1 {{ font-size: 17pt; font-weight: 650; color: {c.text}; }}
+    QLabel#h2 {{ font-size: 12pt; font-weight: 600; color: {c.text}; }}
+    QLabel#muted, QLabel[muted="true"] {{ color: {c.muted}; }}
+    QLabel#empty {{ color: {c.muted}; font-size: 11pt; padding: 40px; }}
+    QFrame#card {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; }}
+    QFrame#card[flagged="true"] {{ border: 1px solid {c.high}; }}
+    QFrame#panel {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; }}
+    QFrame#banner {{ background: {c.selection}; border-radius: 8px; }}
+    QFrame#warning {{ background: {"#3a2f1a" if c.dark else "#fff4e0"}; border: 1px solid {c.warn}; border-radius: 8px; }}
+    QPushButton {{ padding: 6px 14px; border: 1px solid {c.border}; border-radius: 6px; background: {c.surface}; }}
+    QPushButton:hover {{ border-color: {c.accent}; }}
+    QPushButton:disabled {{ color: {c.muted}; }}
+    QPushButton[primary="true"] {{ background: {c.accent}; color: {c.accent_text}; border-color: {c.accent}; font-weight: 600; }}
+    QPushButton[primary="true"]:disabled {{ background: {c.border}; border-color: {c.border}; color: {c.muted}; }}
+    QPushButton[danger="true"] {{ color: {c.high}; }}
+    QToolButton {{ padding: 4px; border-radius: 6px; }}
+    QToolButton:hover {{ background: {c.border}; }}
+    QLineEdit, QComboBox, QDateEdit, QSpinBox, QDoubleSpinBox, QPlainTextEdit, QTextEdit {{
+        padding: 5px 7px; border: 1px solid {c.border}; border-radius: 6px; background: {c.surface};
+    }}
+    QLineEdit:focus, QComboBox:focus, QDateEdit:focus, QPlainTextEdit:focus {{ border-color: {c.accent}; }}
+    QTableView {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 8px;
+        gridline-color: transparent; selection-background-color: {c.selection}; selection-color: {c.text}; }}
+    QTableView::item {{ padding: 4px; }}
+    QHeaderView::section {{ background: {c.surface}; color: {c.muted}; border: none;
+        border-bottom: 1px solid {c.border}; padding: 6px; font-weight: 600; }}
+    QStatusBar {{ background: {c.sidebar}; color: {c.muted}; border-top: 1px solid {c.border}; }}
+    QProgressBar {{ border: 1px solid {c.border}; border-radius: 5px; text-align: center; background: {c.surface}; }}
+    QProgressBar::chunk {{ background: {c.accent}; border-radius: 4px; }}
+    QGroupBox {{ border: 1px solid {c.border}; border-radius: 8px; margin-top: 14px; padding: 10px; background: {c.surface}; }}
+    QGroupBox::title {{ subcontrol-origin: margin; left: 12px; padding: 0 4px; color: {c.muted}; font-weight: 600; }}
+    QScrollArea {{ background: transparent; border: none; }}
+    QScrollArea > QWidget > QWidget {{ background: transparent; }}
+    QTabWidget::pane {{ border: none; }}
+    QTabBar::tab {{ padding: 7px 16px; border: none; color: {c.muted}; }}
+    QTabBar::tab:selected {{ color: {c.text}; border-bottom: 2px solid {c.accent}; font-weight: 600; }}
+    QToolTip {{ color: {c.text}; background: {c.surface}; border: 1px solid {c.border}; padding: 4px; }}
+    """
+
+
+def flag_colour(flag: str | None) -> str:
+    c = _current
+    if not flag or flag == "N":
+        return c.normal
+    if flag in ("L", "LL"):
+        return c.low
+    return c.high
+
+
+def is_out_of_range(flag: str | None) -> bool:
+    return bool(flag) and flag != "N"
+
+
+@cache
+def icon(name: str, colour: str | None = None) -> QIcon:
+    """An icon from resources/icons, tinted for the current theme; crisp at any DPI (SVG)."""
+    path = paths.resources_dir() / "icons" / f"{name}.svg"
+    try:
+        svg = path.read_text(encoding="utf-8")
+    except OSError:
+        return QIcon()
+    svg = svg.replace("currentColor", colour or _current.text)
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    out = QIcon()
+    for size in (16, 20, 24, 32, 48, 64, 128):
+        pm = QPixmap(QSize(size, size))
+        pm.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pm)
+        renderer.render(painter, QRectF(0, 0, size, size))
+        painter.end()
+        out.addPixmap(pm)
+    return out

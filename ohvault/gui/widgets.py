@@ -1,0 +1,168 @@
+"""Small shared widgets: headings, cards, empty states, the passphrase strength meter."""
+
+from __future__ import annotations
+
+import math
+import string
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ohvault.gui import theme
+
+
+def label(text: str, name: str = "", *, wrap: bool = False) -> QLabel:
+    lab = QLabel(text)
+    if name:
+        lab.setObjectName(name)
+    lab.setWordWrap(wrap)
+    lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return lab
+
+
+def button(
+    text: str,
+    *,
+    primary: bool = False,
+    danger: bool = False,
+    icon: str | None = None,
+    tip: str = "",
+) -> QPushButton:
+    btn = QPushButton(text)
+    btn.setAccessibleName(text.replace("&", "").rstrip("…"))
+    if primary:
+        btn.setProperty("primary", True)
+    if danger:
+        btn.setProperty("danger", True)
+    if icon:
+        btn.setIcon(theme.icon(icon, theme.colours().accent_text if primary else None))
+    if tip:
+        btn.setToolTip(tip)
+    return btn
+
+
+def card() -> QFrame:
+    frame = QFrame()
+    frame.setObjectName("card")
+    return frame
+
+
+class ViewHeader(QWidget):
+    """The title row of a screen with room for actions on the right."""
+
+    def __init__(self, title: str, subtitle: str = "") -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 6)
+        col = QVBoxLayout()
+        col.setSpacing(2)
+        self.title = label(title, "h1")
+        col.addWidget(self.title)
+        self.subtitle = label(subtitle, "muted")
+        self.subtitle.setVisible(bool(subtitle))
+        col.addWidget(self.subtitle)
+        row.addLayout(col, 1)
+        self.actions = QHBoxLayout()
+        self.actions.setSpacing(8)
+        row.addLayout(self.actions)
+
+    def set_subtitle(self, text: str) -> None:
+        self.subtitle.setText(text)
+        self.subtitle.setVisible(bool(text))
+
+    def add(self, widget: QWidget) -> QWidget:
+        self.actions.addWidget(widget)
+        return widget
+
+
+class EmptyState(QLabel):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setObjectName("empty")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+
+
+# --- passphrase strength --------------------------------------------------------------------
+
+_COMMON = {
+    "password",
+    "passwort",
+    "123456",
+    "12345678",
+    "qwerty",
+    "letmein",
+    "welcome",
+    "iloveyou",
+    "admin",
+    "monkey",
+    "dragon",
+}
+
+
+def passphrase_strength(text: str) -> tuple[int, str]:
+    """A 0–4 score and a word for it: a rough entropy estimate, penalising the obvious."""
+    if not text:
+        return 0, ""
+    pool = 0
+    if any(c.islower() for c in text):
+        pool += 26
+    if any(c.isupper() for c in text):
+        pool += 26
+    if any(c.isdigit() for c in text):
+        pool += 10
+    if any(c in string.punctuation or c.isspace() for c in text):
+        pool += 33
+    if any(ord(c) > 127 for c in text):
+        pool += 50
+    bits = len(text) * math.log2(max(pool, 2))
+    lowered = text.lower()
+    if any(word in lowered for word in _COMMON):
+        bits /= 3
+    if len(set(text)) <= max(2, len(text) // 4):
+        bits /= 2
+    words = len(text.split())
+    if words >= 4:
+        bits = max(bits, 52.0)
+    if len(text) < 8:
+        return 0, "Too short"
+    for limit, score, word in ((36, 1, "Weak"), (50, 2, "Fair"), (64, 3, "Good")):
+        if bits < limit:
+            return score, word
+    return 4, "Strong"
+
+
+class StrengthMeter(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 4)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(8)
+        self.bar.setAccessibleName("Passphrase strength")
+        self.word = QLabel("")
+        self.word.setMinimumWidth(70)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.word)
+        self.score = 0
+
+    def update_for(self, text: str) -> None:
+        self.score, word = passphrase_strength(text)
+        self.bar.setValue(self.score)
+        c = theme.colours()
+        colour = [c.high, c.high, c.warn, c.normal, c.normal][self.score]
+        self.bar.setStyleSheet(
+            f"QProgressBar::chunk {{ background: {colour}; border-radius: 3px; }}"
+        )
+        self.word.setText(word)
+        self.bar.setAccessibleDescription(word)
