@@ -79,6 +79,34 @@ CREATE INDEX observations_latest
 CREATE INDEX documents_hash ON documents(profile_id, sha256);
 """
 
+# v3 (bundles): trust-on-first-use of each patient's signing key, and the provenance
+# of every imported bundle. Identity private keys live in `meta`, so need no table.
+V3 = """
+CREATE TABLE trusted_senders (
+    profile_id TEXT PRIMARY KEY REFERENCES profiles(id),
+    sender_vault_id TEXT NOT NULL,
+    sender_profile_id TEXT NOT NULL,
+    signing_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    previous_keys TEXT NOT NULL DEFAULT '[]'
+);
+CREATE UNIQUE INDEX trusted_senders_origin ON trusted_senders(sender_vault_id, sender_profile_id);
+CREATE TABLE bundle_imports (
+    bundle_id TEXT PRIMARY KEY,
+    profile_id TEXT NOT NULL REFERENCES profiles(id),
+    sender_fingerprint TEXT NOT NULL,
+    bundle_created_at TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    addressed_to_us INTEGER NOT NULL,
+    key_changed INTEGER NOT NULL DEFAULT 0,
+    counts TEXT NOT NULL
+);
+CREATE INDEX bundle_imports_profile ON bundle_imports(profile_id, imported_at);
+"""
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -99,6 +127,7 @@ def _script(sql: str) -> Callable[[Database], None]:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
     Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
+    Migration(3, "bundles: trusted senders (TOFU) and bundle import provenance", _script(V3)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
