@@ -1,0 +1,167 @@
+"""The FastAPI application: wiring, error format, health endpoints, authentication."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ohvault import __version__
+from ohvault.server import schema
+from ohvault.server.api_models import ErrorBody, HealthOut
+from ohvault.server.config import ServerConfig
+from ohvault.server.db import make_engine
+from ohvault.server.middleware import Gatekeeper, setup_server_logging
+from ohvault.server.security import Passwords, Principal, TokenExpired, TokenInvalid, Tokens
+
+log = logging.getLogger("ohvault.server")
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the error statuses a route can return."""
+    return {s: {"model": ErrorBody} for s in statuses}
+
+
+@dataclass
+class ServerContext:
+    config: ServerConfig
+    engine: Engine
+    passwords: Passwords
+    tokens: Tokens
+
+
+def get_ctx(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ServerContext, Depends(get_ctx)]
+
+
+def authenticate(request: Request, ctx: Ctx) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthenticated", "Log in first: send an access token.")
+    try:
+        principal = ctx.tokens.decode(token.strip())
+    except TokenExpired:
+        raise ApiError(401, "token_expired", "The access token has expired; refresh it.") from None
+    except TokenInvalid:
+        raise ApiError(401, "invalid_token", "The access token is not valid.") from None
+    with ctx.engine.connect().execution_options(readonly=True) as conn:
+        row = conn.execute(
+            select(schema.token_families.c.revoked_at, schema.devices.c.revoked_at)
+            .join(schema.devices, schema.devices.c.id == schema.token_families.c.device_id)
+            .where(
+                schema.token_families.c.id == principal.family_id,
+                schema.token_families.c.account_id == principal.account_id,
+                schema.devices.c.id == principal.device_id,
+            )
+        ).first()
+    if row is None or row[0] is not None or row[1] is not None:
+        raise ApiError(401, "revoked", "This session or device has been signed out.")
+    return principal
+
+
+Auth = Annotated[Principal, Depends(authenticate)]
+
+
+def create_app(config: ServerConfig, *, engine: Engine | None = None) -> FastAPI:
+    setup_server_logging()
+    engine = engine or make_engine(config.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        applied = schema.migrate(engine)
+        if applied:
+            log.info("schema migrated", extra={"fields": {"versions": applied}})
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="ohvault sync API",
+        version="1",
+        summary="Stores end-to-end encrypted bundles of an ohvault vault; it cannot read them.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ServerContext(config, engine, Passwords(config), Tokens(config))
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the fields that are wrong, never echo what was sent.
+        where = sorted({".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()})
+        return error_response(422, "invalid_request", "Invalid fields: " + ", ".join(where))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.get("/health", response_model=HealthOut, tags=["health"])
+    def health() -> HealthOut:
+        """The process is up and configured."""
+        return HealthOut(status="ok", version=__version__)
+
+    @app.get("/live", response_model=HealthOut, tags=["health"])
+    def live() -> HealthOut:
+        """Liveness probe: answers as long as the event loop runs."""
+        return HealthOut(status="alive")
+
+    @app.get("/ready", response_model=HealthOut, responses=errors(503), tags=["health"])
+    def ready(ctx: Ctx) -> HealthOut | JSONResponse:
+        """Readiness probe: the database answers and its schema is current."""
+        try:
+            with ctx.engine.connect().execution_options(readonly=True) as conn:
+                conn.execute(text("SELECT 1"))
+                version = schema.current_version(conn)
+        except Exception as exc:
+            log.warning("storage not reachable", extra={"fields": {"error": type(exc).__name__}})
+            return error_response(503, "storage_unavailable", "The database is not reachable.")
+        if version != schema.LATEST:
+            return error_response(503, "schema_outdated", "The database schema is not current.")
+        return HealthOut(status="ready", schema_version=version)
+
+    from ohvault.server import routes_auth, routes_vaults
+
+    app.include_router(routes_auth.router)
+    app.include_router(routes_vaults.router)
+    app.add_middleware(Gatekeeper, max_body_bytes=config.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The uvicorn factory (`ohvault serve`, several workers): configuration from the environment."""
+    return create_app(ServerConfig.from_env())
