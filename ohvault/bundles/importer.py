@@ -1,0 +1,514 @@
+"""Importing a bundle: decrypt, verify, trust on first use, validate, merge per patient.
+
+Order of checks, all inside one database transaction so that any failure
+imports nothing:
+
+1. age decrypts and authenticates the stream chunk by chunk (a flipped byte or a
+   truncation fails here, at the latest at the final chunk).
+2. The first entry is the manifest, the second its Ed25519 signature; nothing
+   else is read until the signature verifies and the sender's key passes the
+   trust-on-first-use check for that patient.
+3. Every further entry must be listed in the signed manifest with the same size
+   (checked from the archive header, before its content is read: size bombs are
+   refused up front) and must match its SHA-256 before it is used.
+4. The FHIR Bundle must validate, name the manifest's patient and hold the
+   manifest's counts; attachments must belong to its DocumentReferences.
+5. Only after the last age chunk verifies and every manifest entry was seen is
+   the transaction committed.
+
+Each bundle sender's patient becomes one local profile; records keep the
+sender's ids so that a newer bundle updates them (newer `meta.lastUpdated`
+wins), and the manifest's tombstones delete them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ohvault import identity as identity_mod
+from ohvault.bundles import age
+from ohvault.bundles.age import BadBundle
+from ohvault.bundles.container import TarSink
+from ohvault.bundles.export import Cancelled, Progress, ShouldCancel
+from ohvault.bundles.manifest import (
+    ATTACHMENT_DIR,
+    FHIR_PATH,
+    MANIFEST_PATH,
+    MAX_ATTACHMENT,
+    MAX_FHIR,
+    MAX_MANIFEST,
+    MAX_SIGNATURE,
+    SIGNATURE_PATH,
+    EntryInfo,
+    Manifest,
+)
+from ohvault.errors import BadInput, ConflictError, WrongKey
+from ohvault.fhir.mapping import EXPORTED_CLASSES, PendingDocument, from_bundle
+from ohvault.fhir.validate import validate_bundle
+from ohvault.model import RECORD_CLASSES, Document, Profile, Provenance, Record, RecordType
+from ohvault.storage.codec import columns, from_row, quoted
+from ohvault.vault import Vault
+
+
+class KeyChanged(ConflictError):
+    """A known patient's bundle is signed by a different key than before."""
+
+    def __init__(self, old_fingerprint: str, new_fingerprint: str) -> None:
+        super().__init__(
+            "WARNING: this patient's signing key has CHANGED since their last bundle.\n"
+            f"  known key:    {old_fingerprint}\n"
+            f"  this bundle:  {new_fingerprint}\n"
+            "Someone else may be sending records in this patient's name. Nothing was imported.",
+            hint="Check the new fingerprint with the patient in person or by phone; if it is "
+            "theirs (e.g. a new vault), import again with --accept-new-key.",
+        )
+        self.old_fingerprint = old_fingerprint
+        self.new_fingerprint = new_fingerprint
+
+
+@dataclass
+class ImportResult:
+    bundle_id: str
+    profile_id: str  # the local profile (patient) the records went to
+    sender_fingerprint: str
+    trust: str  # "new" (first bundle from this patient), "known", "changed" (accepted)
+    previous_fingerprint: str | None
+    addressed_to_us: bool  # False: the signed manifest names other recipients (forwarded)
+    created_at: str
+    counts: dict[str, int]
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _DryRun(Exception):
+    pass
+
+
+class _HashingReader:
+    """Reads the bundle file, hashing it and reporting progress."""
+
+    def __init__(
+        self, handle: BinaryIO, total: int, progress: Progress | None, cancel: ShouldCancel | None
+    ) -> None:
+        self._handle = handle
+        self.total = total
+        self.done = 0
+        self._reported = 0
+        self.sha256 = hashlib.sha256()
+        self._progress = progress
+        self._cancel = cancel
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self.sha256.update(data)
+        self.done += len(data)
+        if self._cancel is not None and self._cancel():
+            raise Cancelled("Import cancelled; nothing was imported.")
+        if self._progress is not None and (
+            self.done - self._reported >= 1 << 20 or (not data and self.done != self._reported)
+        ):
+            self._reported = self.done
+            self._progress(self.done, self.total)
+        return data
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+
+class _Buffer:
+    """Collects one entry, then checks it against its expected hash before handing it on."""
+
+    def __init__(self, expected: EntryInfo | None, done: Callable[[bytes], None]) -> None:
+        self._expected = expected
+        self._done = done
+        self._parts: list[bytes] = []
+        self._hash = hashlib.sha256()
+
+    def feed(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._hash.update(data)
+
+    def finish(self) -> None:
+        if self._expected is not None and self._hash.hexdigest() != self._expected.sha256:
+            raise BadBundle(
+                "An entry of the bundle does not match the hash in its signed manifest; "
+                "nothing was imported."
+            )
+        data = b"".join(self._parts)
+        self._parts = []
+        self._done(data)
+
+
+class _Import:
+    def __init__(self, vault: Vault, *, via: str, my_recipient: str | None, accept: bool) -> None:
+        self.vault = vault
+        self.repo = vault.repo
+        self.via = via  # "x25519" or "scrypt"
+        self.my_recipient = my_recipient
+        self.accept = accept
+        self.index = 0
+        self.manifest_raw: bytes | None = None
+        self.manifest: Manifest | None = None
+        self.expected: dict[str, EntryInfo] = {}
+        self.seen: set[str] = set()
+        self.documents: dict[str, PendingDocument] = {}
+        self.result: ImportResult | None = None
+        self.trust_row: tuple[Any, ...] | None = None
+
+    # --- entries, in order -----------------------------------------------------------
+
+    def open_entry(self, name: str, size: int) -> _Buffer:
+        index = self.index
+        self.index += 1
+        if index == 0:
+            if name != MANIFEST_PATH or size > MAX_MANIFEST:
+                raise BadBundle("The file is not an ohvault bundle (no manifest first).")
+            return _Buffer(None, self._on_manifest)
+        if index == 1:
+            if name != SIGNATURE_PATH or size > MAX_SIGNATURE:
+                raise BadBundle("The bundle is not signed; nothing was imported.")
+            return _Buffer(None, self._on_signature)
+        info = self.expected.get(name)
+        if info is None or name in self.seen:
+            raise BadBundle("The bundle holds an entry its signed manifest does not list.")
+        if size != info.size:
+            raise BadBundle(
+                "An entry's size differs from the signed manifest; nothing was imported."
+            )
+        self.seen.add(name)
+        if name == FHIR_PATH:
+            if index != 2 or size > MAX_FHIR:
+                raise BadBundle("The bundle's FHIR entry is misplaced or too large.")
+            return _Buffer(info, self._on_fhir)
+        if name.startswith(ATTACHMENT_DIR):
+            if size > MAX_ATTACHMENT:
+                raise BadBundle("A bundle attachment is larger than ohvault accepts.")
+            pending = self.documents.get(name)
+            if pending is None:
+                raise BadBundle("A bundle attachment belongs to no document in its FHIR data.")
+            return _Buffer(info, lambda data: self._on_attachment(pending, data))
+        raise BadBundle("The bundle holds an entry of an unknown kind.")
+
+    def _on_manifest(self, raw: bytes) -> None:
+        self.manifest_raw = raw
+        self.manifest = Manifest.from_bytes(raw)
+
+    def _on_signature(self, raw: bytes) -> None:
+        assert self.manifest is not None and self.manifest_raw is not None
+        m = self.manifest
+        try:
+            signature = bytes.fromhex(raw.decode("ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            raise BadBundle("The bundle's signature is malformed; nothing was imported.") from None
+        if not identity_mod.verify(m.signing_key, signature, self.manifest_raw):
+            raise BadBundle(
+                "The bundle's signature does not verify: it was altered or not made by "
+                "the key it names. Nothing was imported."
+            )
+        for e in m.entries:
+            if e.path != FHIR_PATH and not e.path.startswith(ATTACHMENT_DIR):
+                raise BadBundle("The bundle's manifest lists an entry of an unknown kind.")
+        self.expected = {e.path: e for e in m.entries}
+        if FHIR_PATH not in self.expected:
+            raise BadBundle("The bundle has no FHIR data.")
+        fingerprint = identity_mod.fingerprint(m.signing_key)
+        trust, previous = self._check_trust(m, fingerprint)
+        if self.via == "x25519":
+            assert self.my_recipient is not None
+            mine = identity_mod.fingerprint(self.my_recipient)
+            addressed = any(r.get("fingerprint") == mine for r in m.recipients)
+        else:
+            addressed = any(r.get("type") == "scrypt" for r in m.recipients)
+        self.result = ImportResult(
+            bundle_id=m.bundle_id,
+            profile_id="",
+            sender_fingerprint=fingerprint,
+            trust=trust,
+            previous_fingerprint=previous,
+            addressed_to_us=addressed,
+            created_at=m.created_at,
+            counts=dict(m.counts),
+        )
+        if not addressed:
+            self.result.warnings.append(
+                "This bundle was addressed to someone else and has been forwarded to you."
+            )
+        if trust == "changed":
+            self.result.warnings.append("The patient's signing key changed (accepted).")
+
+    def _check_trust(self, m: Manifest, fingerprint: str) -> tuple[str, str | None]:
+        row = self.vault.db.execute(
+            "SELECT profile_id, signing_key, fingerprint, previous_keys FROM trusted_senders "
+            "WHERE sender_vault_id = ? AND sender_profile_id = ?",
+            (m.sender_vault_id, m.sender_profile_id),
+        ).fetchone()
+        self.trust_row = tuple(row) if row else None
+        if row is None:
+            return "new", None
+        if row[1] == m.signing_key:
+            return "known", None
+        if not self.accept:
+            raise KeyChanged(str(row[2]), fingerprint)
+        return "changed", str(row[2])
+
+    def _on_fhir(self, raw: bytes) -> None:
+        assert self.manifest is not None and self.result is not None
+        m = self.manifest
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BadBundle("The bundle's FHIR data is not valid JSON.") from None
+        validate_bundle(data)
+        content = from_bundle(data, keep_ids=True, provenance=Provenance.BUNDLE)
+        if content.patient is None or content.patient.id != m.sender_profile_id:
+            raise BadBundle("The bundle's FHIR data is about another person than its manifest.")
+        counts = content.counts()
+        if any(counts.get(k, 0) != v for k, v in m.counts.items()) or any(
+            v and k not in m.counts for k, v in counts.items()
+        ):
+            raise BadBundle("The bundle's FHIR data does not hold what its manifest counts.")
+        for doc in content.documents:
+            path = ATTACHMENT_DIR + doc.record.id
+            info = self.expected.get(path)
+            if (
+                doc.url != path
+                or info is None
+                or info.sha256 != doc.record.sha256
+                or info.size != doc.record.size
+            ):
+                raise BadBundle("A document in the bundle does not match its attachment entry.")
+            self.documents[path] = doc
+        profile_id = self._store_patient(m, content.patient)
+        self.result.profile_id = profile_id
+        for record in content.records:
+            self._merge(record, profile_id)
+
+    def _store_patient(self, m: Manifest, patient: Profile) -> str:
+        now = datetime.now(UTC).isoformat()
+        fingerprint = identity_mod.fingerprint(m.signing_key)
+        if self.trust_row is None:
+            local = Profile(name=patient.name, birth_date=patient.birth_date, sex=patient.sex)
+            self.repo.add_profile(local)
+            self.vault.db.execute(
+                "INSERT INTO trusted_senders (profile_id, sender_vault_id, sender_profile_id, "
+                "signing_key, fingerprint, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (local.id, m.sender_vault_id, m.sender_profile_id, m.signing_key, fingerprint, now, now),
+            )
+            return local.id
+        local_id = str(self.trust_row[0])
+        current = self.repo.profile(local_id)
+        if (current.name, current.birth_date, current.sex) != (
+            patient.name,
+            patient.birth_date,
+            patient.sex,
+        ):
+            current.name, current.birth_date, current.sex = (
+                patient.name,
+                patient.birth_date,
+                patient.sex,
+            )
+            self.repo.update_profile(current)
+        previous = json.loads(str(self.trust_row[3]))
+        if self.trust_row[1] != m.signing_key:
+            previous.append({"signing_key": self.trust_row[1], "replaced_at": now})
+        self.vault.db.execute(
+            "UPDATE trusted_senders SET signing_key = ?, fingerprint = ?, last_seen = ?, "
+            "previous_keys = ? WHERE profile_id = ?",
+            (m.signing_key, fingerprint, now, json.dumps(previous), local_id),
+        )
+        return local_id
+
+    def _existing(self, cls: type[Record], record_id: str) -> Record | None:
+        # Deliberately not scoped to a profile: a bundle must not reuse another
+        # patient's record id, and only an unscoped look-up can see that. The row is
+        # compared, never returned to a caller.
+        sql = f"SELECT {quoted(columns(cls))} FROM {cls.TABLE} WHERE id = ?"  # noqa: S608
+        row = self.vault.db.execute(sql, (record_id,)).fetchone()
+        return from_row(cls, row) if row else None
+
+    def _merge(self, record: Record, profile_id: str) -> bool:
+        """Insert or update one record; True when its content (or a new blob) is needed."""
+        assert self.result is not None
+        record.profile_id = profile_id
+        record.provenance = Provenance.BUNDLE
+        record.source_id = self.result.bundle_id
+        existing = self._existing(type(record), record.id)
+        if existing is not None:
+            if existing.profile_id != profile_id:
+                raise BadBundle(
+                    "A record in this bundle has the id of another person's record; "
+                    "nothing was imported."
+                )
+            if existing.provenance != Provenance.BUNDLE:
+                raise BadBundle(
+                    "A record in this bundle has the id of a record made in this vault; "
+                    "nothing was imported."
+                )
+            if existing.updated_at >= record.updated_at:
+                self.result.unchanged += 1
+                return False
+        record.created_at = existing.created_at if existing else datetime.now(UTC)
+        self.repo.upsert(record, action="import.bundle")
+        if existing is None:
+            self.result.added += 1
+        else:
+            self.result.updated += 1
+        return existing is None or existing.deleted
+
+    def _on_attachment(self, pending: PendingDocument, data: bytes) -> None:
+        assert self.result is not None
+        doc = pending.record
+        if self._merge(doc, self.result.profile_id):
+            # The blob table is keyed by document id; the record row was just merged.
+            self.vault.db.execute(
+                "INSERT OR REPLACE INTO document_blobs (document_id, content) VALUES (?, ?)",
+                (doc.id, data),
+            )
+
+    def finish(self, sink: TarSink) -> ImportResult:
+        sink.close()
+        if self.result is None or self.manifest is None:
+            raise BadBundle("The bundle is truncated.")
+        missing = set(self.expected) - self.seen
+        if missing:
+            raise BadBundle("The bundle lacks entries its signed manifest lists.")
+        self._apply_deletions(self.manifest)
+        return self.result
+
+    def _apply_deletions(self, m: Manifest) -> None:
+        assert self.result is not None
+        allowed = {cls.TYPE.value for cls in EXPORTED_CLASSES}
+        for item in m.deleted:
+            if item["type"] not in allowed:
+                raise BadBundle("The bundle's manifest deletes a record of an unknown type.")
+            cls = RECORD_CLASSES[RecordType(item["type"])]
+            try:
+                deleted_at = datetime.fromisoformat(item["deleted_at"])
+            except ValueError:
+                raise BadBundle("The bundle's manifest has a malformed deletion.") from None
+            existing = self._existing(cls, item["id"])
+            if (
+                existing is None
+                or existing.profile_id != self.result.profile_id
+                or existing.provenance != Provenance.BUNDLE
+                or existing.deleted
+                or existing.updated_at >= deleted_at
+            ):
+                continue
+            existing.deleted = True
+            existing.updated_at = deleted_at
+            existing.source_id = m.bundle_id
+            self.repo.upsert(existing, action="import.bundle.delete")
+            if cls is Document:
+                self.vault.db.execute(
+                    "DELETE FROM document_blobs WHERE document_id = ?", (existing.id,)
+                )
+            self.result.deleted += 1
+
+
+def import_bundle(
+    vault: Vault,
+    path: Path,
+    *,
+    passphrase: str | None = None,
+    accept_key_change: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    should_cancel: ShouldCancel | None = None,
+) -> ImportResult:
+    """Import a bundle into `vault` (all or nothing). `dry_run`: verify everything, store nothing.
+
+    Raises BadBundle (damaged, truncated, forged, unsafe, not a bundle), UnsupportedVersion,
+    WrongKey (not addressed to us / wrong passphrase), KeyChanged (known patient, new key),
+    FhirInvalid, Cancelled.
+    """
+    path = path.expanduser()
+    try:
+        handle = path.open("rb")
+    except OSError:
+        raise BadInput("The bundle file cannot be read.") from None
+    with handle:
+        total = os.fstat(handle.fileno()).st_size
+        head = handle.read(256)
+        handle.seek(0)
+        via = age.recipient_kind(head)
+        me = identity_mod.load(vault)
+        if via == "scrypt":
+            if passphrase is None:
+                raise BadInput(
+                    "This bundle is protected by a passphrase.",
+                    hint="Give it with --passphrase-stdin.",
+                )
+        elif me is None:
+            raise WrongKey(
+                "This vault has no identity key yet, so no bundle can be addressed to it.",
+                hint="Show your public key with `ohvault identity` and give it to the sender.",
+            )
+        state = _Import(
+            vault,
+            via="scrypt" if via == "scrypt" else "x25519",
+            my_recipient=me.age_recipient if me else None,
+            accept=accept_key_change,
+        )
+        sink = TarSink(state.open_entry)
+        reader = _HashingReader(handle, total, progress, should_cancel)
+        try:
+            with vault.db.transaction():
+                if via == "scrypt":
+                    assert passphrase is not None
+                    age.decrypt_passphrase(reader, sink, passphrase)
+                else:
+                    assert me is not None
+                    age.decrypt_x25519(reader, sink, [me.age_identity])
+                result = state.finish(sink)
+                # Read any bytes age left unread so the file hash covers the whole file.
+                while reader.read(1 << 20):
+                    pass
+                _record_import(vault, result, reader.sha256.hexdigest())
+                if dry_run:
+                    result.dry_run = True
+                    raise _DryRun
+        except _DryRun:
+            return result
+    vault.audit.append(
+        "import.bundle",
+        profile_id=result.profile_id,
+        detail=f"bundle={result.bundle_id} trust={result.trust} added={result.added} "
+        f"updated={result.updated} deleted={result.deleted} forwarded={not result.addressed_to_us}",
+    )
+    return result
+
+
+def _record_import(vault: Vault, result: ImportResult, file_sha256: str) -> None:
+    vault.db.execute(
+        "INSERT OR REPLACE INTO bundle_imports (bundle_id, profile_id, sender_fingerprint, "
+        "bundle_created_at, imported_at, file_sha256, addressed_to_us, key_changed, counts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            result.bundle_id,
+            result.profile_id,
+            result.sender_fingerprint,
+            result.created_at,
+            datetime.now(UTC).isoformat(),
+            file_sha256,
+            int(result.addressed_to_us),
+            int(result.trust == "changed"),
+            json.dumps(result.counts, sort_keys=True),
+        ),
+    )
