@@ -108,6 +108,134 @@ CREATE INDEX bundle_imports_profile ON bundle_imports(profile_id, imported_at);
 """
 
 
+# v4 (sync): change capture by triggers, so that the Repository needs no change.
+# Every insert or update of a synced table stamps (table, id) with a hybrid logical
+# clock kept in `sync_clock`; the first update of a row that has no pending change
+# keeps the row as it was (`sync_shadow`), the base of a three-way merge with what
+# other devices did meanwhile. Triggers fire only while sync is enabled and not
+# while the sync engine itself applies remote changes (`applying`). The column
+# lists are frozen with this version: a later migration that adds a column to a
+# synced table must drop and recreate that table's `sync_*_upd` trigger.
+# fmt: off
+V4_SYNCED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "profiles": ("id", "name", "birth_date", "sex", "created_at", "updated_at"),
+    "observations": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "analyte", "loinc", "value_num", "value_text", "unit", "ref_low", "ref_high",
+        "ref_text", "flag", "effective", "performer", "status", "category", "report_id", "note",
+    ),
+    "diagnostic_reports": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "title", "lab", "effective", "issued", "document_id", "status",
+    ),
+    "documents": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "filename", "media_type", "sha256", "size", "description",
+    ),
+    "medications": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "name", "dosage", "status", "start", "end", "note",
+    ),
+    "conditions": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "name", "code", "clinical_status", "onset", "abatement", "note",
+    ),
+    "allergies": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "substance", "reaction", "criticality", "recorded", "note",
+    ),
+    "immunizations": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "vaccine", "occurrence", "lot_number", "performer", "note",
+    ),
+    "notes": (
+        "id", "profile_id", "created_at", "updated_at", "provenance", "source_id", "deleted",
+        "text", "noted",
+    ),
+}
+# fmt: on
+
+V4_TABLES = """
+CREATE TABLE sync_clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    enabled INTEGER NOT NULL DEFAULT 0,
+    applying INTEGER NOT NULL DEFAULT 0,
+    wall INTEGER NOT NULL DEFAULT 0,
+    counter INTEGER NOT NULL DEFAULT 0,
+    node TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO sync_clock (id) VALUES (1);
+CREATE TABLE sync_changes (
+    tbl TEXT NOT NULL, record_id TEXT NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY (tbl, record_id)
+);
+CREATE TABLE sync_shadow (
+    tbl TEXT NOT NULL, record_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (tbl, record_id)
+);
+CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sync_outbox (
+    bundle_id TEXT PRIMARY KEY,
+    base_seq INTEGER NOT NULL,
+    payload BLOB NOT NULL,
+    changes TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sync_conflicts (
+    id TEXT PRIMARY KEY,
+    tbl TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    profile_id TEXT,
+    fields TEXT NOT NULL,
+    winner_hlc TEXT NOT NULL,
+    loser_hlc TEXT NOT NULL,
+    loser TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    resolved INTEGER NOT NULL DEFAULT 0,
+    resolution TEXT
+);
+CREATE INDEX sync_conflicts_open ON sync_conflicts(resolved, tbl, record_id)
+"""
+
+_V4_ACTIVE = "(SELECT enabled = 1 AND applying = 0 FROM sync_clock WHERE id = 1)"
+_V4_NOW = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+_V4_STAMP = (
+    f"UPDATE sync_clock SET counter = CASE WHEN {_V4_NOW} > wall THEN 0 ELSE counter + 1 END, "
+    f"wall = max(wall, {_V4_NOW}) WHERE id = 1; "
+    "INSERT OR REPLACE INTO sync_changes (tbl, record_id, hlc) "
+    "SELECT '{table}', NEW.{key}, printf('%015d-%010d-%s', wall, counter, node) "
+    "FROM sync_clock WHERE id = 1;"
+)
+
+
+def _v4_statements() -> list[str]:
+    out = [s for s in V4_TABLES.split(";") if s.strip()]
+    for table, cols in V4_SYNCED_COLUMNS.items():
+        stamp = _V4_STAMP.format(table=table, key="id")
+        old_json = ", ".join(f"'{c}', OLD.\"{c}\"" for c in cols)
+        out.append(
+            f"CREATE TRIGGER sync_{table}_ins AFTER INSERT ON {table} WHEN {_V4_ACTIVE} "
+            f"BEGIN {stamp} END"
+        )
+        out.append(
+            f"CREATE TRIGGER sync_{table}_upd AFTER UPDATE ON {table} WHEN {_V4_ACTIVE} BEGIN "
+            f"INSERT OR IGNORE INTO sync_shadow (tbl, record_id, data) "
+            f"SELECT '{table}', OLD.id, json_object({old_json}) WHERE NOT EXISTS "
+            f"(SELECT 1 FROM sync_changes WHERE tbl = '{table}' AND record_id = OLD.id); "
+            f"{stamp} END"
+        )
+    # A document's bytes travel once, when they are first stored.
+    blob_stamp = _V4_STAMP.format(table="document_blobs", key="document_id")
+    out.append(
+        f"CREATE TRIGGER sync_document_blobs_ins AFTER INSERT ON document_blobs "
+        f"WHEN {_V4_ACTIVE} BEGIN {blob_stamp} END"
+    )
+    return out
+
+
+def _apply_v4(db: Database) -> None:
+    for statement in _v4_statements():
+        db.execute(statement)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -128,6 +256,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
     Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
     Migration(3, "bundles: trusted senders (TOFU) and bundle import provenance", _script(V3)),
+    Migration(4, "sync: change capture triggers, clock, shadows, outbox, conflicts", _apply_v4),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
