@@ -295,6 +295,7 @@ class Vault:
         vault = cls(files, unlocked.header, unlocked.db_key, unlocked.db, keychain, unlocked.report)
         try:
             vault._settle_rotation(unlocked)
+            vault._tidy_keychain(unlocked)
             vault._migrate_if_needed()
             vault.audit.append("unlock", detail=f"method={unlocked.report.method.value}")
             if auto_backup:
@@ -327,6 +328,17 @@ class Vault:
             self.header.save(self.files.header)
         with contextlib.suppress(KeychainUnavailable):
             self.keychain.delete(self.vault_id, slot="next")
+
+    def _tidy_keychain(self, unlocked: UnlockedDatabase) -> None:
+        """After a rotation that crashed between header and keychain updates, the working key
+        sits in the "next" entry: promote it to the current one."""
+        if unlocked.keychain_slot != "next" or self.unlock_report.finished_rotation:
+            return
+        try:
+            self.keychain.set(self.vault_id, self._key)
+            self.keychain.delete(self.vault_id, slot="next")
+        except KeychainUnavailable:
+            log.warning("could not tidy the keychain entries after an interrupted rotation")
 
     def _migrate_if_needed(self) -> None:
         version = current_version(self.db)
@@ -552,6 +564,7 @@ class UnlockedDatabase:
     db_key: SecretKey  # the key the database opened with
     opened_with_next: bool  # True when a rotation had swapped the database before a crash
     report: UnlockReport
+    keychain_slot: str | None = None  # which keychain entry opened it, if any
 
 
 @dataclass
@@ -559,6 +572,7 @@ class _Candidate:
     key: SecretKey
     generation: int
     method: UnlockMethod
+    keychain_slot: str | None = None
 
 
 def _credential_keys(
@@ -566,13 +580,21 @@ def _credential_keys(
 ) -> Iterator[_Candidate]:
     gens = [header.slots] + ([header.pending.slots] if header.pending else [])
     if credentials.use_keychain:
+        # "next" holds the key of a rotation in progress; after a crash late in a rotation
+        # it can hold the key of the header's current generation (see Vault._tidy_keychain).
+        next_generation = (
+            header.pending.slots.generation if header.pending else header.slots.generation
+        )
         try:
             found = False
-            for slot_name, slots in zip(("current", "next"), gens, strict=False):
+            for slot_name, generation in (
+                ("current", header.slots.generation),
+                ("next", next_generation),
+            ):
                 key = keychain.get(header.vault_id, slot=slot_name)
                 if key is not None:
                     found = True
-                    yield _Candidate(key, slots.generation, UnlockMethod.KEYCHAIN)
+                    yield _Candidate(key, generation, UnlockMethod.KEYCHAIN, slot_name)
             if not found:
                 reasons.append("the OS keychain holds no key for this vault")
         except KeychainUnavailable as exc:
@@ -679,6 +701,7 @@ def unlock_database(
                 db_key=key,
                 opened_with_next=generation == next_gen,
                 report=UnlockReport(method=cand.method, reasons=reasons),
+                keychain_slot=cand.keychain_slot,
             )
         reasons.append(
             f"the key from the {cand.method.value.replace('_', ' ')} does not open the database"

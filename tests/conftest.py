@@ -24,7 +24,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each test gets its own config and log dir, so no test sees another's device id or logs."""
     base = tmp_path_factory.mktemp("env")
     monkeypatch.setenv("OHVAULT_CONFIG_DIR", str(base / "config"))
@@ -52,7 +54,9 @@ def keychain() -> Keychain:
     """The real OS keychain. Under CI=true its absence is a failure, not a skip."""
     if not keychain_available():
         if os.environ.get("CI") == "true" or os.environ.get("OHVAULT_TEST_KEYCHAIN") == "1":
-            pytest.fail("the Secret Service keychain must be available (run under tests/run-with-keyring.sh)")
+            pytest.fail(
+                "the Secret Service keychain must be available (run under tests/run-with-keyring.sh)"
+            )
         pytest.skip("no OS keychain; run the suite through `make test`")
     return Keychain()
 

@@ -57,7 +57,7 @@ class BackupInfo:
 def _disk_error(exc: OSError, where: Path) -> BackupError:
     if exc.errno in _NO_SPACE:
         return BackupError(
-            f"Not enough disk space to write the backup in {where}.",
+            f"Not enough disk space to write the backup in {where} (the disk is full or the write was refused).",
             hint="Free some space or choose another location; the vault was not changed.",
         )
     return BackupError(f"The backup could not be written in {where}: {exc.strerror}.")
@@ -68,7 +68,7 @@ def default_backup_path(vault: Vault) -> Path:
     return vault.files.backups / f"ohvault-{stamp}{SUFFIX}"
 
 
-def create_backup(vault: Vault, dest: Path | None = None) -> BackupInfo:
+def create_backup(vault: Vault, dest: Path | None = None, *, now: datetime | None = None) -> BackupInfo:
     """Write a consistent encrypted copy of the open vault to `dest` (a file or a directory)."""
     dest = dest or default_backup_path(vault)
     if dest.is_dir():
@@ -87,7 +87,7 @@ def create_backup(vault: Vault, dest: Path | None = None) -> BackupInfo:
         finally:
             target.close()
         digest = _sha256_file(scratch_db)
-        created_at = datetime.now(UTC).isoformat(timespec="seconds")
+        created_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         manifest = {
             "format": BACKUP_FORMAT,
             "version": BACKUP_VERSION,
@@ -108,7 +108,10 @@ def create_backup(vault: Vault, dest: Path | None = None) -> BackupInfo:
     except OSError as exc:
         raise _disk_error(exc, dest.parent) from None
     except dbmod.DatabaseError as exc:
-        if "full" in str(exc).lower():
+        # SQLite reports a failed write as SQLITE_FULL, or as a generic I/O error when the
+        # OS refuses the write (quota, file size limit): both mean the copy could not be stored.
+        text = str(exc).lower()
+        if "disk is full" in text or "disk i/o error" in text:
             raise _disk_error(OSError(errno.ENOSPC, "disk full"), dest.parent) from None
         raise BackupError("The database could not be copied for backup.") from exc
     finally:
@@ -274,7 +277,7 @@ def run_scheduled_backup(vault: Vault, *, now: datetime | None = None) -> Backup
     if last is not None and now - last < timedelta(hours=interval):
         return None
     directory = Path(vault.get_setting("backup_dir") or vault.files.backups)
-    info = create_backup(vault, directory / default_backup_path(vault).name)
+    info = create_backup(vault, directory / default_backup_path(vault).name, now=now)
     keep = int(vault.get_setting("backup_keep", str(DEFAULT_KEEP)) or DEFAULT_KEEP)
     prune_backups(directory, keep)
     return info

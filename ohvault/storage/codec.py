@@ -7,7 +7,7 @@ import typing
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ def row_values(obj: Any) -> list[Any]:
 
 
 def from_row(cls: type[T], row: typing.Sequence[Any]) -> T:
-    types = field_types(cls)
+    types = field_types(cast(Any, cls))
     kwargs = {name: from_db(kind, row[i]) for i, (name, kind) in enumerate(types.items())}
     return cls(**kwargs)
 
