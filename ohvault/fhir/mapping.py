@@ -40,6 +40,7 @@ OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 SHA256_SYSTEM = "urn:ohvault:sha256"
 FLAGS = {"N", "H", "L", "HH", "LL", "A"}
+_CENSORED = re.compile(r"^(<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)?)$")
 _ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 # The record classes a bundle carries; notes stay private to the vault.
@@ -91,6 +92,20 @@ def _quantity(value: float | None, unit: str | None) -> dict[str, Any] | None:
     return q
 
 
+def _value_quantity(obs: Observation) -> dict[str, Any] | None:
+    # A censored result such as "<0.5" is a Quantity with a comparator, so it keeps its unit.
+    censored = _CENSORED.match(obs.value_text or "") if obs.value_num is None else None
+    if censored:
+        q = _quantity(float(censored.group(2)), obs.unit)
+        assert q is not None
+        return {**q, "comparator": censored.group(1)}
+    return _quantity(obs.value_num, obs.unit)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _notes(text: str | None) -> list[dict[str, str]] | None:
     return [{"text": text}] if text else None
 
@@ -135,8 +150,10 @@ def record_resource(
             "subject": subject,
             "effectiveDateTime": record.effective.isoformat(),
             "performer": [{"display": record.performer}] if record.performer else None,
-            "valueQuantity": _quantity(record.value_num, record.unit),
-            "valueString": record.value_text if record.value_num is None else None,
+            "valueQuantity": _value_quantity(record),
+            "valueString": record.value_text
+            if record.value_num is None and not _CENSORED.match(record.value_text or "")
+            else None,
             "interpretation": [{"coding": [{"system": INTERPRETATION, "code": record.flag}]}]
             if record.flag in FLAGS
             else None,
@@ -345,7 +362,7 @@ def _observation(res: dict[str, Any], base: dict[str, Any]) -> Observation:
     value_num, unit, comparator = _qty(res.get("valueQuantity"))
     value_text = None
     if comparator and value_num is not None:
-        value_text, value_num = f"{comparator}{value_num:g}", None
+        value_text, value_num = f"{comparator}{_num(value_num)}", None
     elif res.get("valueString") is not None:
         value_text = str(res["valueString"])
     elif res.get("valueCodeableConcept"):
