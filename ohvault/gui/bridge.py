@@ -32,6 +32,9 @@ def describe(exc: BaseException) -> tuple[str, str]:
     """The (text, details) to show for an exception; PHI-free by construction for our errors."""
     if isinstance(exc, OhvaultError):
         return exc.message, exc.hint or ""
+    if _is_lab_error(exc):
+        # The parser's errors carry messages written for people (and free of PHI).
+        return str(getattr(exc, "message", "")) or "The lab report could not be read.", ""
     if isinstance(exc, OSError):
         return (
             "The file could not be read or written.",
@@ -42,6 +45,14 @@ def describe(exc: BaseException) -> tuple[str, str]:
         "Something went wrong inside ohvault. Nothing was half-saved; you can try again.",
         f"Internal error ({type(exc).__name__}). The log has the details.",
     )
+
+
+def _is_lab_error(exc: BaseException) -> bool:
+    try:
+        from ohvault.labs.errors import LabParseError
+    except ImportError:
+        return False
+    return isinstance(exc, LabParseError)
 
 
 class MessageBridge(QObject):
@@ -56,7 +67,7 @@ class MessageBridge(QObject):
         self.answer: Callable[[str, str], bool] | None = None
 
     def error(self, title: str, exc: BaseException) -> None:
-        if not isinstance(exc, OhvaultError):
+        if not isinstance(exc, OhvaultError) and not _is_lab_error(exc):
             log.error("unexpected error in %s", title, exc_info=exc)
         text, details = describe(exc)
         self._emit(Message("error", title, text, details))

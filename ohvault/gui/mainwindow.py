@@ -255,6 +255,16 @@ class MainWindow(QMainWindow):
         self._job: Job | None = None
         self.session.executor.job_started.connect(self._job_started)
 
+    def retheme(self) -> None:
+        """Icons are tinted for the theme: redo them after a theme change."""
+        for i, view in enumerate(self.views):
+            self.nav.item(i).setIcon(theme.icon(view.icon_name))
+        self.lock_button.setIcon(theme.icon("lock"))
+        if self.session.is_unlocked:
+            self._fill_profiles()
+        for view in self.views:
+            view.mark_stale()
+
     # --- jobs in the status bar ---------------------------------------------------------------
 
     def _job_started(self, job: Job) -> None:

@@ -156,7 +156,7 @@ class ObservationFilter(QSortFilterProxyModel):
         self.text = ""
         self.since: date | None = None
         self.until: date | None = None
-        self.flags: set[str] | None = None  # None: any; {"out"}: out of range; else flag codes
+        self.flag_set: set[str] | None = None  # None: any; {"out"}: out of range; else codes
         self.category: str | None = None
 
     def set_criteria(
@@ -176,7 +176,7 @@ class ObservationFilter(QSortFilterProxyModel):
         if until != "keep":
             self.until = until  # type: ignore[assignment]
         if flags != "keep":
-            self.flags = flags  # type: ignore[assignment]
+            self.flag_set = flags  # type: ignore[assignment]
         if category != "keep":
             self.category = category
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
@@ -195,10 +195,10 @@ class ObservationFilter(QSortFilterProxyModel):
             return False
         if self.category and (o.category or "") != self.category:
             return False
-        if self.flags is not None:
-            if self.flags == {"out"}:
+        if self.flag_set is not None:
+            if self.flag_set == {"out"}:
                 return theme.is_out_of_range(o.flag)
-            return (o.flag or "N") in self.flags
+            return (o.flag or "N") in self.flag_set
         return True
 
 

@@ -58,6 +58,7 @@ class Session(QObject):
     locked = Signal(str)  # reason: "idle", "sleep", "screen", "user"
     profile_changed = Signal()
     profiles_changed = Signal()
+    settings_changed = Signal()
     notify = Signal(str)  # a short, PHI-free status-bar message
 
     def __init__(
@@ -194,6 +195,7 @@ class Session(QObject):
 
     def save_settings(self, values: dict[str, str]) -> None:
         self.settings.update(values)
+        self.settings_changed.emit()
 
         def op(ctx: JobContext) -> None:
             for key, value in values.items():

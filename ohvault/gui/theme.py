@@ -102,10 +102,18 @@ def apply(app: QApplication, mode: str = "system") -> Colours:
     app.setPalette(pal)
     app.setStyleSheet(style_sheet(c))
     icon.cache_clear()
+    for widget in app.topLevelWidgets():
+        retheme = getattr(widget, "retheme", None)
+        if callable(retheme):
+            retheme()
     return c
 
 
 def style_sheet(c: Colours) -> str:
+    icons = (paths.resources_dir() / "icons").as_posix()
+    tone = "dark" if c.dark else "light"
+    down = f"{icons}/chevron-down-{tone}.svg"
+    up = f"{icons}/chevron-up-{tone}.svg"
     return f"""
     QWidget {{ font-size: 10pt; }}
     QMainWindow, QStackedWidget#pages {{ background: {c.window}; }}
@@ -135,6 +143,15 @@ def style_sheet(c: Colours) -> str:
     QLineEdit, QComboBox, QDateEdit, QSpinBox, QDoubleSpinBox, QPlainTextEdit, QTextEdit {{
         padding: 5px 7px; border: 1px solid {c.border}; border-radius: 6px; background: {c.surface};
     }}
+    QComboBox::drop-down {{ border: none; width: 22px; }}
+    QComboBox::down-arrow {{ image: url({down}); width: 12px; height: 12px; }}
+    QDateEdit::drop-down {{ border: none; width: 22px; }}
+    QDateEdit::down-arrow {{ image: url({down}); width: 12px; height: 12px; }}
+    QSpinBox::up-button, QSpinBox::down-button {{ border: none; width: 18px; }}
+    QSpinBox::up-arrow {{ image: url({up}); width: 10px; height: 10px; }}
+    QSpinBox::down-arrow {{ image: url({down}); width: 10px; height: 10px; }}
+    QComboBox QAbstractItemView {{ background: {c.surface}; border: 1px solid {c.border};
+        selection-background-color: {c.selection}; selection-color: {c.text}; }}
     QLineEdit:focus, QComboBox:focus, QDateEdit:focus, QPlainTextEdit:focus {{ border-color: {c.accent}; }}
     QTableView {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 8px;
         gridline-color: transparent; selection-background-color: {c.selection}; selection-color: {c.text}; }}

@@ -92,6 +92,7 @@ class UnlockPage(QWidget):
         outer.addLayout(hrow)
         outer.addStretch(3)
         self._show_form(False)
+        self.note = ""
 
     def _mode_changed(self, recovery: bool) -> None:
         self.secret.clear()
@@ -115,6 +116,7 @@ class UnlockPage(QWidget):
         """Back to a clean state (after a lock): nothing typed survives."""
         self.secret.clear()
         self.reason.setVisible(False)
+        self.note = note
         self.status.setText(note)
 
     def try_keychain(self) -> None:
@@ -133,7 +135,7 @@ class UnlockPage(QWidget):
         self._busy(False)
         self._show_form(True)
         if isinstance(exc, OhvaultError):
-            self.status.setText("Enter your passphrase or recovery key.")
+            self.status.setText((self.note + " " if self.note else "") + "Enter your passphrase or recovery key.")
             self._set_reason(_reason_text(exc))
         else:
             self.session.bridge.error("Unlocking", exc)

@@ -6,6 +6,7 @@ import math
 import string
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -81,6 +82,23 @@ class ViewHeader(QWidget):
     def add(self, widget: QWidget) -> QWidget:
         self.actions.addWidget(widget)
         return widget
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when too narrow; the full text is in the tooltip."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setToolTip(text)
+        self.setMinimumWidth(10)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setFont(self.font())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(self.rect(), int(self.alignment()), text)
+        painter.end()
 
 
 class EmptyState(QLabel):

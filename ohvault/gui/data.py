@@ -1,0 +1,170 @@
+"""What the screens show, computed on the worker from core queries (plain Python, no Qt)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from ohvault.gui import catalog
+from ohvault.model import DiagnosticReport, Document, MedicationStatement, Observation
+from ohvault.vault import Vault
+
+
+def series_key(o: Observation) -> str:
+    return o.loinc or o.analyte.lower()
+
+
+@dataclass
+class Series:
+    """One analyte over time, in one unit."""
+
+    key: str
+    name: str
+    unit: str | None
+    points: list[tuple[date, float]] = field(default_factory=list)
+    flags: list[str | None] = field(default_factory=list)
+    ref_low: float | None = None
+    ref_high: float | None = None
+    skipped: int = 0  # values that could not be converted to the series unit
+
+
+def _convert(value: float, from_unit: str | None, to_unit: str | None, name: str) -> float | None:
+    if from_unit == to_unit or to_unit is None:
+        return value
+    analyte = catalog.find(name)
+    if analyte is None or from_unit is None:
+        return None
+    try:
+        return float(analyte.convert(value, from_unit, to_unit))
+    except Exception:  # unit unknown to the catalog: leave the point out rather than guess
+        return None
+
+
+def build_series(observations: list[Observation], unit: str | None = None) -> Series | None:
+    """Numeric values of one analyte, converted to one unit (the catalog's canonical, else the latest)."""
+    numeric = sorted((o for o in observations if o.value_num is not None), key=lambda o: o.effective)
+    if not numeric:
+        return None
+    latest = numeric[-1]
+    if unit is None:
+        analyte = catalog.find(latest.loinc or latest.analyte)
+        unit = analyte.canonical_unit if analyte is not None else latest.unit
+        if analyte is not None and not any(
+            _convert(1.0, o.unit, unit, latest.loinc or latest.analyte) is not None for o in numeric
+        ):
+            unit = latest.unit
+    series = Series(series_key(latest), latest.analyte, unit)
+    for o in numeric:
+        value = _convert(o.value_num, o.unit, unit, o.loinc or o.analyte)  # type: ignore[arg-type]
+        if value is None:
+            series.skipped += 1
+            continue
+        series.points.append((o.effective, value))
+        series.flags.append(o.flag)
+    # The reference range of the latest value that has one, converted too.
+    for o in reversed(numeric):
+        if o.ref_low is not None or o.ref_high is not None:
+            name = o.loinc or o.analyte
+            series.ref_low = None if o.ref_low is None else _convert(o.ref_low, o.unit, unit, name)
+            series.ref_high = None if o.ref_high is None else _convert(o.ref_high, o.unit, unit, name)
+            break
+    return series
+
+
+@dataclass
+class Tile:
+    name: str
+    key: str
+    value: str
+    unit: str
+    flag: str | None
+    effective: date
+    change: float | None  # since the previous value, in the latest value's unit
+    spark: list[float]
+
+
+@dataclass
+class RecentImport:
+    title: str
+    when: datetime
+    results: int
+
+
+@dataclass
+class Dashboard:
+    tiles: list[Tile]
+    recent: list[RecentImport]
+    counts: dict[str, int]
+
+
+def dashboard(vault: Vault, profile_id: str) -> Dashboard:
+    observations = vault.repo.observations(profile_id)
+    by_key: dict[str, list[Observation]] = defaultdict(list)
+    for o in observations:
+        by_key[series_key(o)].append(o)
+    tiles: list[Tile] = []
+    for key, obs in by_key.items():
+        obs.sort(key=lambda o: (o.effective, o.created_at))
+        latest = obs[-1]
+        change = None
+        series = build_series(obs, latest.unit)
+        spark = [v for _, v in series.points][-12:] if series else []
+        if latest.value_num is not None and len(spark) >= 2:
+            change = spark[-1] - spark[-2]
+        tiles.append(
+            Tile(
+                name=latest.analyte,
+                key=key,
+                value=latest.display_value(),
+                unit=latest.unit or "",
+                flag=latest.flag,
+                effective=latest.effective,
+                change=change,
+                spark=spark,
+            )
+        )
+    # Out-of-range first, then the most recently measured.
+    tiles.sort(key=lambda t: (not (t.flag and t.flag != "N"), -t.effective.toordinal(), t.name.lower()))
+    reports = vault.repo.records(DiagnosticReport, profile_id, order="created_at DESC")
+    per_report: dict[str | None, int] = defaultdict(int)
+    for o in observations:
+        per_report[o.report_id] += 1
+    recent = [RecentImport(r.title, r.created_at, per_report.get(r.id, 0)) for r in reports[:5]]
+    if not recent:
+        docs = vault.repo.records(Document, profile_id, order="created_at DESC")
+        recent = [RecentImport(d.filename, d.created_at, 0) for d in docs[:5]]
+    counts = vault.repo.counts(profile_id)
+    return Dashboard(tiles, recent, counts)
+
+
+@dataclass
+class MedicationSpan:
+    name: str
+    start: date | None
+    end: date | None
+
+
+def medication_spans(vault: Vault, profile_id: str) -> list[MedicationSpan]:
+    meds = vault.repo.records(MedicationStatement, profile_id)
+    return [MedicationSpan(m.name, m.start, m.end) for m in meds if m.start or m.end]
+
+
+@dataclass
+class TrendData:
+    analytes: list[tuple[str, str]]  # (key, display name) of analytes with numeric values
+    series: dict[str, Series]
+    medications: list[MedicationSpan]
+
+
+def trend_data(vault: Vault, profile_id: str) -> TrendData:
+    by_key: dict[str, list[Observation]] = defaultdict(list)
+    for o in vault.repo.observations(profile_id):
+        by_key[series_key(o)].append(o)
+    series: dict[str, Series] = {}
+    for key, obs in by_key.items():
+        s = build_series(obs)
+        if s is not None and s.points:
+            series[key] = s
+    names = sorted(((k, s.name) for k, s in series.items()), key=lambda kv: kv[1].lower())
+    return TrendData(names, series, medication_spans(vault, profile_id))

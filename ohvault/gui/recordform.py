@@ -1,0 +1,173 @@
+"""A small form builder for the record dialogs (medications, conditions, allergies, immunizations)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ohvault.errors import BadInput, OhvaultError
+from ohvault.gui import theme
+from ohvault.model import Record
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text | long | date | choice
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+class _DateField(QWidget):
+    """A date that may be left empty (a checkbox says whether it is set)."""
+
+    def __init__(self, label: str, required: bool) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.enabled = QCheckBox()
+        self.enabled.setAccessibleName(f"{label} is known")
+        self.edit = QDateEdit()
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd")
+        self.edit.setDate(QDate.currentDate())
+        self.edit.setAccessibleName(label)
+        self.enabled.toggled.connect(self.edit.setEnabled)
+        self.enabled.setChecked(required)
+        self.edit.setEnabled(required)
+        self.enabled.setVisible(not required)
+        row.addWidget(self.enabled)
+        row.addWidget(self.edit, 1)
+
+    def value(self) -> date | None:
+        return self.edit.date().toPython() if self.enabled.isChecked() else None  # type: ignore[return-value]
+
+    def set_value(self, value: date | None) -> None:
+        self.enabled.setChecked(value is not None)
+        if value is not None:
+            self.edit.setDate(QDate(value))
+
+
+class RecordDialog(QDialog):
+    """Edits one record; `validate` adds checks across fields (e.g. end after start)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        fields: list[Field],
+        make: Callable[[dict[str, Any]], Record],
+        existing: Record | None = None,
+        validate: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self.setMinimumWidth(420)
+        self.fields = fields
+        self.make = make
+        self.existing = existing
+        self.validate = validate
+        self.result_record: Record | None = None
+        self.inputs: dict[str, Any] = {}
+        form = QFormLayout()
+        form.setSpacing(10)
+        for f in fields:
+            widget: Any
+            if f.kind == "long":
+                widget = QPlainTextEdit()
+                widget.setFixedHeight(64)
+            elif f.kind == "date":
+                widget = _DateField(f.label, f.required)
+            elif f.kind == "choice":
+                widget = QComboBox()
+                widget.addItems(list(f.choices))
+            else:
+                widget = QLineEdit()
+            widget.setAccessibleName(f.label)
+            self.inputs[f.name] = widget
+            form.addRow(f.label + (" *" if f.required else ""), widget)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color: {theme.colours().high};")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        col = QVBoxLayout(self)
+        col.addLayout(form)
+        col.addWidget(self.error)
+        col.addWidget(buttons)
+        if existing is not None:
+            for f in fields:
+                self.set_value(f.name, getattr(existing, f.name))
+
+    def set_value(self, name: str, value: Any) -> None:
+        widget = self.inputs[name]
+        if isinstance(widget, _DateField):
+            widget.set_value(value)
+        elif isinstance(widget, QComboBox):
+            widget.setCurrentText(str(value or ""))
+        elif isinstance(widget, QPlainTextEdit):
+            widget.setPlainText(value or "")
+        else:
+            widget.setText(value or "")
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.inputs[f.name]
+            if isinstance(widget, _DateField):
+                out[f.name] = widget.value()
+            elif isinstance(widget, QComboBox):
+                out[f.name] = widget.currentText()
+            elif isinstance(widget, QPlainTextEdit):
+                out[f.name] = widget.toPlainText().strip() or None
+            else:
+                out[f.name] = widget.text().strip() or None
+        return out
+
+    def build(self) -> Record:
+        values = self.values()
+        for f in self.fields:
+            if f.required and not values[f.name]:
+                raise BadInput(f"{f.label} is required.")
+            if f.kind == "date" and values[f.name] and values[f.name] > date.today():
+                raise BadInput(f"{f.label} cannot be in the future.")
+        if self.validate is not None:
+            self.validate(values)
+        if self.existing is not None:
+            record = copy.copy(self.existing)
+            for key, value in values.items():
+                setattr(record, key, value)
+            return record
+        return self.make(values)
+
+    def accept(self) -> None:
+        try:
+            self.result_record = self.build()
+        except OhvaultError as exc:
+            self.error.setText(exc.message)
+            return
+        super().accept()

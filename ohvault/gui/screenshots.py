@@ -1,0 +1,135 @@
+"""`make screenshots`: render each main screen with a synthetic profile to PNG files.
+
+Runs offscreen against a throwaway vault in a temporary directory, unlocked by
+passphrase only (the OS keychain is left alone), then deletes it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PASSPHRASE = "screenshot vault passphrase"  # noqa: S105 - a throwaway vault's
+
+
+def _pump(app, seconds: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def _settle(app, window, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        _pump(app, 0.05)
+        if not window.session.executor.busy:
+            _pump(app, 0.15)
+            if not window.session.executor.busy:
+                return
+    raise TimeoutError("the worker did not finish")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    out = Path(args[0] if args else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ohvault-shots-") as tmp:
+        os.environ["OHVAULT_CONFIG_DIR"] = str(Path(tmp) / "config")
+        os.environ["OHVAULT_LOG_DIR"] = str(Path(tmp) / "logs")
+        return _render(out, Path(tmp) / "vault")
+
+
+def _render(out: Path, home: Path) -> int:
+    from ohvault.gui.app import create_app
+
+    app = create_app([sys.argv[0]])
+    from ohvault.gui import demo, theme
+    from ohvault.gui.mainwindow import MainWindow
+    from ohvault.keys.keychain import Keychain, KeychainStatus
+    from ohvault.vault import Vault
+
+    class NoKeychain(Keychain):
+        """Keeps the throwaway vault out of the user's real keychain."""
+
+        def status(self) -> KeychainStatus:
+            return KeychainStatus(False, "none", "screenshots do not use the keychain")
+
+    font = app.font()
+    font.setFamily("DejaVu Sans")
+    app.setFont(font)
+    window = MainWindow(home=home, keychain=NoKeychain(), interactive=False)
+    window.resize(1280, 800)
+    window.show()
+    shots: list[str] = []
+
+    def shot(name: str) -> None:
+        _settle(app, window)
+        _pump(app, 0.3)
+        window.grab().save(str(out / f"{name}.png"))
+        shots.append(name)
+
+    wizard = window.wizard
+    assert wizard is not None
+    wizard.name.setText("Alex Example")
+    wizard._to_passphrase()
+    wizard.pass1.setText(PASSPHRASE)
+    wizard.pass2.setText(PASSPHRASE)
+    shot("01-first-run")
+    wizard.create(PASSPHRASE)
+    _settle(app, window)
+    shot("02-recovery-key")
+    wizard.stored.setChecked(True)
+    wizard.finish()
+    _settle(app, window)
+
+    def populate(ctx):  # type: ignore[no-untyped-def]
+        return demo.populate(ctx.vault, window.session.profile_id)
+
+    window.session.executor.run(populate, writes={"observation", "document", "medication"})
+    _settle(app, window)
+    for i, view in enumerate(window.views):
+        window.show_view(i)
+        _settle(app, window)
+        if view.title == "Trends":
+            view.select("Cholesterol in LDL", "LDL cholesterol", "Hemoglobin A1c", "Glucose")  # type: ignore[attr-defined]
+        if view.title == "Documents":
+            view.table.selectRow(0)  # type: ignore[attr-defined]
+        if view.title == "Import":
+            from ohvault.gui.views.importer import Pending
+
+            content = demo._report_pdf(
+                "Annual check-up panel",
+                __import__("datetime").date.today(),
+                [(n, f"{start:g}", unit, f"{lo:g} - {hi:g}") for n, unit, lo, hi, start, _, _ in demo.ANALYTES],
+            )
+            tmp_pdf = home.parent / "lab-report.pdf"
+            tmp_pdf.write_bytes(content)
+            view.add_files([tmp_pdf])  # type: ignore[attr-defined]
+            _settle(app, window)
+        slug = view.title.lower().replace(" & ", "-").replace(" ", "-")
+        shot(f"{i + 3:02d}-{slug}")
+    theme.apply(app, "dark")
+    window.show_view("Dashboard")
+    window.view("Dashboard").mark_stale()
+    shot("20-dashboard-dark")
+    window.view("Trends").mark_stale()
+    window.show_view("Trends")
+    shot("21-trends-dark")
+    theme.apply(app, "light")
+    window.lock("user")
+    _settle(app, window)
+    shot("00-unlock")
+    window.close()
+    Vault.destroy(home, keychain=NoKeychain(), with_backups=True)
+    print("\n".join(str(out / f"{s}.png") for s in sorted(shots)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""The one-click visit summary PDF: latest results, flagged values, trend charts.
+
+Built on the worker (fpdf2 for the pages, matplotlib/Agg for the charts), from
+memory; the only file written is the one the user chose.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ohvault.atomic import atomic_write_bytes
+from ohvault.gui import charts
+from ohvault.gui.data import build_series, medication_spans, series_key
+from ohvault.gui.models import FLAG_WORDS, reference_text
+from ohvault.model import Condition, MedicationStatement, Observation
+from ohvault.vault import Vault
+
+MAX_CHARTS = 6
+
+
+@dataclass(frozen=True)
+class SummaryInfo:
+    pages: int
+    results: int
+    flagged: int
+    charts: int
+
+
+def _font_path() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def build_visit_summary(vault: Vault, profile_id: str, dest: Path, *, since: date | None = None) -> SummaryInfo:
+    from fpdf import FPDF
+
+    profile = vault.repo.profile(profile_id)
+    observations = vault.repo.observations(profile_id)
+    latest = vault.repo.latest_observations(profile_id)
+    meds = [m for m in vault.repo.records(MedicationStatement, profile_id) if m.status == "active"]
+    conditions = [c for c in vault.repo.records(Condition, profile_id) if c.clinical_status == "active"]
+    flagged = [o for o in latest if o.flag and o.flag != "N"]
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    fonts = _font_path()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.set_title("Visit summary")
+    pdf.set_creator("ohvault")
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 18)
+    pdf.cell(0, 10, "Visit summary", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    born = f" · born {profile.birth_date.isoformat()}" if profile.birth_date else ""
+    pdf.cell(0, 6, f"{profile.name}{born} · prepared {date.today().isoformat()}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+    def heading(text: str) -> None:
+        pdf.ln(2)
+        pdf.set_font("DejaVu", "B", 13)
+        pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+
+    def results_table(rows: list[Observation]) -> None:
+        with pdf.table(col_widths=(52, 22, 20, 30, 24, 24), text_align="LEFT", line_height=5.5) as table:
+            table.row(["Test", "Result", "Unit", "Reference", "Flag", "Date"])
+            for o in rows:
+                table.row(
+                    [
+                        o.analyte,
+                        o.display_value(),
+                        o.unit or "",
+                        reference_text(o),
+                        FLAG_WORDS.get(o.flag or "", o.flag or ""),
+                        o.effective.isoformat(),
+                    ]
+                )
+
+    heading(f"Out of range ({len(flagged)})")
+    if flagged:
+        results_table(flagged)
+    else:
+        pdf.cell(0, 6, "No latest result is outside its reference range.", new_x="LMARGIN", new_y="NEXT")
+    if meds or conditions:
+        heading("Current medications and conditions")
+        for m in meds:
+            since_txt = f" since {m.start.isoformat()}" if m.start else ""
+            pdf.multi_cell(0, 5.5, f"• {m.name}{' ' + m.dosage if m.dosage else ''}{since_txt}", new_x="LMARGIN", new_y="NEXT")
+        for c in conditions:
+            pdf.multi_cell(0, 5.5, f"• {c.name}", new_x="LMARGIN", new_y="NEXT")
+    heading(f"Latest results ({len(latest)})")
+    if latest:
+        results_table(sorted(latest, key=lambda o: ((o.category or "~"), o.analyte.lower())))
+    else:
+        pdf.cell(0, 6, "No results recorded.", new_x="LMARGIN", new_y="NEXT")
+
+    # Trend charts: flagged analytes first, then the ones with the longest history.
+    by_key: dict[str, list[Observation]] = defaultdict(list)
+    for o in observations:
+        by_key[series_key(o)].append(o)
+    flagged_keys = [series_key(o) for o in flagged]
+    ranked = flagged_keys + sorted(
+        (k for k in by_key if k not in flagged_keys), key=lambda k: -len(by_key[k])
+    )
+    spans = medication_spans(vault, profile_id)
+    drawn = 0
+    for key in ranked:
+        if drawn >= MAX_CHARTS:
+            break
+        series = build_series(by_key[key])
+        if series is None or len(series.points) < 2:
+            continue
+        if drawn == 0:
+            pdf.add_page()
+            heading("Trends")
+        fig = charts.new_figure(7.5, 2.4, dpi=150)
+        charts.draw_trends(fig, [series], spans, since=since)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        pdf.image(buf, w=180)
+        pdf.ln(2)
+        drawn += 1
+    pdf.set_y(-20)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.cell(0, 5, "Prepared with ohvault from records the patient keeps. Not a medical report.", align="C")
+    data = bytes(pdf.output())
+    atomic_write_bytes(dest, data)
+    vault.audit.append("export", record_type="observation", profile_id=profile_id, detail="visit summary")
+    return SummaryInfo(pages=pdf.page_no(), results=len(latest), flagged=len(flagged), charts=drawn)

@@ -1,0 +1,229 @@
+"""Dashboard: the latest value of each biomarker, out-of-range first, with trend and recent imports."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ohvault.gui import data as gdata
+from ohvault.gui import theme
+from ohvault.gui.models import FLAG_WORDS
+from ohvault.gui.tasks import JobContext
+from ohvault.gui.views.base import View
+from ohvault.gui.widgets import ElidedLabel, EmptyState, ViewHeader, button, label
+
+
+class Sparkline(QWidget):
+    def __init__(self, values: list[float], colour: str) -> None:
+        super().__init__()
+        self.values = values
+        self.colour = colour
+        self.setMinimumSize(QSize(90, 30))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Trend sparkline")
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        if len(self.values) < 2:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(3, 4, -3, -4)
+        lo, hi = min(self.values), max(self.values)
+        span = (hi - lo) or 1.0
+        step = r.width() / (len(self.values) - 1)
+        pts = [
+            QPointF(r.left() + i * step, r.bottom() - (v - lo) / span * r.height())
+            for i, v in enumerate(self.values)
+        ]
+        path = QPainterPath(pts[0])
+        for pt in pts[1:]:
+            path.lineTo(pt)
+        pen = QPen(QColor(self.colour), 1.8)
+        p.setPen(pen)
+        p.drawPath(path)
+        p.setBrush(QColor(self.colour))
+        p.drawEllipse(pts[-1], 2.6, 2.6)
+        p.end()
+
+
+def _fmt_change(change: float | None) -> str:
+    if change is None:
+        return "first value"
+    if abs(change) < 1e-9:
+        return "unchanged"
+    arrow = "▲" if change > 0 else "▼"
+    return f"{arrow} {abs(change):.3g}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class Tile(QFrame):
+    def __init__(self, tile: gdata.Tile) -> None:
+        super().__init__()
+        self.setObjectName("card")
+        flagged = theme.is_out_of_range(tile.flag)
+        self.setProperty("flagged", flagged)
+        self.setMinimumWidth(220)
+        self.setAccessibleName(f"{tile.name} tile")
+        col = QVBoxLayout(self)
+        col.setContentsMargins(16, 12, 16, 12)
+        col.setSpacing(4)
+        name = ElidedLabel(tile.name)
+        name.setObjectName("h2")
+        col.addWidget(name)
+        colour = theme.flag_colour(tile.flag)
+        value_row = QHBoxLayout()
+        value = QLabel(tile.value)
+        value.setStyleSheet(
+            f"font-size: 19pt; font-weight: 700; color: {colour if flagged else theme.colours().text};"
+        )
+        value_row.addWidget(value)
+        unit = QLabel(tile.unit)
+        unit.setObjectName("muted")
+        value_row.addWidget(unit, 0, Qt.AlignmentFlag.AlignBottom)
+        value_row.addStretch(1)
+        change = QLabel(_fmt_change(tile.change))
+        change.setObjectName("muted")
+        change.setToolTip("Change since the previous value")
+        value_row.addWidget(change, 0, Qt.AlignmentFlag.AlignBottom)
+        col.addLayout(value_row)
+        col.addWidget(Sparkline(tile.spark, colour))
+        meta = QHBoxLayout()
+        when = QLabel(tile.effective.isoformat())
+        when.setObjectName("muted")
+        meta.addWidget(when)
+        meta.addStretch(1)
+        if tile.flag:
+            pill = QLabel(FLAG_WORDS.get(tile.flag, tile.flag))
+            pill.setStyleSheet(
+                f"color: {colour}; border: 1px solid {colour}; border-radius: 8px; padding: 0px 8px;"
+                " font-size: 9pt; font-weight: 600;"
+            )
+            meta.addWidget(pill)
+        col.addLayout(meta)
+        self.flag = tile.flag
+
+
+class DashboardView(View):
+    title = "Dashboard"
+    icon_name = "dashboard"
+    watches = frozenset({"observation", "diagnostic_report", "document"})
+    COLUMNS = 3
+
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(session)
+        self.header = ViewHeader("Dashboard")
+        imp = self.header.add(button("Import lab report", icon="import"))
+        imp.clicked.connect(lambda: self.window().import_files())  # type: ignore[attr-defined]
+        add = self.header.add(button("Add measurement", primary=True, icon="add"))
+        add.clicked.connect(lambda: self.window().add_measurement())  # type: ignore[attr-defined]
+        self.root.addWidget(self.header)
+        body = QHBoxLayout()
+        body.setSpacing(18)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setSpacing(14)
+        self.grid.setContentsMargins(0, 0, 6, 0)
+        self.scroll.setWidget(self.grid_host)
+        body.addWidget(self.scroll, 1)
+        side = QFrame()
+        side.setObjectName("panel")
+        side.setFixedWidth(270)
+        self.side = QVBoxLayout(side)
+        self.side.setContentsMargins(16, 14, 16, 14)
+        self.side.addWidget(label("Recent imports", "h2"))
+        self.recent_box = QVBoxLayout()
+        self.recent_box.setSpacing(8)
+        self.side.addLayout(self.recent_box)
+        self.side.addStretch(1)
+        self.counts_label = label("", "muted", wrap=True)
+        self.side.addWidget(self.counts_label)
+        body.addWidget(side, 0)
+        self.root.addLayout(body, 1)
+        self.tiles: list[Tile] = []
+        self.data: gdata.Dashboard | None = None
+
+    def load(self) -> None:
+        pid = self.session.profile_id
+
+        def op(ctx: JobContext) -> gdata.Dashboard:
+            return gdata.dashboard(ctx.vault, pid)  # type: ignore[arg-type]
+
+        self.session.executor.run(op, success=self._show, label="Loading the dashboard")
+
+    def _clear_layouts(self) -> None:
+        for layout in (self.grid, self.recent_box):
+            while layout.count():
+                item = layout.takeAt(0)
+                if item is not None and item.widget() is not None:
+                    item.widget().deleteLater()  # type: ignore[union-attr]
+        self.tiles = []
+
+    def _show(self, dash: gdata.Dashboard) -> None:
+        self._clear_layouts()
+        self.data = dash
+        profile = self.session.profile
+        flagged = sum(1 for t in dash.tiles if theme.is_out_of_range(t.flag))
+        self.header.title.setText(f"{profile.name}'s health" if profile else "Dashboard")
+        if dash.tiles:
+            self.header.set_subtitle(
+                f"{len(dash.tiles)} tracked biomarkers · "
+                + (f"{flagged} out of range" if flagged else "all within range")
+            )
+        else:
+            self.header.set_subtitle("")
+            self.grid.addWidget(
+                EmptyState(
+                    "Nothing here yet.\n\nDrop a lab report PDF onto this window, or add a "
+                    "measurement by hand, and your latest values will appear here."
+                ),
+                0,
+                0,
+            )
+        for i, tile in enumerate(dash.tiles):
+            widget = Tile(tile)
+            self.tiles.append(widget)
+            self.grid.addWidget(widget, i // self.COLUMNS, i % self.COLUMNS)
+        self.grid.setRowStretch(self.grid.rowCount(), 1)
+        if dash.recent:
+            for item in dash.recent:
+                row = QVBoxLayout()
+                title = label(item.title, wrap=True)
+                title.setStyleSheet("font-weight: 600;")
+                row.addWidget(title)
+                extra = f" · {item.results} results" if item.results else ""
+                row.addWidget(label(f"{item.when.date().isoformat()}{extra}", "muted"))
+                box = QWidget()
+                box.setLayout(row)
+                self.recent_box.addWidget(box)
+        else:
+            self.recent_box.addWidget(label("No imports yet.", "muted"))
+        c = dash.counts
+        self.counts_label.setText(
+            " · ".join(
+                _plural(c.get(key, 0), word)
+                for key, word in (("observation", "result"), ("document", "document"), ("medication", "medication"))
+            )
+        )
+
+    def clear(self) -> None:
+        super().clear()
+        self._clear_layouts()
+        self.data = None
+        self.header.title.setText("Dashboard")
+        self.header.set_subtitle("")
+        self.counts_label.clear()

@@ -1,0 +1,681 @@
+"""Import: drop or pick lab report PDFs, parse them on the worker, review against the page, commit.
+
+The review shows the parsed rows beside the PDF page (rendered from memory);
+selecting a row highlights where it was read. Low-confidence rows are tinted
+and unmatched rows are listed apart. Nothing is stored until "Import".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ohvault.errors import BadInput, OhvaultError
+from ohvault.gui import catalog, theme
+from ohvault.gui.models import FLAG_WORDS
+from ohvault.gui.pdfview import PdfView
+from ohvault.gui.tasks import JobContext
+from ohvault.gui.views.base import View
+from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
+
+CONFIDENT = 0.8
+MAX_BYTES = 50 * 1024 * 1024
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class Pending:
+    """One file going through parse → review → commit."""
+
+    path: Path
+    content: bytes
+    report: Any = None
+    accepted: list[bool] = field(default_factory=list)
+    edited: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def results(self) -> list[Any]:
+        return [self.edited.get(i, r) for i, r in enumerate(self.report.results)]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    name: bool
+    birth_date: bool
+
+    @property
+    def any(self) -> bool:
+        return self.name or self.birth_date
+
+
+def _name_tokens(text: str) -> set[str]:
+    return {t for t in "".join(c.lower() if c.isalnum() else " " for c in text).split() if len(t) > 1}
+
+
+def check_identity(report: Any, profile_name: str, birth_date: date | None) -> Mismatch:
+    """Does the report name someone else? Names compare word by word, in any order."""
+    printed = getattr(report, "patient_name", None)
+    name_bad = bool(printed) and not (_name_tokens(printed) & _name_tokens(profile_name))
+    born = getattr(report, "patient_birth_date", None)
+    birth_bad = born is not None and birth_date is not None and born != birth_date
+    return Mismatch(name_bad, birth_bad)
+
+
+COLUMNS = ["", "Printed as", "Recognised as", "Result", "Unit", "Reference", "Flag", "Date", "Confidence"]
+
+
+def derived_flag(r: Any) -> str | None:
+    """The printed flag, else one computed from the printed reference range."""
+    if r.flag:
+        return str(r.flag)
+    if r.value_num is None:
+        return None
+    if r.ref_high is not None and r.value_num > r.ref_high:
+        return "H"
+    if r.ref_low is not None and r.value_num < r.ref_low:
+        return "L"
+    return None
+
+
+class ReviewModel(QAbstractTableModel):
+    """Parsed rows with an accept checkbox in the first column."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: Pending | None = None
+
+    def set_pending(self, pending: Pending | None) -> None:
+        self.beginResetModel()
+        self.pending = pending
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        if parent.isValid() or self.pending is None:
+            return 0
+        return len(self.pending.report.results)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def result(self, row: int) -> Any:
+        assert self.pending is not None
+        return self.pending.results[row]
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == 0:
+            base |= Qt.ItemFlag.ItemIsUserCheckable
+        return base
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self.pending is None:
+            return None
+        r = self.result(index.row())
+        col = index.column()
+        low = r.confidence < CONFIDENT or r.name is None
+        if role == Qt.ItemDataRole.CheckStateRole and col == 0:
+            return Qt.CheckState.Checked if self.pending.accepted[index.row()] else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DisplayRole:
+            ref = ""
+            if r.ref_low is not None and r.ref_high is not None:
+                ref = f"{r.ref_low:g}–{r.ref_high:g}"
+            elif r.ref_text:
+                ref = r.ref_text
+            value = f"{r.value:g}" if isinstance(r.value, float) else str(r.value)
+            flag = derived_flag(r)
+            return [
+                "",
+                r.printed_name,
+                r.name or "(not recognised)",
+                value,
+                r.unit or "",
+                ref,
+                FLAG_WORDS.get(flag or "", flag or ""),
+                r.date.isoformat() if r.date else "",
+                f"{r.confidence:.0%}",
+            ][col]
+        if role == Qt.ItemDataRole.BackgroundRole and low:
+            c = theme.colours()
+            return QBrush(QColor("#3a2f1a" if c.dark else "#fff1d6"))
+        if role == Qt.ItemDataRole.ForegroundRole and col in (3, 6):
+            flag = derived_flag(r)
+            if flag and flag != "N":
+                return QBrush(QColor(theme.flag_colour(flag)))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if low:
+                return "Low confidence: check this row against the page before importing."
+            if index.row() in self.pending.edited:
+                return "Edited by you"
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if self.pending is None or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        self.pending.accepted[index.row()] = Qt.CheckState(value) == Qt.CheckState.Checked
+        self.dataChanged.emit(index, index, [role])
+        return True
+
+    def set_all(self, accepted: bool) -> None:
+        if self.pending is None:
+            return
+        self.pending.accepted = [accepted] * len(self.pending.accepted)
+        self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0))
+
+
+class EditRowDialog(QDialog):
+    """Correct a parsed row before import: test name, value, unit."""
+
+    def __init__(self, parent: QWidget | None, result: Any) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Correct this result")
+        self.setAccessibleName("Correct this result")
+        self.original = result
+        self.edited: Any = None
+        form = QFormLayout()
+        self.name = QLineEdit(result.name or result.printed_name)
+        self.name.setAccessibleName("Test")
+        names = catalog.analyte_names()
+        if names:
+            from PySide6.QtWidgets import QCompleter
+
+            comp = QCompleter(names, self)
+            comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            comp.setFilterMode(Qt.MatchFlag.MatchContains)
+            self.name.setCompleter(comp)
+        self.value = QLineEdit(f"{result.value:g}" if isinstance(result.value, float) else str(result.value))
+        self.value.setAccessibleName("Value")
+        self.unit = QLineEdit(result.unit or "")
+        self.unit.setAccessibleName("Unit")
+        form.addRow("Test", self.name)
+        form.addRow("Value", self.value)
+        form.addRow("Unit", self.unit)
+        self.error = QLabel("")
+        self.error.setStyleSheet(f"color: {theme.colours().high};")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        col = QVBoxLayout(self)
+        col.addLayout(form)
+        col.addWidget(self.error)
+        col.addWidget(buttons)
+
+    def build(self) -> Any:
+        name = self.name.text().strip()
+        if not name:
+            raise BadInput("Enter the name of the test.")
+        text = self.value.text().strip()
+        if not text:
+            raise BadInput("Enter a value.")
+        try:
+            value_num: float | None = float(text.replace(",", "."))
+            value: float | str = value_num  # type: ignore[assignment]
+        except ValueError:
+            value_num, value = None, text
+        unit = self.unit.text().strip() or None
+        analyte = catalog.find(name)
+        changes: dict[str, Any] = {
+            "name": analyte.preferred_name if analyte else name,
+            "loinc": analyte.loinc if analyte else None,
+            "category": analyte.category if analyte else self.original.category,
+            "value": value,
+            "value_num": value_num,
+            "unit": unit,
+            "unit_ucum": unit,
+            "confidence": 1.0,
+        }
+        if analyte is not None and value_num is not None:
+            try:
+                canonical = analyte.to_canonical(value_num, unit or analyte.canonical_unit)
+            except Exception:
+                raise BadInput(
+                    f"{unit!r} is not a unit for {analyte.preferred_name}; use one of: {', '.join(analyte.units)}."
+                ) from None
+            if not analyte.is_plausible(canonical):
+                raise BadInput(f"That value is not plausible for {analyte.preferred_name}; check the number and unit.")
+            changes.update(value_canonical=canonical, unit_canonical=analyte.canonical_unit)
+        return dataclasses.replace(self.original, **changes)
+
+    def accept(self) -> None:
+        try:
+            self.edited = self.build()
+        except OhvaultError as exc:
+            self.error.setText(exc.message)
+            return
+        super().accept()
+
+
+class ImportView(View):
+    title = "Import"
+    icon_name = "import"
+    watches = frozenset()
+    committed = Signal(object)  # the importer's outcome
+
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(session)
+        self.header = ViewHeader("Import lab reports", "Drop PDF files anywhere on this window, or choose them.")
+        self.pick_button = self.header.add(button("Choose PDFs…", primary=True, icon="import"))
+        self.pick_button.clicked.connect(self.pick_files)
+        self.root.addWidget(self.header)
+        self.queue: deque[Path] = deque()
+        self.pending: Pending | None = None
+        self.job: Any = None
+        self.stack = QStackedWidget()
+        self.root.addWidget(self.stack, 1)
+
+        # idle page
+        self.idle = QWidget()
+        icol = QVBoxLayout(self.idle)
+        drop = QFrame()
+        drop.setObjectName("panel")
+        drop.setMinimumHeight(260)
+        dcol = QVBoxLayout(drop)
+        dcol.addStretch(1)
+        icon = QLabel()
+        icon.setPixmap(theme.icon("import", theme.colours().accent).pixmap(56, 56))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dcol.addWidget(icon)
+        hint = label("Drop lab report PDFs here", "h2")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dcol.addWidget(hint)
+        sub = label(
+            "Results are read on this computer. You review every row before anything is saved; "
+            "the original PDF is kept, encrypted, with the results.",
+            "muted",
+            wrap=True,
+        )
+        sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dcol.addWidget(sub)
+        dcol.addStretch(1)
+        icol.addWidget(drop)
+        icol.addStretch(1)
+        self.stack.addWidget(self.idle)
+
+        # parsing page
+        self.parsing = QWidget()
+        pcol = QVBoxLayout(self.parsing)
+        pcol.addStretch(1)
+        self.parse_label = label("", "h2")
+        self.parse_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        pcol.addWidget(self.parse_label)
+        self.parse_bar = QProgressBar()
+        self.parse_bar.setAccessibleName("Reading progress")
+        self.parse_bar.setMaximumWidth(420)
+        prow = QHBoxLayout()
+        prow.addStretch(1)
+        prow.addWidget(self.parse_bar)
+        self.cancel_button = button("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        prow.addWidget(self.cancel_button)
+        prow.addStretch(1)
+        pcol.addLayout(prow)
+        pcol.addStretch(2)
+        self.stack.addWidget(self.parsing)
+
+        # review page
+        self.review = QWidget()
+        rcol = QVBoxLayout(self.review)
+        rcol.setContentsMargins(0, 0, 0, 0)
+        self.identity_banner = QFrame()
+        self.identity_banner.setObjectName("warning")
+        brow = QHBoxLayout(self.identity_banner)
+        self.identity_text = label("", wrap=True)
+        self.identity_text.setAccessibleName("Profile mismatch warning")
+        brow.addWidget(self.identity_text, 1)
+        self.identity_banner.setVisible(False)
+        rcol.addWidget(self.identity_banner)
+        self.summary = label("", "muted", wrap=True)
+        rcol.addWidget(self.summary)
+        split = QSplitter()
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        self.model = ReviewModel()
+        self.table = QTableView()
+        self.table.setAccessibleName("Parsed results")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setShowGrid(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_selected())
+        self.table.doubleClicked.connect(lambda _: self.edit_selected())
+        lcol.addWidget(self.table, 3)
+        self.unmatched_label = label("Not recognised", "h2")
+        lcol.addWidget(self.unmatched_label)
+        self.unmatched = QListWidget()
+        self.unmatched.setAccessibleName("Rows that were not recognised")
+        self.unmatched.currentRowChanged.connect(self._unmatched_selected)
+        lcol.addWidget(self.unmatched, 1)
+        split.addWidget(left)
+        self.viewer = PdfView()
+        split.addWidget(self.viewer)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        rcol.addWidget(split, 1)
+        actions = QHBoxLayout()
+        self.all_button = button("Accept all")
+        self.all_button.clicked.connect(lambda: self.model.set_all(True))
+        self.none_button = button("Reject all")
+        self.none_button.clicked.connect(lambda: self.model.set_all(False))
+        self.edit_button = button("Correct…", icon="edit")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.skip_button = button("Skip this file")
+        self.skip_button.clicked.connect(self.skip)
+        self.commit_button = button("Import", primary=True, icon="import")
+        self.commit_button.clicked.connect(lambda: self.commit())
+        for b in (self.all_button, self.none_button, self.edit_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(self.skip_button)
+        actions.addWidget(self.commit_button)
+        rcol.addLayout(actions)
+        self.stack.addWidget(self.review)
+        self.model.dataChanged.connect(lambda *_: self._update_counts())
+        self.model.modelReset.connect(self._update_counts)
+        self.mismatch = Mismatch(False, False)
+
+    # --- View -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.stale = False  # nothing to load: the screen shows what is in flight
+
+    def load(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        super().clear()
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+        self.queue.clear()
+        self.pending = None
+        self.model.set_pending(None)
+        self.viewer.clear()
+        self.unmatched.clear()
+        self.stack.setCurrentWidget(self.idle)
+
+    # --- queue --------------------------------------------------------------------------------
+
+    def pick_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Choose lab reports", "", "PDF files (*.pdf)")
+        if names:
+            self.add_files([Path(n) for n in names])
+
+    def add_files(self, paths: list[Path]) -> None:
+        self.queue.extend(paths)
+        if self.pending is None and self.job is None:
+            self._next()
+
+    def _next(self) -> None:
+        self.pending = None
+        self.model.set_pending(None)
+        self.viewer.clear()
+        if not self.queue:
+            self.stack.setCurrentWidget(self.idle)
+            self.header.set_subtitle("Drop PDF files anywhere on this window, or choose them.")
+            return
+        path = self.queue.popleft()
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                raise BadInput("That file is larger than 50 MB; lab reports are much smaller.")
+            content = path.read_bytes()
+        except (OSError, BadInput) as exc:
+            self.session.bridge.error("Reading the file", exc)
+            self._next()
+            return
+        self.parse(Pending(path, content))
+
+    def parse(self, pending: Pending, password: str | None = None) -> None:
+        self.stack.setCurrentWidget(self.parsing)
+        self.parse_label.setText(f"Reading {pending.path.name}…")
+        self.header.set_subtitle(f"{len(self.queue)} more in the queue" if self.queue else "")
+        self.parse_bar.setRange(0, 0)
+
+        def op(ctx: JobContext) -> Any:
+            from ohvault.labs.parser import parse_pdf
+
+            return parse_pdf(
+                pending.content,
+                password=password,
+                progress=lambda done, total: ctx.progress(done, total, f"Reading page {done} of {total}"),
+                should_cancel=ctx.cancelled,
+            )
+
+        self.job = self.session.executor.run(
+            op,
+            success=lambda report: self._parsed(pending, report),
+            failure=lambda exc: self._parse_failed(pending, exc),
+            label="Reading the lab report",
+        )
+        self.job.progressed.connect(self._progress)
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        self.parse_bar.setRange(0, total)
+        self.parse_bar.setValue(done)
+        self.parse_label.setText(text)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _parse_failed(self, pending: Pending, exc: BaseException) -> None:
+        self.job = None
+        from ohvault.labs.errors import ParseCancelled, PdfPasswordIncorrect, PdfPasswordRequired
+
+        if isinstance(exc, ParseCancelled):
+            self.session.notify.emit("Import cancelled.")
+            self.queue.clear()
+            self._next()
+            return
+        if isinstance(exc, PdfPasswordRequired) and self.session.bridge.interactive:
+            wrong = isinstance(exc, PdfPasswordIncorrect)
+            text, ok = QInputDialog.getText(
+                self,
+                "Password-protected PDF",
+                ("That password is wrong. " if wrong else "")
+                + "This PDF is protected. Enter its password (often printed in the lab's e-mail):",
+                QLineEdit.EchoMode.Password,
+            )
+            if ok and text:
+                self.parse(pending, text)
+                return
+        self.session.bridge.error(f"Reading {pending.path.name}", exc)
+        self._next()
+
+    def _parsed(self, pending: Pending, report: Any) -> None:
+        self.job = None
+        pending.report = report
+        pending.accepted = [r.name is not None and r.confidence >= CONFIDENT for r in report.results]
+        self.pending = pending
+        self.model.set_pending(pending)
+        self.viewer.load(pending.content)
+        self.unmatched.clear()
+        for row in report.unmatched:
+            item = QListWidgetItem(f"p.{row.page}  {row.text}")
+            item.setToolTip(row.reason)
+            self.unmatched.addItem(item)
+        self.unmatched.setVisible(bool(report.unmatched))
+        self.unmatched_label.setVisible(bool(report.unmatched))
+        self.unmatched_label.setText(f"Not recognised ({len(report.unmatched)}) — not imported")
+        profile = self.session.profile
+        self._check_identity(report)
+        self.stack.setCurrentWidget(self.review)
+        when = report.collection_date.isoformat() if report.collection_date else "date not found"
+        self.header.set_subtitle(
+            f"{pending.path.name} · {report.lab_name or 'laboratory not found'} · {when} · "
+            f"into {profile.name if profile else 'this profile'}"
+        )
+        if report.results:
+            self.table.selectRow(0)
+
+    def _check_identity(self, report: Any) -> None:
+        pid = self.session.profile_id
+
+        def op(ctx: JobContext) -> Any:
+            p = ctx.vault.repo.profile(pid)  # type: ignore[arg-type]
+            return p.name, p.birth_date
+
+        def show(info: tuple[str, date | None]) -> None:
+            self.mismatch = check_identity(report, *info)
+            if self.mismatch.any:
+                what = " and ".join(
+                    w for w, bad in (("name", self.mismatch.name), ("birth date", self.mismatch.birth_date)) if bad
+                )
+                self.identity_text.setText(
+                    f"⚠ This report seems to belong to someone else: the patient {what} printed on it "
+                    f"does not match this profile. Check that you are importing into the right profile "
+                    f"(switch with Ctrl+P); you will be asked to confirm."
+                )
+            self.identity_banner.setVisible(self.mismatch.any)
+
+        self.identity_banner.setVisible(False)
+        self.mismatch = Mismatch(False, False)
+        self.session.executor.run(op, success=show, label="Checking the profile")
+
+    def _update_counts(self) -> None:
+        if self.pending is None or self.pending.report is None:
+            return
+        n = sum(self.pending.accepted)
+        total = len(self.pending.accepted)
+        low = sum(1 for r in self.pending.results if r.confidence < CONFIDENT or r.name is None)
+        self.summary.setText(
+            f"{total} results read, {n} selected for import"
+            + (f" · {low} need a check (tinted)" if low else "")
+            + (f" · {len(self.pending.report.unmatched)} rows not recognised" if self.pending.report.unmatched else "")
+        )
+        self.commit_button.setText(f"Import {n} result{'s' if n != 1 else ''}")
+        self.commit_button.setEnabled(n > 0)
+
+    def _row_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or self.pending is None:
+            return
+        r = self.model.result(rows[0].row())
+        self.viewer.show_box(r.page - 1, r.bbox)
+
+    def _unmatched_selected(self, row: int) -> None:
+        if self.pending is None or row < 0:
+            return
+        u = self.pending.report.unmatched[row]
+        self.viewer.show_box(u.page - 1, u.bbox)
+
+    def edit_selected(self) -> EditRowDialog | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or self.pending is None:
+            return None
+        row = rows[0].row()
+        dialog = EditRowDialog(self, self.model.result(row))
+        dialog.accepted.connect(lambda: self.apply_edit(row, dialog.edited))
+        dialog.open()
+        return dialog
+
+    def apply_edit(self, row: int, edited: Any) -> None:
+        if self.pending is None or edited is None:
+            return
+        self.pending.edited[row] = edited
+        self.pending.accepted[row] = True
+        self.model.dataChanged.emit(self.model.index(row, 0), self.model.index(row, len(COLUMNS) - 1))
+
+    def skip(self) -> None:
+        self._next()
+
+    def commit(self, *, confirm_identity: bool | None = None) -> Any:
+        pending = self.pending
+        if pending is None:
+            return None
+        if confirm_identity is None:
+            confirm_identity = False
+            if self.mismatch.any:
+                if not self.session.bridge.confirm(
+                    "Import into this profile?",
+                    "The name or birth date on this report does not match the profile you are "
+                    "importing into. Import it here anyway?",
+                    ok="Import anyway",
+                    danger=True,
+                ):
+                    return None
+                confirm_identity = True
+        accepted = [r for r, ok in zip(pending.results, pending.accepted, strict=True) if ok]
+        pid = self.session.profile_id
+        report = pending.report
+
+        def op(ctx: JobContext) -> Any:
+            from ohvault.importing import import_report
+
+            return import_report(
+                ctx.vault,
+                pid,
+                pending.content,
+                pending.path.name,
+                report,
+                accepted=accepted,
+                confirm_identity=confirm_identity,
+            )
+
+        self.commit_button.setEnabled(False)
+        return self.session.executor.run(
+            op,
+            success=self._committed,
+            failure=self._commit_failed,
+            writes={"observation", "diagnostic_report", "document"},
+            label="Importing results",
+        )
+
+    def _committed(self, outcome: Any) -> None:
+        added = getattr(outcome, "added", None)
+        count = len(added) if isinstance(added, list | tuple) else added
+        self.session.notify.emit(
+            f"Imported {count} results." if count is not None else "Lab report imported."
+        )
+        self.committed.emit(outcome)
+        self._next()
+
+    def _commit_failed(self, exc: BaseException) -> None:
+        self.commit_button.setEnabled(True)
+        name = type(exc).__name__.lower()
+        if isinstance(exc, OhvaultError) and ("identity" in name or "mismatch" in name or "profile" in name):
+            # The importer's own identity check: say so, and let the person decide.
+            self.identity_text.setText("⚠ " + exc.message)
+            self.identity_banner.setVisible(True)
+            self.mismatch = Mismatch(True, False)
+            return
+        self.session.bridge.error("Importing", exc)
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
