@@ -201,7 +201,9 @@ def write_bundle(
         }
 
     fhir = json.dumps(
-        to_bundle(plan.profile, plan.records, attachment=attachment, bundle_id=bundle_id, timestamp=now),
+        to_bundle(
+            plan.profile, plan.records, attachment=attachment, bundle_id=bundle_id, timestamp=now
+        ),
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode("utf-8")

@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 from ohvault import identity as identity_mod
 from ohvault.bundles import age
 from ohvault.bundles.age import BadBundle
-from ohvault.bundles.container import TarSink
+from ohvault.bundles.container import TarSink, check_path
 from ohvault.bundles.export import Cancelled, Progress, ShouldCancel
 from ohvault.bundles.manifest import (
     ATTACHMENT_DIR,
@@ -222,6 +222,7 @@ class _Import:
                 "the key it names. Nothing was imported."
             )
         for e in m.entries:
+            check_path(e.path)
             if e.path != FHIR_PATH and not e.path.startswith(ATTACHMENT_DIR):
                 raise BadBundle("The bundle's manifest lists an entry of an unknown kind.")
         self.expected = {e.path: e for e in m.entries}
@@ -308,7 +309,15 @@ class _Import:
             self.vault.db.execute(
                 "INSERT INTO trusted_senders (profile_id, sender_vault_id, sender_profile_id, "
                 "signing_key, fingerprint, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (local.id, m.sender_vault_id, m.sender_profile_id, m.signing_key, fingerprint, now, now),
+                (
+                    local.id,
+                    m.sender_vault_id,
+                    m.sender_profile_id,
+                    m.signing_key,
+                    fingerprint,
+                    now,
+                    now,
+                ),
             )
             return local.id
         local_id = str(self.trust_row[0])

@@ -87,8 +87,7 @@ class Manifest:
             )
         try:
             entries = [
-                EntryInfo(str(e["path"]), int(e["size"]), str(e["sha256"]))
-                for e in data["entries"]
+                EntryInfo(str(e["path"]), int(e["size"]), str(e["sha256"])) for e in data["entries"]
             ]
             manifest = cls(
                 bundle_id=str(data["bundle_id"]),

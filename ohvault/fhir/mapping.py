@@ -169,7 +169,9 @@ def record_resource(
             "effectiveDateTime": _d(record.effective),
             "issued": f"{record.issued.isoformat()}T00:00:00Z" if record.issued else None,
             "performer": [{"display": record.lab}] if record.lab else None,
-            "result": [{"reference": _urn(oid)} for oid, rid in report_of.items() if rid == record.id],
+            "result": [
+                {"reference": _urn(oid)} for oid, rid in report_of.items() if rid == record.id
+            ],
         }
     elif isinstance(record, Document):
         res = {
@@ -422,7 +424,9 @@ def from_bundle(data: dict[str, Any], *, keep_ids: bool, provenance: Provenance)
             try:
                 new = str(uuid.UUID(str(rid)))
             except ValueError:
-                raise BadInput("A bundle resource id is not a UUID; nothing was imported.") from None
+                raise BadInput(
+                    "A bundle resource id is not a UUID; nothing was imported."
+                ) from None
         else:
             new = str(uuid.uuid4())
         for key in (e.get("fullUrl"), f"{res['resourceType']}/{rid}", f"urn:uuid:{rid}"):
@@ -442,9 +446,10 @@ def from_bundle(data: dict[str, Any], *, keep_ids: bool, provenance: Provenance)
     if patients:
         p = patients[0]["resource"]
         names = p.get("name") or [{}]
-        name = names[0].get("text") or " ".join(
-            [*(names[0].get("given") or []), names[0].get("family") or ""]
-        ).strip()
+        name = (
+            names[0].get("text")
+            or " ".join([*(names[0].get("given") or []), names[0].get("family") or ""]).strip()
+        )
         patient = Profile(
             id=patients[0]["_local"],
             name=name or "Unnamed patient",
@@ -510,7 +515,9 @@ def from_bundle(data: dict[str, Any], *, keep_ids: bool, provenance: Provenance)
                 Condition(
                     **base,
                     name=_text(res.get("code")) or "Unnamed condition",
-                    code=_code(res.get("code"), (SNOMED, ICD10, "http://hl7.org/fhir/sid/icd-10-cm")),
+                    code=_code(
+                        res.get("code"), (SNOMED, ICD10, "http://hl7.org/fhir/sid/icd-10-cm")
+                    ),
                     clinical_status=_code(res.get("clinicalStatus"), (CONDITION_CLINICAL,))
                     or "active",
                     onset=_parse_date(res.get("onsetDateTime")),

@@ -109,10 +109,17 @@ def fill(vault: Vault, profile_id: str) -> dict[str, object]:
     )
     repo.add(
         MedicationStatement(
-            profile_id=profile_id, name="Metformin", dosage="500 mg twice daily", start=date(2023, 1, 1)
+            profile_id=profile_id,
+            name="Metformin",
+            dosage="500 mg twice daily",
+            start=date(2023, 1, 1),
         )
     )
-    repo.add(Condition(profile_id=profile_id, name="Type 2 diabetes", code="E11.9", onset=date(2022, 5, 1)))
+    repo.add(
+        Condition(
+            profile_id=profile_id, name="Type 2 diabetes", code="E11.9", onset=date(2022, 5, 1)
+        )
+    )
     repo.add(
         AllergyIntolerance(
             profile_id=profile_id, substance="Penicillin", reaction="Rash", criticality="low"
@@ -120,7 +127,10 @@ def fill(vault: Vault, profile_id: str) -> dict[str, object]:
     )
     repo.add(
         Immunization(
-            profile_id=profile_id, vaccine="Influenza", occurrence=date(2023, 10, 1), lot_number="LOT-1"
+            profile_id=profile_id,
+            vaccine="Influenza",
+            occurrence=date(2023, 10, 1),
+            lot_number="LOT-1",
         )
     )
     return {"doc": doc, "report": report, "glucose": glucose, "crp": crp, "old": old}
@@ -132,3 +142,37 @@ def pair(make_vault: Callable[..., tuple[Vault, str]], tmp_path: Path) -> Pair:
     clinician, _ = make_vault(home=tmp_path / "clinician", kind="clinician", profile_name=None)
     profile = patient.repo.profiles()[0]
     return Pair(patient, clinician, profile, tmp_path)
+
+
+def unpack(bundle: Path, age_identity: str) -> dict[str, bytes]:
+    """The plaintext entries of a bundle, via pyrage and tarfile (an independent reader)."""
+    import io
+    import tarfile
+
+    import pyrage
+
+    plain = pyrage.decrypt(bundle.read_bytes(), [pyrage.x25519.Identity.from_str(age_identity)])
+    with tarfile.open(fileobj=io.BytesIO(plain), mode="r:") as tar:
+        out: dict[str, bytes] = {}
+        for member in tar.getmembers():
+            handle = tar.extractfile(member)
+            assert handle is not None
+            out[member.name] = handle.read()
+        return out
+
+
+def repack(entries: list[tuple[str, bytes]], recipient: str, out: Path) -> Path:
+    """Entries → a raw ustar archive (no path checks: tests forge bad ones) → age."""
+    import io
+    import tarfile
+
+    import pyrage
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    out.write_bytes(pyrage.encrypt(buf.getvalue(), [pyrage.x25519.Recipient.from_str(recipient)]))
+    return out

@@ -9,6 +9,7 @@ import pytest
 from ohvault import identity
 from ohvault.bundles.export import plan_export, write_bundle
 from ohvault.bundles.importer import import_bundle
+from ohvault.errors import ReadOnlyRecord
 from ohvault.model import (
     AllergyIntolerance,
     Condition,
@@ -20,15 +21,26 @@ from ohvault.model import (
     Provenance,
     RecordType,
 )
-from ohvault.errors import ReadOnlyRecord
 
 from .conftest import TEST_LOG_N, Pair, fill
 
 
 def _obs_key(o: Observation) -> tuple[object, ...]:
     return (
-        o.analyte, o.loinc, o.value_num, o.value_text, o.unit, o.ref_low, o.ref_high,
-        o.ref_text, o.flag, o.effective, o.performer, o.category, o.note, o.status,
+        o.analyte,
+        o.loinc,
+        o.value_num,
+        o.value_text,
+        o.unit,
+        o.ref_low,
+        o.ref_high,
+        o.ref_text,
+        o.flag,
+        o.effective,
+        o.performer,
+        o.category,
+        o.note,
+        o.status,
     )
 
 
@@ -53,7 +65,9 @@ def test_round_trip_keeps_values_codes_dates_and_documents(pair: Pair) -> None:
     src = sorted(map(_obs_key, pair.patient.repo.observations(pair.profile.id)), key=str)
     got_obs = pair.clinician.repo.observations(pid)
     assert sorted(map(_obs_key, got_obs), key=str) == src
-    assert all(o.provenance is Provenance.BUNDLE and o.source_id == result.bundle_id for o in got_obs)
+    assert all(
+        o.provenance is Provenance.BUNDLE and o.source_id == result.bundle_id for o in got_obs
+    )
     # The report links survive: observations → report → document.
     report = pair.clinician.repo.get(DiagnosticReport, pid, made["report"].id)  # type: ignore[attr-defined]
     assert report.document_id == made["doc"].id  # type: ignore[attr-defined]
@@ -119,7 +133,10 @@ def test_export_scope_types_and_since(pair: Pair) -> None:
     key = identity.load_or_create(pair.clinician).age_recipient
     write_bundle(pair.patient, plan, out, recipients=[key])
     result = import_bundle(pair.clinician, out)
-    assert {o.loinc for o in pair.clinician.repo.observations(result.profile_id)} == {"2345-7", "1988-5"}
+    assert {o.loinc for o in pair.clinician.repo.observations(result.profile_id)} == {
+        "2345-7",
+        "1988-5",
+    }
     assert pair.clinician.repo.records(Document, result.profile_id) == []
 
 
@@ -129,8 +146,12 @@ def test_passphrase_bundle_round_trip(pair: Pair) -> None:
     plan = plan_export(pair.patient, pair.profile.id)
     seen: list[tuple[int, int]] = []
     write_bundle(
-        pair.patient, plan, out, passphrase="correct horse battery",
-        scrypt_log_n=TEST_LOG_N, progress=lambda d, t: seen.append((d, t)),
+        pair.patient,
+        plan,
+        out,
+        passphrase="correct horse battery",
+        scrypt_log_n=TEST_LOG_N,
+        progress=lambda d, t: seen.append((d, t)),
     )
     assert seen and seen[-1][0] == seen[-1][1]
     result = import_bundle(pair.clinician, out, passphrase="correct horse battery")
