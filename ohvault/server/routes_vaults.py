@@ -491,6 +491,23 @@ def get_keyslot(
     return PayloadOut(payload=_b64(payload))
 
 
+@router.delete(
+    "/vaults/{vault_id}/keyslots/{name}", status_code=204, responses=errors(401, 403, 404, 422)
+)
+def delete_keyslot(
+    principal: Auth, ctx: Ctx, vault_id: str = VaultId, name: str = KeySlotName
+) -> Response:
+    """Retire a wrapped key (e.g. after the recovery key changed)."""
+    with ctx.engine.begin() as conn:
+        _vault(conn, vault_id, principal)
+        gone = conn.execute(
+            delete(s.keyslots).where(s.keyslots.c.vault_id == vault_id, s.keyslots.c.name == name)
+        ).rowcount
+    if not gone:
+        raise ApiError(404, "no_keyslot", "No key slot with that name.")
+    return Response(status_code=204)
+
+
 # --- one-time pairing ------------------------------------------------------------------------
 
 

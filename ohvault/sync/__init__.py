@@ -1,0 +1,31 @@
+"""Optional end-to-end encrypted sync between devices through a server that cannot read.
+
+The API the GUI and CLI use is `SyncClient` (see client.py): `enable`, `join`,
+`sync`, `status`, `conflicts`, `resolve`, `pairing_code`, `disable`. Nothing
+here imports Qt; the GUI runs `sync()` on a worker thread.
+"""
+
+from ohvault.sync.client import SyncClient, SyncProgress, SyncReport, SyncStatus
+from ohvault.sync.errors import (
+    SyncAuthRequired,
+    SyncError,
+    SyncNotEnabled,
+    SyncOffline,
+    SyncRefused,
+    SyncVerifyFailed,
+)
+from ohvault.sync.local import ConflictInfo
+
+__all__ = [
+    "ConflictInfo",
+    "SyncAuthRequired",
+    "SyncClient",
+    "SyncError",
+    "SyncNotEnabled",
+    "SyncOffline",
+    "SyncProgress",
+    "SyncRefused",
+    "SyncReport",
+    "SyncStatus",
+    "SyncVerifyFailed",
+]

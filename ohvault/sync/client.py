@@ -1,0 +1,651 @@
+"""SyncClient: the small API the GUI and CLI use to sync one vault.
+
+    client = SyncClient(vault)
+    client.enable("https://sync.example", "me@example.org", password, register=True)
+    report = client.sync(progress=lambda p: ...)      # run on a worker thread in the GUI
+    client.status()                                   # cheap, local only: for the status bar
+    client.conflicts(); client.resolve(conflict_id, "other")
+    code = client.pairing_code()                      # show on device 1
+    SyncClient(other_vault).join(url, user, password, pairing_code=code)   # device 2
+
+Each step is resumable: the cursor moves in the same transaction that merges a
+bundle, an outgoing bundle is stored (outbox) before it is sent and retried with
+the same id, so a crash or a dropped connection loses and duplicates nothing.
+The vault never waits on the network: nothing here holds a database transaction
+across a network call.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ohvault.errors import BadInput, RecordNotFound
+from ohvault.keys import recovery
+from ohvault.keys.wrap import recovery_kek, unwrap
+from ohvault.model import utcnow
+from ohvault.storage.migrations import LATEST_VERSION
+from ohvault.sync import hlc, pairing
+from ohvault.sync.crypto import SyncKeys, new_sync_secret, unwrap_secret, wrap_secret
+from ohvault.sync.errors import (
+    SyncError,
+    SyncNotEnabled,
+    SyncRefused,
+    SyncVerifyFailed,
+)
+from ohvault.sync.local import ConflictInfo, Entry, LocalStore
+from ohvault.sync.transport import Session, Transport, error_code, expect
+from ohvault.vault import Vault
+
+MAX_ENTRIES = 2000
+MAX_BUNDLE_BYTES = 4 * 1024 * 1024
+SNAPSHOT_PART_ENTRIES = 20_000
+SNAPSHOT_EVERY = 200  # bundles since the last snapshot
+MAX_ROUNDS = 200
+RECOVERY_SLOT = "recovery"
+
+
+@dataclass
+class SyncProgress:
+    phase: str  # "pull" | "snapshot-load" | "push" | "snapshot" | "done"
+    done: int
+    total: int | None = None
+
+
+@dataclass
+class SyncReport:
+    pulled_bundles: int = 0
+    pulled_records: int = 0
+    pushed_bundles: int = 0
+    pushed_records: int = 0
+    conflicts: int = 0
+    loaded_snapshot: bool = False
+    made_snapshot: bool = False
+    cursor: int = 0
+    bytes_up: int = 0
+    bytes_down: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SyncStatus:
+    enabled: bool
+    state: str  # "off" | "idle" | "syncing" | "error" | "offline" | "login-required"
+    server_url: str | None = None
+    username: str | None = None
+    device_id: str | None = None
+    vault_id: str | None = None
+    cursor: int = 0
+    pending_changes: int = 0
+    open_conflicts: int = 0
+    last_sync_at: str | None = None
+    last_error: str | None = None
+    recovery_join: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Progress = Callable[[SyncProgress], None]
+
+
+class SyncClient:
+    def __init__(
+        self,
+        vault: Vault,
+        *,
+        verify: bool | str = True,
+        max_attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.vault = vault
+        self.store = LocalStore(vault)
+        self._verify = verify
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._syncing = False
+        self.last_transport: Transport | None = None
+
+    # --- status (local only, cheap) ---------------------------------------------------------
+
+    def status(self) -> SyncStatus:
+        s = self.store
+        if not s.enabled():
+            return SyncStatus(enabled=False, state="off")
+        error_kind = s.get("last_error_kind")
+        state = (
+            "syncing"
+            if self._syncing
+            else {
+                None: "idle",
+                "offline": "offline",
+                "auth": "login-required",
+            }.get(error_kind, "error")
+        )
+        return SyncStatus(
+            enabled=True,
+            state=state,
+            server_url=s.get("server_url"),
+            username=s.get("username"),
+            device_id=s.get("device_id"),
+            vault_id=s.get("vault_id"),
+            cursor=s.cursor,
+            pending_changes=s.pending_count(),
+            open_conflicts=len(s.conflicts()),
+            last_sync_at=s.get("last_sync_at"),
+            last_error=s.get("last_error"),
+            recovery_join=s.get("recovery_slot_fp") is not None,
+        )
+
+    def conflicts(self, *, include_resolved: bool = False) -> list[ConflictInfo]:
+        return self.store.conflicts(include_resolved=include_resolved)
+
+    def resolve(self, conflict_id: str, keep: str) -> None:
+        self.store.resolve(conflict_id, keep)
+
+    # --- turning on --------------------------------------------------------------------------
+
+    def enable(
+        self,
+        server_url: str,
+        username: str,
+        password: str,
+        *,
+        register: bool = False,
+        device_name: str = "ohvault",
+        recovery_key: str | None = None,
+    ) -> SyncStatus:
+        """First device: create the vault's log on the server and queue every record to go up."""
+        if self.store.enabled():
+            raise BadInput("Sync is already on for this vault.")
+        if recovery_key is not None:
+            self._check_recovery_key(recovery_key)
+        t = self._new_transport(server_url, Session())
+        try:
+            if register:
+                t.register(username, password)
+            session = t.login(username, password, device_name)
+            vault_id = str(uuid.uuid4())
+            expect(t.request("PUT", f"/v1/vaults/{vault_id}"), 201)
+        finally:
+            t.close()
+        self.store.enable(new_sync_secret(), node=secrets.token_hex(6))
+        self._save_settings(server_url, username, session, vault_id)
+        if recovery_key is not None:
+            self.store_recovery_slot(recovery_key)
+        return self.status()
+
+    def join(
+        self,
+        server_url: str,
+        username: str,
+        password: str,
+        *,
+        pairing_code: str | None = None,
+        recovery_key: str | None = None,
+        vault_id: str | None = None,
+        device_name: str = "ohvault",
+    ) -> SyncStatus:
+        """Another device: fetch the sync secret with a pairing code or the recovery key."""
+        if self.store.enabled():
+            raise BadInput("Sync is already on for this vault.")
+        if (pairing_code is None) == (recovery_key is None):
+            raise BadInput("Join with either a pairing code or the recovery key.")
+        t = self._new_transport(server_url, Session())
+        try:
+            session = t.login(username, password, device_name)
+            if pairing_code is not None:
+                offer, code_secret = pairing.parse(pairing_code)
+                r = t.request("POST", f"/v1/pairings/{offer}/claim")
+                if r.status_code == 404:
+                    raise SyncRefused(
+                        "That pairing code is unknown, expired or already used.",
+                        hint="Show a new code on the other device.",
+                    )
+                body = expect(r, 200).json()
+                vault_id = str(body["vault_id"])
+                secret = unwrap_secret(
+                    base64.b64decode(body["payload"]),
+                    code_secret,
+                    salt_len=16,
+                    context=f"pair|{vault_id}|{offer}",
+                )
+            else:
+                assert recovery_key is not None
+                data = recovery.parse(recovery_key)
+                if vault_id is None:
+                    vaults = expect(t.request("GET", "/v1/vaults"), 200).json()
+                    if len(vaults) != 1:
+                        raise BadInput(
+                            f"This account has {len(vaults)} synced vaults; say which one (vault id)."
+                        )
+                    vault_id = str(vaults[0]["vault_id"])
+                r = t.request("GET", f"/v1/vaults/{vault_id}/keyslots/{RECOVERY_SLOT}")
+                if r.status_code == 404:
+                    raise SyncRefused(
+                        "This vault cannot be joined with the recovery key.",
+                        hint="Use a pairing code from a device that already syncs.",
+                    )
+                body = expect(r, 200).json()
+                secret = unwrap_secret(
+                    base64.b64decode(body["payload"]),
+                    data,
+                    salt_len=16,
+                    context=f"recovery|{vault_id}",
+                )
+        finally:
+            t.close()
+        if secret is None:
+            raise SyncVerifyFailed(
+                "That code or recovery key does not unlock this vault's sync key."
+            )
+        self.store.enable(secret, node=secrets.token_hex(6))
+        self._save_settings(server_url, username, session, vault_id)
+        return self.status()
+
+    def _save_settings(
+        self, server_url: str, username: str, session: Session, vault_id: str
+    ) -> None:
+        self.store.set(
+            server_url=server_url,
+            username=username,
+            vault_id=vault_id,
+            device_id=session.device_id,
+            access_token=session.access_token,
+            refresh_token=session.refresh_token,
+            cursor=0,
+        )
+
+    def login(self, password: str) -> None:
+        """Log in again after the session ended (same server, account and device)."""
+        self._require_enabled()
+        t = self._transport()
+        try:
+            username = self.store.get("username") or ""
+            t.login(username, password, "ohvault", device_id=self.store.get("device_id"))
+        finally:
+            t.close()
+        self.store.set(last_error=None, last_error_kind=None)
+
+    def logout(self) -> None:
+        self._require_enabled()
+        t = self._transport()
+        try:
+            t.request("POST", "/v1/auth/logout")
+        finally:
+            t.close()
+        self.store.set(access_token=None, refresh_token=None)
+
+    def disable(self, *, delete_remote: bool = False) -> None:
+        """Turn sync off here (records stay). With delete_remote, the server's copy goes too."""
+        self._require_enabled()
+        if delete_remote:
+            t = self._transport()
+            try:
+                r = t.request("DELETE", f"/v1/vaults/{self._vault_id()}")
+                expect(r, 204, 404)
+            finally:
+                t.close()
+        self.store.disable()
+
+    # --- key material for other devices -----------------------------------------------------
+
+    def pairing_code(self) -> str:
+        """A one-time code (valid for the server's pairing TTL, 10 minutes by default)."""
+        self._require_enabled()
+        vault_id = self._vault_id()
+        offer, code_secret, text = pairing.new_code()
+        payload = wrap_secret(
+            self._secret(),
+            code_secret,
+            salt=secrets.token_bytes(16),
+            context=f"pair|{vault_id}|{offer}",
+        )
+        t = self._transport()
+        try:
+            r = t.request(
+                "POST",
+                "/v1/pairings",
+                json={
+                    "pairing_id": offer,
+                    "vault_id": vault_id,
+                    "payload": base64.b64encode(payload).decode(),
+                },
+            )
+            expect(r, 204)
+        finally:
+            t.close()
+        return text
+
+    def _check_recovery_key(self, recovery_key: str) -> None:
+        slot = self.vault.header.slots.recovery
+        if slot is None:
+            raise BadInput("This vault has no recovery key.")
+        kek = recovery_kek(recovery.parse(recovery_key), slot.salt)
+        unwrap(
+            slot,
+            kek,
+            aad=self.vault.header.aad("recovery", self.vault.header.slots.generation),
+            what="recovery key",
+        )
+
+    def _recovery_fp(self) -> str | None:
+        slot = self.vault.header.slots.recovery
+        return hashlib.sha256(slot.salt + slot.ciphertext).hexdigest() if slot else None
+
+    def store_recovery_slot(self, recovery_key: str) -> None:
+        """Let another device join with this vault's recovery key (stores a wrap on the server)."""
+        self._require_enabled()
+        self._check_recovery_key(recovery_key)
+        vault_id = self._vault_id()
+        payload = wrap_secret(
+            self._secret(),
+            recovery.parse(recovery_key),
+            salt=secrets.token_bytes(16),
+            context=f"recovery|{vault_id}",
+        )
+        t = self._transport()
+        try:
+            r = t.request(
+                "PUT",
+                f"/v1/vaults/{vault_id}/keyslots/{RECOVERY_SLOT}",
+                json={"payload": base64.b64encode(payload).decode()},
+            )
+            expect(r, 204)
+        finally:
+            t.close()
+        self.store.set(recovery_slot_fp=self._recovery_fp())
+
+    def _retire_stale_recovery_slot(self, t: Transport) -> None:
+        # A new recovery key (or a key rotation) must also retire the old key's power to join.
+        stored = self.store.get("recovery_slot_fp")
+        if stored is None or stored == self._recovery_fp():
+            return
+        r = t.request("DELETE", f"/v1/vaults/{self._vault_id()}/keyslots/{RECOVERY_SLOT}")
+        expect(r, 204, 404)
+        self.store.set(recovery_slot_fp=None)
+
+    # --- syncing -------------------------------------------------------------------------------
+
+    def sync(self, progress: Progress | None = None, *, snapshot: bool | None = None) -> SyncReport:
+        """Pull and merge, push what changed here, and compact the log now and then.
+
+        snapshot=None makes one when enough bundles accumulated; True forces one; False never.
+        """
+        self._require_enabled()
+        if not self._lock.acquire(blocking=False):
+            raise SyncError("A sync is already running.")
+        started = time.perf_counter()
+        report = SyncReport()
+        notify = progress or (lambda _p: None)
+        t = self._transport()
+        self._syncing = True
+        try:
+            self._retire_stale_recovery_slot(t)
+            for _ in range(MAX_ROUNDS):
+                self._pull(t, report, notify)
+                if not self._push_once(t, report, notify):
+                    break
+            else:
+                raise SyncError("Sync did not settle: other devices kept pushing. Try again.")
+            if snapshot is not False:
+                self._maybe_snapshot(t, report, notify, force=bool(snapshot))
+            self.store.set(last_sync_at=utcnow().isoformat(), last_error=None, last_error_kind=None)
+            notify(SyncProgress("done", 1, 1))
+        except SyncError as exc:
+            kind = {"SyncOffline": "offline", "SyncAuthRequired": "auth"}.get(
+                type(exc).__name__, "error"
+            )
+            self.store.set(last_error=exc.message, last_error_kind=kind)
+            raise
+        finally:
+            self._syncing = False
+            report.bytes_up, report.bytes_down = t.bytes_up, t.bytes_down
+            report.cursor = self.store.cursor
+            report.seconds = round(time.perf_counter() - started, 4)
+            self.last_transport = t
+            t.close()
+            self._lock.release()
+        return report
+
+    def _pull(self, t: Transport, report: SyncReport, notify: Progress) -> None:
+        keys = self._keys()
+        vault_id = self._vault_id()
+        while True:
+            cursor = self.store.cursor
+            r = t.request(
+                "GET", f"/v1/vaults/{vault_id}/bundles", params={"after": cursor, "limit": 200}
+            )
+            if r.status_code == 410:
+                self._load_snapshot(t, report, notify)
+                continue
+            if r.status_code == 409:
+                raise SyncRefused(
+                    "The server's copy is behind this device (was it restored from a backup?).",
+                    hint="Turn sync off and on again to upload this vault afresh.",
+                )
+            body = expect(r, 200).json()
+            for b in body["bundles"]:
+                seq, bundle_id = int(b["seq"]), str(b["bundle_id"])
+                doc = keys.open("bundle", bundle_id, base64.b64decode(b["payload"]))
+                self._check_doc(doc, bundle_id)
+                outbox = self.store.outbox()
+                if outbox is not None and outbox[0] == bundle_id:
+                    # Our own push landed although we never heard back: finish it, don't re-merge.
+                    self.store.finish_outbox(seq, doc["entries"], outbox[3])
+                    report.pushed_bundles += 1
+                    report.pushed_records += len(doc["entries"])
+                    continue
+                stats = self.store.apply(doc["entries"], seq=seq)
+                report.pulled_bundles += 1
+                report.pulled_records += stats.records
+                report.conflicts += stats.conflicts
+                notify(SyncProgress("pull", seq, int(body["head"])))
+            if not body["more"]:
+                return
+
+    @staticmethod
+    def _check_doc(doc: dict[str, Any], ident: str) -> None:
+        if doc.get("schema", 0) > LATEST_VERSION:
+            raise SyncRefused(
+                "Another device runs a newer ohvault; update this one to keep syncing.",
+            )
+        if doc.get("id") != ident:
+            raise SyncVerifyFailed("A bundle from the server is not the one it claims to be.")
+
+    def _push_once(self, t: Transport, report: SyncReport, notify: Progress) -> bool:
+        """Push the outbox (or the next batch); False when nothing is left to push."""
+        cursor = self.store.cursor
+        outbox = self.store.outbox()
+        entries: list[Entry] | None = None
+        if outbox is not None and outbox[1] != cursor:
+            # Others pushed since it was built and the pull did not find it: it never landed.
+            self.store.drop_outbox()
+            outbox = None
+        if outbox is None:
+            entries, covered = self.store.collect(MAX_ENTRIES, MAX_BUNDLE_BYTES)
+            if not covered:
+                return False
+            bundle_id = str(uuid.uuid4())
+            doc = {
+                "v": 1,
+                "kind": "changes",
+                "id": bundle_id,
+                "schema": LATEST_VERSION,
+                "base_seq": cursor,
+                "entries": entries,
+            }
+            payload = self._keys().seal("bundle", bundle_id, doc)
+            self.store.save_outbox(bundle_id, cursor, payload, covered)
+            outbox = (bundle_id, cursor, payload, covered)
+        bundle_id, base_seq, payload, covered = outbox
+        notify(SyncProgress("push", report.pushed_bundles, None))
+        r = t.request(
+            "POST",
+            f"/v1/vaults/{self._vault_id()}/bundles",
+            json={
+                "bundle_id": bundle_id,
+                "base_seq": base_seq,
+                "payload": base64.b64encode(payload).decode(),
+            },
+        )
+        if r.status_code == 409 and error_code(r) == "stale":
+            return True  # pull, merge, and try again
+        if r.status_code == 507:
+            raise SyncRefused("The sync server's storage quota for this vault is used up.")
+        body = expect(r, 200, 201).json()
+        if entries is None:
+            entries = self._keys().open("bundle", bundle_id, payload)["entries"]
+        self.store.finish_outbox(int(body["seq"]), entries, covered)
+        report.pushed_bundles += 1
+        report.pushed_records += len(entries)
+        return True
+
+    # --- snapshots ------------------------------------------------------------------------------
+
+    def _load_snapshot(self, t: Transport, report: SyncReport, notify: Progress) -> None:
+        vault_id = self._vault_id()
+        r = t.request("GET", f"/v1/vaults/{vault_id}/snapshot")
+        snap = expect(r, 200).json()
+        sid, parts, upto = str(snap["snapshot_id"]), int(snap["parts"]), int(snap["upto_seq"])
+        keys = self._keys()
+        for n in range(parts):
+            part = expect(
+                t.request("GET", f"/v1/vaults/{vault_id}/snapshots/{sid}/parts/{n}"), 200
+            ).json()
+            doc = keys.open("snapshot", f"{sid}/{n}", base64.b64decode(part["payload"]))
+            self._check_doc(doc, f"{sid}/{n}")
+            stats = self.store.apply(
+                doc["entries"], seq=upto if n == parts - 1 else None, action="sync.snapshot"
+            )
+            report.pulled_records += stats.records
+            report.conflicts += stats.conflicts
+            notify(SyncProgress("snapshot-load", n + 1, parts))
+        report.loaded_snapshot = True
+
+    def _maybe_snapshot(
+        self, t: Transport, report: SyncReport, notify: Progress, *, force: bool
+    ) -> None:
+        info = expect(t.request("GET", f"/v1/vaults/{self._vault_id()}"), 200).json()
+        cursor = self.store.cursor
+        due = force or info["head"] - info["snapshot_seq"] >= SNAPSHOT_EVERY
+        if not due or cursor != info["head"] or cursor <= info["snapshot_seq"]:
+            return
+        sid = str(uuid.uuid4())
+        keys = self._keys()
+        sealed: list[bytes] = []
+        # One transaction, so the snapshot is exactly the state at `cursor` with nothing pending.
+        with self.vault.db.transaction():
+            if self.store.pending_count() or self.store.cursor != cursor:
+                return
+            stamp = hlc.tick(self.vault.db)
+            batch: list[Entry] = []
+            size = 0
+            for entry in self.store.snapshot_entries(stamp):
+                batch.append(entry)
+                size += 200 + len(entry.get("b", ""))
+                if len(batch) >= SNAPSHOT_PART_ENTRIES or size >= MAX_BUNDLE_BYTES:
+                    sealed.append(self._seal_part(keys, sid, len(sealed), batch))
+                    batch, size = [], 0
+            if batch or not sealed:
+                sealed.append(self._seal_part(keys, sid, len(sealed), batch))
+        vault_id = self._vault_id()
+        for n, payload in enumerate(sealed):
+            r = t.request(
+                "PUT",
+                f"/v1/vaults/{vault_id}/snapshots/{sid}/parts/{n}",
+                json={"payload": base64.b64encode(payload).decode()},
+            )
+            expect(r, 204)
+            notify(SyncProgress("snapshot", n + 1, len(sealed)))
+        r = t.request(
+            "POST",
+            f"/v1/vaults/{vault_id}/snapshots/{sid}/commit",
+            json={"upto_seq": cursor, "parts": len(sealed)},
+        )
+        if r.status_code == 409:
+            return  # someone else compacted past us; fine
+        expect(r, 200)
+        report.made_snapshot = True
+
+    @staticmethod
+    def _seal_part(keys: SyncKeys, sid: str, n: int, entries: list[Entry]) -> bytes:
+        ident = f"{sid}/{n}"
+        doc = {
+            "v": 1,
+            "kind": "snapshot",
+            "id": ident,
+            "schema": LATEST_VERSION,
+            "entries": entries,
+        }
+        return keys.seal("snapshot", ident, doc)
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _require_enabled(self) -> None:
+        if not self.store.enabled():
+            raise SyncNotEnabled(
+                "Sync is off for this vault.", hint="Turn it on with `ohvault sync enable`."
+            )
+
+    def _vault_id(self) -> str:
+        vault_id = self.store.get("vault_id")
+        if not vault_id:
+            raise SyncNotEnabled("Sync is not set up for this vault.")
+        return vault_id
+
+    def _secret(self) -> bytes:
+        secret = self.store.secret()
+        if secret is None:
+            raise SyncNotEnabled("This vault has no sync key.")
+        return secret
+
+    def _keys(self) -> SyncKeys:
+        return SyncKeys(self._secret(), self._vault_id())
+
+    def _new_transport(self, url: str, session: Session) -> Transport:
+        return Transport(
+            url,
+            session,
+            on_session=self._persist_session if self.store.enabled() else None,
+            max_attempts=self._max_attempts,
+            verify=self._verify,
+            sleep=self._sleep,
+        )
+
+    def _persist_session(self, session: Session) -> None:
+        self.store.set(
+            access_token=session.access_token,
+            refresh_token=session.refresh_token,
+            device_id=session.device_id,
+        )
+
+    def _transport(self) -> Transport:
+        url = self.store.get("server_url")
+        if not url:
+            raise SyncNotEnabled("No sync server is set for this vault.")
+        session = Session(
+            access_token=self.store.get("access_token"),
+            refresh_token=self.store.get("refresh_token"),
+            device_id=self.store.get("device_id"),
+        )
+        return self._new_transport(url, session)
+
+
+def find_conflict(client: SyncClient, conflict_id: str) -> ConflictInfo:
+    for c in client.conflicts(include_resolved=True):
+        if c.id == conflict_id or c.id.startswith(conflict_id):
+            return c
+    raise RecordNotFound("No sync conflict with that id.")
