@@ -77,7 +77,9 @@ class AboutDialog(QDialog):
         )
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         col.addWidget(text)
-        rows = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;{lic}</td></tr>" for name, lic in LICENCES)
+        rows = "".join(
+            f"<tr><td>{name}</td><td>&nbsp;&nbsp;{lic}</td></tr>" for name, lic in LICENCES
+        )
         licences = QLabel(f"<b>Licences</b><table>{rows}</table>")
         licences.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(licences)

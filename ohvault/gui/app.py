@@ -14,8 +14,10 @@ def create_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
     from ohvault.gui import theme
     from ohvault.gui.settings_store import gui_settings
 
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
         )

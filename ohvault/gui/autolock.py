@@ -72,7 +72,7 @@ class IdleWatcher(QObject):
         self._wall = time.time()
         self._mono = time.monotonic()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT_EVENTS:
             self.touch()
         return False
@@ -109,7 +109,7 @@ class SystemLockWatcher(QObject):
             "org.freedesktop.login1.Manager",
             "PrepareForSleep",
             self,
-            SLOT("_on_prepare_for_sleep(bool)"),
+            SLOT("_on_prepare_for_sleep(bool)"),  # type: ignore[call-overload]
         ):
             self.connected.append("logind")
         session = QDBusConnection.sessionBus()
@@ -120,7 +120,7 @@ class SystemLockWatcher(QObject):
                 ("/org/gnome/ScreenSaver", "org.gnome.ScreenSaver"),
             ):
                 # Any sender: the screensaver service name differs between desktops.
-                if session.connect(
+                if session.connect(  # type: ignore[call-overload]
                     "", path, iface, "ActiveChanged", self, SLOT("_on_screensaver(bool)")
                 ):
                     self.connected.append(iface + path)

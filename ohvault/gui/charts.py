@@ -26,8 +26,28 @@ class Palette:
     med: str
 
 
-LIGHT = Palette("#1d2a30", "#60727a", "#e3e8ea", "#ffffff", "#1f8a7d", "#2e8b57", "#c8372d", "#2a6fdb", "#8a5cc2")
-DARK = Palette("#e6eaec", "#98a6ad", "#333a40", "#1f2428", "#3cb7a6", "#58c08a", "#ff6b5e", "#6ea8ff", "#b48ef0")
+LIGHT = Palette(
+    "#1d2a30",
+    "#60727a",
+    "#e3e8ea",
+    "#ffffff",
+    "#1f8a7d",
+    "#2e8b57",
+    "#c8372d",
+    "#2a6fdb",
+    "#8a5cc2",
+)
+DARK = Palette(
+    "#e6eaec",
+    "#98a6ad",
+    "#333a40",
+    "#1f2428",
+    "#3cb7a6",
+    "#58c08a",
+    "#ff6b5e",
+    "#6ea8ff",
+    "#b48ef0",
+)
 
 
 @dataclass
@@ -62,7 +82,11 @@ def draw_trends(
     n = len(series_list)
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     for ax, series in zip(axes, series_list, strict=True):
-        pts = [(d, v, f) for (d, v), f in zip(series.points, series.flags, strict=True) if _in_range(d, since, until)]
+        pts = [
+            (d, v, f)
+            for (d, v), f in zip(series.points, series.flags, strict=True)
+            if _in_range(d, since, until)
+        ]
         dates = [p[0] for p in pts]
         values = [p[1] for p in pts]
         ax.set_facecolor(palette.background)
@@ -83,7 +107,9 @@ def draw_trends(
             lo = series.ref_low if series.ref_low is not None else -1e12
             hi = series.ref_high if series.ref_high is not None else 1e12
             ax.axhspan(lo, hi, color=palette.band, alpha=0.12, linewidth=0, label="reference range")
-        ax.plot(dates, values, color=palette.line, linewidth=1.8, marker="o", markersize=4, zorder=3)
+        ax.plot(
+            dates, values, color=palette.line, linewidth=1.8, marker="o", markersize=4, zorder=3
+        )
         out = [
             (d, v)
             for d, v, f in pts
@@ -127,7 +153,12 @@ def draw_trends(
             fontsize=7,
             color=palette.med,
             va="top",
-            bbox={"boxstyle": "round,pad=0.15", "fc": palette.background, "ec": "none", "alpha": 0.85},
+            bbox={
+                "boxstyle": "round,pad=0.15",
+                "fc": palette.background,
+                "ec": "none",
+                "alpha": 0.85,
+            },
         )
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     axes[-1].xaxis.set_major_locator(locator)
@@ -141,7 +172,9 @@ def draw_trends(
     return plotted
 
 
-def nearest_point(plotted: list[Plotted], ax: Any, x_px: float, y_px: float, radius: float = 12.0) -> tuple[Plotted, int] | None:
+def nearest_point(
+    plotted: list[Plotted], ax: Any, x_px: float, y_px: float, radius: float = 12.0
+) -> tuple[Plotted, int] | None:
     """The plotted point nearest to a mouse position (display pixels), within `radius`."""
     import matplotlib.dates as mdates
 

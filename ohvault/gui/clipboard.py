@@ -7,7 +7,7 @@ from PySide6.QtGui import QGuiApplication
 
 CLEAR_AFTER_MS = 30_000
 # KDE Klipper (and other clipboard managers that honour it) do not keep such entries in history.
-SECRET_HINT = "x-kde-passwordManagerHint"
+SECRET_HINT = "x-kde-passwordManagerHint"  # noqa: S105 - a MIME type name
 
 
 class SecretClipboard(QObject):

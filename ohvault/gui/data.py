@@ -43,7 +43,9 @@ def _convert(value: float, from_unit: str | None, to_unit: str | None, name: str
 
 def build_series(observations: list[Observation], unit: str | None = None) -> Series | None:
     """Numeric values of one analyte, converted to one unit (the catalog's canonical, else the latest)."""
-    numeric = sorted((o for o in observations if o.value_num is not None), key=lambda o: o.effective)
+    numeric = sorted(
+        (o for o in observations if o.value_num is not None), key=lambda o: o.effective
+    )
     if not numeric:
         return None
     latest = numeric[-1]
@@ -67,7 +69,9 @@ def build_series(observations: list[Observation], unit: str | None = None) -> Se
         if o.ref_low is not None or o.ref_high is not None:
             name = o.loinc or o.analyte
             series.ref_low = None if o.ref_low is None else _convert(o.ref_low, o.unit, unit, name)
-            series.ref_high = None if o.ref_high is None else _convert(o.ref_high, o.unit, unit, name)
+            series.ref_high = (
+                None if o.ref_high is None else _convert(o.ref_high, o.unit, unit, name)
+            )
             break
     return series
 
@@ -125,7 +129,9 @@ def dashboard(vault: Vault, profile_id: str) -> Dashboard:
             )
         )
     # Out-of-range first, then the most recently measured.
-    tiles.sort(key=lambda t: (not (t.flag and t.flag != "N"), -t.effective.toordinal(), t.name.lower()))
+    tiles.sort(
+        key=lambda t: (not (t.flag and t.flag != "N"), -t.effective.toordinal(), t.name.lower())
+    )
     reports = vault.repo.records(DiagnosticReport, profile_id, order="created_at DESC")
     per_report: dict[str | None, int] = defaultdict(int)
     for o in observations:

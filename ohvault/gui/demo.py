@@ -68,7 +68,7 @@ def populate(vault: Vault, profile_id: str, *, visits: int = 7, seed: int = 7) -
     """Add two years of results, medications, conditions, allergies and immunizations."""
     import hashlib
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic demo values, not security
     today = date.today()
     first = today - timedelta(days=120 * (visits - 1) + 12)
     observations: list[Observation] = []
@@ -124,7 +124,12 @@ def populate(vault: Vault, profile_id: str, *, visits: int = 7, seed: int = 7) -
     vault.repo.add(report)
     statin_start = first + timedelta(days=130)
     vault.repo.add(
-        MedicationStatement(profile_id=profile_id, name="Atorvastatin", dosage="20 mg once daily", start=statin_start)
+        MedicationStatement(
+            profile_id=profile_id,
+            name="Atorvastatin",
+            dosage="20 mg once daily",
+            start=statin_start,
+        )
     )
     vault.repo.add(
         MedicationStatement(
@@ -144,7 +149,9 @@ def populate(vault: Vault, profile_id: str, *, visits: int = 7, seed: int = 7) -
             end=first + timedelta(days=60),
         )
     )
-    vault.repo.add(Condition(profile_id=profile_id, name="Hypercholesterolaemia", onset=first, code="E78.0"))
+    vault.repo.add(
+        Condition(profile_id=profile_id, name="Hypercholesterolaemia", onset=first, code="E78.0")
+    )
     vault.repo.add(
         Condition(
             profile_id=profile_id,
@@ -154,10 +161,25 @@ def populate(vault: Vault, profile_id: str, *, visits: int = 7, seed: int = 7) -
         )
     )
     vault.repo.add(
-        AllergyIntolerance(profile_id=profile_id, substance="Penicillin", reaction="Hives", criticality="high", recorded=date(first.year - 8, 6, 12))
+        AllergyIntolerance(
+            profile_id=profile_id,
+            substance="Penicillin",
+            reaction="Hives",
+            criticality="high",
+            recorded=date(first.year - 8, 6, 12),
+        )
     )
-    for vaccine, days_ago, lot in (("Influenza (seasonal)", 60, "FL2291"), ("Tetanus, diphtheria (Td)", 900, "TD0412"), ("COVID-19 mRNA", 400, "CV7781")):
+    for vaccine, days_ago, lot in (
+        ("Influenza (seasonal)", 60, "FL2291"),
+        ("Tetanus, diphtheria (Td)", 900, "TD0412"),
+        ("COVID-19 mRNA", 400, "CV7781"),
+    ):
         vault.repo.add(
-            Immunization(profile_id=profile_id, vaccine=vaccine, occurrence=today - timedelta(days=days_ago), lot_number=lot)
+            Immunization(
+                profile_id=profile_id,
+                vaccine=vaccine,
+                occurrence=today - timedelta(days=days_ago),
+                lot_number=lot,
+            )
         )
     return len(observations)

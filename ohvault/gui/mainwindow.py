@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.actions: dict[str, QAction] = {}
+        self.named_actions: dict[str, QAction] = {}
 
         def act(menu, key: str, text: str, shortcut, slot, icon: str = "") -> QAction:  # type: ignore[no-untyped-def]
             action = QAction(theme.icon(icon) if icon else theme.icon("none"), text, self)
@@ -206,12 +206,19 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             menu.addAction(action)
             self.addAction(action)
-            self.actions[key] = action
+            self.named_actions[key] = action
             return action
 
         act(file_menu, "import", "&Import lab reports…", "Ctrl+I", self.import_files, "import")
         act(file_menu, "add", "&Add measurement…", "Ctrl+N", self.add_measurement, "add")
-        act(file_menu, "summary", "Visit &summary PDF…", "Ctrl+Shift+S", self.visit_summary, "summary")
+        act(
+            file_menu,
+            "summary",
+            "Visit &summary PDF…",
+            "Ctrl+Shift+S",
+            self.visit_summary,
+            "summary",
+        )
         act(file_menu, "profile", "New &profile…", None, self.add_profile, "profile")
         file_menu.addSeparator()
         act(file_menu, "lock", "&Lock", "Ctrl+L", lambda: self.lock("user"), "lock")
@@ -223,14 +230,21 @@ class MainWindow(QMainWindow):
         redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
-        self.actions["undo"], self.actions["redo"] = undo, redo
+        self.named_actions["undo"], self.named_actions["redo"] = undo, redo
         edit_menu.addSeparator()
-        act(edit_menu, "find", "&Find results…", QKeySequence.StandardKey.Find, self.find)
+        act(edit_menu, "find", "&Find results…", QKeySequence.StandardKey.Find, self.find_results)
         act(edit_menu, "switch_profile", "Switch &profile", "Ctrl+P", self._focus_profiles)
         view_menu = bar.addMenu("&View")
         for i, view in enumerate(self.views):
             shortcut = f"Ctrl+{(i + 1) % 10}" if i < 10 else None
-            act(view_menu, f"view:{view.title}", view.title, shortcut, lambda _=False, i=i: self.show_view(i), view.icon_name)
+            act(
+                view_menu,
+                f"view:{view.title}",
+                view.title,
+                shortcut,
+                lambda _=False, i=i: self.show_view(i),
+                view.icon_name,
+            )
         help_menu = bar.addMenu("&Help")
         act(help_menu, "shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts)
         act(help_menu, "about", "&About ohvault", None, self.show_about)
@@ -268,7 +282,9 @@ class MainWindow(QMainWindow):
     # --- jobs in the status bar ---------------------------------------------------------------
 
     def _job_started(self, job: Job) -> None:
-        job.progressed.connect(lambda done, total, text, job=job: self._job_progress(job, done, total, text))
+        job.progressed.connect(
+            lambda done, total, text, job=job: self._job_progress(job, done, total, text)
+        )
         job.done.connect(lambda job=job: self._job_done(job))
 
     def _job_progress(self, job: Job, done: int, total: int, text: str) -> None:
@@ -352,7 +368,9 @@ class MainWindow(QMainWindow):
         self.current_view.activate()
 
     def add_profile(self) -> None:
-        name, ok = QInputDialog.getText(self, "New profile", "Whose records will this profile hold?")
+        name, ok = QInputDialog.getText(
+            self, "New profile", "Whose records will this profile hold?"
+        )
         if ok and name.strip():
             self.session.add_profile(name)
 
@@ -372,7 +390,7 @@ class MainWindow(QMainWindow):
             self.show_view("Results")
             self.view("Results").add_measurement()  # type: ignore[attr-defined]
 
-    def find(self) -> None:
+    def find_results(self) -> None:
         if self.session.is_unlocked:
             self.show_view("Results")
             self.view("Results").focus_search()  # type: ignore[attr-defined]
@@ -382,13 +400,13 @@ class MainWindow(QMainWindow):
             self.show_view("Trends")
             self.view("Trends").visit_summary_dialog()  # type: ignore[attr-defined]
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.session.is_unlocked and any(
             u.toLocalFile().lower().endswith(".pdf") for u in event.mimeData().urls()
         ):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         pdfs = [f for f in files if f.suffix.lower() == ".pdf"]
         if pdfs and self.session.is_unlocked:
@@ -421,15 +439,14 @@ class MainWindow(QMainWindow):
             "sleep": "Locked because the computer went to sleep.",
             "screen": "Locked because the screen was locked.",
         }.get(reason, "Locked.")
-        self.unlock_page.reset(note)
         self.pages.setCurrentWidget(self.unlock_page)
-        self.unlock_page.try_keychain()
+        self.unlock_page.reset(note)
 
     # --- help ----------------------------------------------------------------------------------
 
     def shortcut_list(self) -> list[tuple[str, str]]:
         out = []
-        for action in self.actions.values():
+        for action in self.named_actions.values():
             seq = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             if seq:
                 out.append((action.text().replace("&", "").rstrip("…"), seq))
@@ -447,7 +464,7 @@ class MainWindow(QMainWindow):
 
     # --- closing ---------------------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.sync()
         self.idle.stop()

@@ -29,7 +29,14 @@ RecordRole = Qt.ItemDataRole.UserRole + 2
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
 
-FLAG_WORDS = {"H": "High", "HH": "Critically high", "L": "Low", "LL": "Critically low", "A": "Abnormal", "N": "Normal"}
+FLAG_WORDS = {
+    "H": "High",
+    "HH": "Critically high",
+    "L": "Low",
+    "LL": "Critically low",
+    "A": "Abnormal",
+    "N": "Normal",
+}
 
 
 @dataclass(frozen=True)
@@ -74,13 +81,13 @@ class TableModel(QAbstractTableModel, Generic[T]):
     def clear(self) -> None:
         self.set_rows([])
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(  # noqa: N802
+    def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -101,9 +108,9 @@ class TableModel(QAbstractTableModel, Generic[T]):
             return row
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return self.extra(row, index.column(), role)
+        return self.role_data(row, index.column(), role)
 
-    def extra(self, row: T, column: int, role: int) -> Any:
+    def role_data(self, row: T, column: int, role: int) -> Any:
         return None
 
     def record_at(self, row: int) -> T:
@@ -111,15 +118,24 @@ class TableModel(QAbstractTableModel, Generic[T]):
 
 
 def _source(o: Observation) -> str:
-    return {"manual": "Entered", "lab_pdf": "Lab report", "fhir": "FHIR", "bundle": "Shared", "sync": "Synced"}.get(
-        o.provenance.value, o.provenance.value
-    )
+    return {
+        "manual": "Entered",
+        "lab_pdf": "Lab report",
+        "fhir": "FHIR",
+        "bundle": "Shared",
+        "sync": "Synced",
+    }.get(o.provenance.value, o.provenance.value)
 
 
 OBSERVATION_COLUMNS: list[Column[Observation]] = [
     Column("Date", lambda o: fmt_date(o.effective), lambda o: o.effective.isoformat()),
     Column("Test", lambda o: o.analyte, lambda o: o.analyte.lower()),
-    Column("Result", lambda o: o.display_value(), lambda o: o.value_num if o.value_num is not None else float("-inf"), align_right=True),
+    Column(
+        "Result",
+        lambda o: o.display_value(),
+        lambda o: o.value_num if o.value_num is not None else float("-inf"),
+        align_right=True,
+    ),
     Column("Unit", lambda o: o.unit or ""),
     Column("Reference", reference_text),
     Column("Flag", lambda o: FLAG_WORDS.get(o.flag or "", o.flag or "")),
@@ -133,7 +149,7 @@ class ObservationModel(TableModel[Observation]):
     def __init__(self) -> None:
         super().__init__(OBSERVATION_COLUMNS)
 
-    def extra(self, row: Observation, column: int, role: int) -> Any:
+    def role_data(self, row: Observation, column: int, role: int) -> Any:
         flagged = theme.is_out_of_range(row.flag)
         if role == Qt.ItemDataRole.ForegroundRole and flagged and column in (2, 5):
             return QBrush(QColor(theme.flag_colour(row.flag)))
@@ -163,9 +179,9 @@ class ObservationFilter(QSortFilterProxyModel):
         self,
         *,
         text: str | None = None,
-        since: date | None | str = "keep",
-        until: date | None | str = "keep",
-        flags: set[str] | None | str = "keep",
+        since: date | str | None = "keep",
+        until: date | str | None = "keep",
+        flags: set[str] | str | None = "keep",
         category: str | None = "keep",
     ) -> None:
         self.beginFilterChange()
@@ -181,7 +197,7 @@ class ObservationFilter(QSortFilterProxyModel):
             self.category = category
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, ObservationModel)
         o = model.rows[source_row]
@@ -236,7 +252,7 @@ class TextFilter(QSortFilterProxyModel):
         self.words = text.lower().split()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         if not self.words:
             return True
         model = self.sourceModel()

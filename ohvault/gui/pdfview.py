@@ -42,7 +42,9 @@ class PdfDocument:
         with _PDFIUM_LOCK:
             page = self._doc[index]
             w_pt, _ = self.sizes[index]
-            bitmap = page.render(scale=max(width_px, 50) / w_pt, rev_byteorder=True, prefer_bgrx=True)
+            bitmap = page.render(
+                scale=max(width_px, 50) / w_pt, rev_byteorder=True, prefer_bgrx=True
+            )
             image = QImage(
                 bytes(bitmap.buffer),
                 bitmap.width,
@@ -74,19 +76,19 @@ class PageCanvas(QWidget):
         self.updateGeometry()
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         if self.image is None:
             return QSize(400, 300)
         w = max(self.width(), 300)
         return QSize(w, int(w * self.page_size[1] / self.page_size[0]))
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
+    def hasHeightForWidth(self) -> bool:
         return True
 
-    def heightForWidth(self, w: int) -> int:  # noqa: N802
+    def heightForWidth(self, w: int) -> int:
         return int(w * self.page_size[1] / self.page_size[0])
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         if self.image is None:
@@ -134,11 +136,11 @@ class PdfView(QWidget):
         nav.addStretch(1)
         col.addLayout(nav)
         self.canvas = PageCanvas()
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.canvas)
-        self.scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        col.addWidget(self.scroll, 1)
+        self.scroller = QScrollArea()
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setWidget(self.canvas)
+        self.scroller.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        col.addWidget(self.scroller, 1)
         self._rendered_width = 0
 
     def load(self, content: bytes | None) -> None:
@@ -172,17 +174,20 @@ class PdfView(QWidget):
         self.canvas.update()
         if bbox is not None:
             scale = self.canvas.width() / self.canvas.page_size[0]
-            self.scroll.ensureVisible(int(bbox[0] * scale), int(bbox[1] * scale), 20, 120)
+            self.scroller.ensureVisible(int(bbox[0] * scale), int(bbox[1] * scale), 20, 120)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.doc is not None and abs(self.scroll.viewport().width() - 4 - self._rendered_width) > 40:
+        if (
+            self.doc is not None
+            and abs(self.scroller.viewport().width() - 4 - self._rendered_width) > 40
+        ):
             self._render()
 
     def _render(self) -> None:
         if self.doc is None:
             return
-        width = max(self.scroll.viewport().width() - 4, 400)
+        width = max(self.scroller.viewport().width() - 4, 400)
         dpr = self.devicePixelRatioF()
         image = self.doc.render(self.page, int(width * dpr))
         image.setDevicePixelRatio(dpr)

@@ -81,7 +81,7 @@ def _render(out: Path, home: Path) -> int:
     wizard.pass1.setText(PASSPHRASE)
     wizard.pass2.setText(PASSPHRASE)
     shot("01-first-run")
-    wizard.create(PASSPHRASE)
+    wizard.create_vault(PASSPHRASE)
     _settle(app, window)
     shot("02-recovery-key")
     wizard.stored.setChecked(True)
@@ -89,7 +89,7 @@ def _render(out: Path, home: Path) -> int:
     _settle(app, window)
 
     def populate(ctx):  # type: ignore[no-untyped-def]
-        return demo.populate(ctx.vault, window.session.profile_id)
+        return demo.populate(ctx.vault, str(window.session.profile_id))
 
     window.session.executor.run(populate, writes={"observation", "document", "medication"})
     _settle(app, window)
@@ -101,12 +101,13 @@ def _render(out: Path, home: Path) -> int:
         if view.title == "Documents":
             view.table.selectRow(0)  # type: ignore[attr-defined]
         if view.title == "Import":
-            from ohvault.gui.views.importer import Pending
-
             content = demo._report_pdf(
                 "Annual check-up panel",
                 __import__("datetime").date.today(),
-                [(n, f"{start:g}", unit, f"{lo:g} - {hi:g}") for n, unit, lo, hi, start, _, _ in demo.ANALYTES],
+                [
+                    (n, f"{start:g}", unit, f"{lo:g} - {hi:g}")
+                    for n, unit, lo, hi, start, _, _ in demo.ANALYTES
+                ],
             )
             tmp_pdf = home.parent / "lab-report.pdf"
             tmp_pdf.write_bytes(content)

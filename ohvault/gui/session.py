@@ -19,8 +19,8 @@ from ohvault.gui.bridge import MessageBridge
 from ohvault.gui.clipboard import SecretClipboard
 from ohvault.gui.tasks import Executor, JobContext
 from ohvault.keys.keychain import Keychain
-from ohvault.logs import register_sensitive
 from ohvault.keys.wrap import KdfParams
+from ohvault.logs import register_sensitive
 from ohvault.model import Profile
 from ohvault.vault import Credentials, UnlockReport, Vault, VaultFiles
 
@@ -98,9 +98,7 @@ class Session(QObject):
 
     # --- unlocking (ops run on the worker) ------------------------------------------------
 
-    def create_op(
-        self, passphrase: str | None, profile_name: str
-    ) -> Any:
+    def create_op(self, passphrase: str | None, profile_name: str) -> Any:
         home, kdf, keychain = self.home, self.kdf, self.keychain
 
         def op(ctx: JobContext) -> tuple[UnlockResult, str]:

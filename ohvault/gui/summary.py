@@ -36,14 +36,18 @@ def _font_path() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
-def build_visit_summary(vault: Vault, profile_id: str, dest: Path, *, since: date | None = None) -> SummaryInfo:
+def build_visit_summary(
+    vault: Vault, profile_id: str, dest: Path, *, since: date | None = None
+) -> SummaryInfo:
     from fpdf import FPDF
 
     profile = vault.repo.profile(profile_id)
     observations = vault.repo.observations(profile_id)
     latest = vault.repo.latest_observations(profile_id)
     meds = [m for m in vault.repo.records(MedicationStatement, profile_id) if m.status == "active"]
-    conditions = [c for c in vault.repo.records(Condition, profile_id) if c.clinical_status == "active"]
+    conditions = [
+        c for c in vault.repo.records(Condition, profile_id) if c.clinical_status == "active"
+    ]
     flagged = [o for o in latest if o.flag and o.flag != "N"]
 
     pdf = FPDF(format="A4")
@@ -58,7 +62,13 @@ def build_visit_summary(vault: Vault, profile_id: str, dest: Path, *, since: dat
     pdf.cell(0, 10, "Visit summary", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     born = f" · born {profile.birth_date.isoformat()}" if profile.birth_date else ""
-    pdf.cell(0, 6, f"{profile.name}{born} · prepared {date.today().isoformat()}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        f"{profile.name}{born} · prepared {date.today().isoformat()}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
 
     def heading(text: str) -> None:
@@ -68,7 +78,9 @@ def build_visit_summary(vault: Vault, profile_id: str, dest: Path, *, since: dat
         pdf.set_font("DejaVu", "", 9)
 
     def results_table(rows: list[Observation]) -> None:
-        with pdf.table(col_widths=(52, 22, 20, 30, 24, 24), text_align="LEFT", line_height=5.5) as table:
+        with pdf.table(
+            col_widths=(52, 22, 20, 30, 24, 24), text_align="LEFT", line_height=5.5
+        ) as table:
             table.row(["Test", "Result", "Unit", "Reference", "Flag", "Date"])
             for o in rows:
                 table.row(
@@ -86,12 +98,20 @@ def build_visit_summary(vault: Vault, profile_id: str, dest: Path, *, since: dat
     if flagged:
         results_table(flagged)
     else:
-        pdf.cell(0, 6, "No latest result is outside its reference range.", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0, 6, "No latest result is outside its reference range.", new_x="LMARGIN", new_y="NEXT"
+        )
     if meds or conditions:
         heading("Current medications and conditions")
         for m in meds:
             since_txt = f" since {m.start.isoformat()}" if m.start else ""
-            pdf.multi_cell(0, 5.5, f"• {m.name}{' ' + m.dosage if m.dosage else ''}{since_txt}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0,
+                5.5,
+                f"• {m.name}{' ' + m.dosage if m.dosage else ''}{since_txt}",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
         for c in conditions:
             pdf.multi_cell(0, 5.5, f"• {c.name}", new_x="LMARGIN", new_y="NEXT")
     heading(f"Latest results ({len(latest)})")
@@ -128,8 +148,15 @@ def build_visit_summary(vault: Vault, profile_id: str, dest: Path, *, since: dat
         drawn += 1
     pdf.set_y(-20)
     pdf.set_font("DejaVu", "", 7)
-    pdf.cell(0, 5, "Prepared with ohvault from records the patient keeps. Not a medical report.", align="C")
+    pdf.cell(
+        0,
+        5,
+        "Prepared with ohvault from records the patient keeps. Not a medical report.",
+        align="C",
+    )
     data = bytes(pdf.output())
     atomic_write_bytes(dest, data)
-    vault.audit.append("export", record_type="observation", profile_id=profile_id, detail="visit summary")
+    vault.audit.append(
+        "export", record_type="observation", profile_id=profile_id, detail="visit summary"
+    )
     return SummaryInfo(pages=pdf.page_no(), results=len(latest), flagged=len(flagged), charts=drawn)

@@ -76,7 +76,9 @@ class UnlockPage(QWidget):
         self.busy.setVisible(False)
         col.addWidget(self.busy)
         row = QHBoxLayout()
-        self.retry = button("Try keychain again")
+        self.retry = button(
+            "Unlock with keychain", tip="Use the key stored in your system keychain"
+        )
         self.retry.clicked.connect(self.try_keychain)
         row.addWidget(self.retry)
         row.addStretch(1)
@@ -96,10 +98,10 @@ class UnlockPage(QWidget):
 
     def _mode_changed(self, recovery: bool) -> None:
         self.secret.clear()
-        self.secret.setEchoMode(QLineEdit.EchoMode.Normal if recovery else QLineEdit.EchoMode.Password)
-        self.secret.setPlaceholderText(
-            "Recovery key (XXXX-XXXX-…)" if recovery else "Passphrase"
+        self.secret.setEchoMode(
+            QLineEdit.EchoMode.Normal if recovery else QLineEdit.EchoMode.Password
         )
+        self.secret.setPlaceholderText("Recovery key (XXXX-XXXX-…)" if recovery else "Passphrase")
         self.secret.setAccessibleName("Recovery key" if recovery else "Passphrase")
         self.secret.setFocus()
 
@@ -118,8 +120,12 @@ class UnlockPage(QWidget):
         self.reason.setVisible(False)
         self.note = note
         self.status.setText(note)
+        self._busy(False)
+        self._show_form(True)
+        self.secret.setFocus()
 
     def try_keychain(self) -> None:
+        """At start-up only: after a lock the user must ask (a lock that undid itself is no lock)."""
         self.status.setText("Unlocking with your system keychain…")
         self.reason.setVisible(False)
         self._show_form(False)
@@ -135,7 +141,9 @@ class UnlockPage(QWidget):
         self._busy(False)
         self._show_form(True)
         if isinstance(exc, OhvaultError):
-            self.status.setText((self.note + " " if self.note else "") + "Enter your passphrase or recovery key.")
+            self.status.setText(
+                (self.note + " " if self.note else "") + "Enter your passphrase or recovery key."
+            )
             self._set_reason(_reason_text(exc))
         else:
             self.session.bridge.error("Unlocking", exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import string
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPaintEvent
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui import theme
+
+W = TypeVar("W", bound=QWidget)
 
 
 def label(text: str, name: str = "", *, wrap: bool = False) -> QLabel:
@@ -71,16 +74,16 @@ class ViewHeader(QWidget):
         self.subtitle.setVisible(bool(subtitle))
         col.addWidget(self.subtitle)
         row.addLayout(col, 1)
-        self.actions = QHBoxLayout()
-        self.actions.setSpacing(8)
-        row.addLayout(self.actions)
+        self.action_row = QHBoxLayout()
+        self.action_row.setSpacing(8)
+        row.addLayout(self.action_row)
 
     def set_subtitle(self, text: str) -> None:
         self.subtitle.setText(text)
         self.subtitle.setVisible(bool(text))
 
-    def add(self, widget: QWidget) -> QWidget:
-        self.actions.addWidget(widget)
+    def add(self, widget: W) -> W:
+        self.action_row.addWidget(widget)
         return widget
 
 
@@ -92,7 +95,7 @@ class ElidedLabel(QLabel):
         self.setToolTip(text)
         self.setMinimumWidth(10)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setFont(self.font())
         painter.setPen(self.palette().color(self.foregroundRole()))

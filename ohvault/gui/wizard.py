@@ -173,10 +173,10 @@ class FirstRunWizard(QWidget):
         row.addStretch(1)
         self.skip = button("Skip: keychain only")
         self.skip.setVisible(keychain)
-        self.skip.clicked.connect(lambda: self.create(None))
+        self.skip.clicked.connect(lambda: self.create_vault(None))
         row.addWidget(self.skip)
         self.create_button = button("Create vault", primary=True)
-        self.create_button.clicked.connect(lambda: self.create(self.pass1.text()))
+        self.create_button.clicked.connect(lambda: self.create_vault(self.pass1.text()))
         row.addWidget(self.create_button)
         step.col.addLayout(row)
         self.stack.addWidget(step)
@@ -212,7 +212,9 @@ class FirstRunWizard(QWidget):
         )
         step.col.addWidget(self.key_label)
         actions = QHBoxLayout()
-        copy = button("Copy", icon="copy", tip="Copied keys are cleared from the clipboard after 30 s")
+        copy = button(
+            "Copy", icon="copy", tip="Copied keys are cleared from the clipboard after 30 s"
+        )
         copy.clicked.connect(lambda: self.session.clipboard.copy(self._recovery))
         save = button("Save as PDF…", icon="export")
         save.clicked.connect(self._save_pdf_dialog)
@@ -257,7 +259,7 @@ class FirstRunWizard(QWidget):
         self.create_button.setEnabled(ok)
         return problem
 
-    def create(self, passphrase: str | None) -> None:
+    def create_vault(self, passphrase: str | None) -> None:
         if passphrase is None and not self.keychain_available:
             return
         self.stack.setCurrentIndex(2)

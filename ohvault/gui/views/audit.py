@@ -108,7 +108,9 @@ class AuditView(View):
             return ctx.vault.audit.verify()
 
         self.verify_button.setEnabled(False)
-        job = self.session.executor.run(op, success=self._verified, label="Verifying the audit chain")
+        job = self.session.executor.run(
+            op, success=self._verified, label="Verifying the audit chain"
+        )
         job.done.connect(lambda: self.verify_button.setEnabled(True))
 
     def _verified(self, report: ChainReport) -> None:

@@ -32,7 +32,7 @@ class Sparkline(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Trend sparkline")
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         if len(self.values) < 2:
             return
         p = QPainter(self)
@@ -132,14 +132,14 @@ class DashboardView(View):
         self.root.addWidget(self.header)
         body = QHBoxLayout()
         body.setSpacing(18)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
+        self.scroller = QScrollArea()
+        self.scroller.setWidgetResizable(True)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(14)
         self.grid.setContentsMargins(0, 0, 6, 0)
-        self.scroll.setWidget(self.grid_host)
-        body.addWidget(self.scroll, 1)
+        self.scroller.setWidget(self.grid_host)
+        body.addWidget(self.scroller, 1)
         side = QFrame()
         side.setObjectName("panel")
         side.setFixedWidth(270)
@@ -216,7 +216,11 @@ class DashboardView(View):
         self.counts_label.setText(
             " · ".join(
                 _plural(c.get(key, 0), word)
-                for key, word in (("observation", "result"), ("document", "document"), ("medication", "medication"))
+                for key, word in (
+                    ("observation", "result"),
+                    ("document", "document"),
+                    ("medication", "medication"),
+                )
             )
         )
 

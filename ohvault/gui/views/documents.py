@@ -148,7 +148,9 @@ class DocumentsView(View):
             self.image.setPixmap(QPixmap.fromImage(image).scaledToWidth(600))
             self.right.setCurrentWidget(self.image)
         else:
-            self.placeholder.setText("This kind of file cannot be shown here; export it to open it.")
+            self.placeholder.setText(
+                "This kind of file cannot be shown here; export it to open it."
+            )
             self.right.setCurrentWidget(self.placeholder)
 
     def export_dialog(self) -> None:

@@ -8,10 +8,8 @@ and unmatched rows are listed apart. Nothing is stored until "Import".
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +43,7 @@ from ohvault.gui.models import FLAG_WORDS
 from ohvault.gui.pdfview import PdfView
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
-from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
+from ohvault.gui.widgets import ViewHeader, button, label
 
 CONFIDENT = 0.8
 MAX_BYTES = 50 * 1024 * 1024
@@ -67,30 +65,17 @@ class Pending:
         return [self.edited.get(i, r) for i, r in enumerate(self.report.results)]
 
 
-@dataclass(frozen=True)
-class Mismatch:
-    name: bool
-    birth_date: bool
-
-    @property
-    def any(self) -> bool:
-        return self.name or self.birth_date
-
-
-def _name_tokens(text: str) -> set[str]:
-    return {t for t in "".join(c.lower() if c.isalnum() else " " for c in text).split() if len(t) > 1}
-
-
-def check_identity(report: Any, profile_name: str, birth_date: date | None) -> Mismatch:
-    """Does the report name someone else? Names compare word by word, in any order."""
-    printed = getattr(report, "patient_name", None)
-    name_bad = bool(printed) and not (_name_tokens(printed) & _name_tokens(profile_name))
-    born = getattr(report, "patient_birth_date", None)
-    birth_bad = born is not None and birth_date is not None and born != birth_date
-    return Mismatch(name_bad, birth_bad)
-
-
-COLUMNS = ["", "Printed as", "Recognised as", "Result", "Unit", "Reference", "Flag", "Date", "Confidence"]
+COLUMNS = [
+    "",
+    "Printed as",
+    "Recognised as",
+    "Result",
+    "Unit",
+    "Reference",
+    "Flag",
+    "Date",
+    "Confidence",
+]
 
 
 def derived_flag(r: Any) -> str | None:
@@ -118,15 +103,17 @@ class ReviewModel(QAbstractTableModel):
         self.pending = pending
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid() or self.pending is None:
             return 0
         return len(self.pending.report.results)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
@@ -148,7 +135,11 @@ class ReviewModel(QAbstractTableModel):
         col = index.column()
         low = r.confidence < CONFIDENT or r.name is None
         if role == Qt.ItemDataRole.CheckStateRole and col == 0:
-            return Qt.CheckState.Checked if self.pending.accepted[index.row()] else Qt.CheckState.Unchecked
+            return (
+                Qt.CheckState.Checked
+                if self.pending.accepted[index.row()]
+                else Qt.CheckState.Unchecked
+            )
         if role == Qt.ItemDataRole.DisplayRole:
             ref = ""
             if r.ref_low is not None and r.ref_high is not None:
@@ -182,7 +173,7 @@ class ReviewModel(QAbstractTableModel):
                 return "Edited by you"
         return None
 
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if self.pending is None or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
             return False
         self.pending.accepted[index.row()] = Qt.CheckState(value) == Qt.CheckState.Checked
@@ -216,7 +207,9 @@ class EditRowDialog(QDialog):
             comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
             comp.setFilterMode(Qt.MatchFlag.MatchContains)
             self.name.setCompleter(comp)
-        self.value = QLineEdit(f"{result.value:g}" if isinstance(result.value, float) else str(result.value))
+        self.value = QLineEdit(
+            f"{result.value:g}" if isinstance(result.value, float) else str(result.value)
+        )
         self.value.setAccessibleName("Value")
         self.unit = QLineEdit(result.unit or "")
         self.unit.setAccessibleName("Unit")
@@ -225,7 +218,9 @@ class EditRowDialog(QDialog):
         form.addRow("Unit", self.unit)
         self.error = QLabel("")
         self.error.setStyleSheet(f"color: {theme.colours().high};")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         col = QVBoxLayout(self)
@@ -265,7 +260,9 @@ class EditRowDialog(QDialog):
                     f"{unit!r} is not a unit for {analyte.preferred_name}; use one of: {', '.join(analyte.units)}."
                 ) from None
             if not analyte.is_plausible(canonical):
-                raise BadInput(f"That value is not plausible for {analyte.preferred_name}; check the number and unit.")
+                raise BadInput(
+                    f"That value is not plausible for {analyte.preferred_name}; check the number and unit."
+                )
             changes.update(value_canonical=canonical, unit_canonical=analyte.canonical_unit)
         return dataclasses.replace(self.original, **changes)
 
@@ -286,7 +283,9 @@ class ImportView(View):
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)
-        self.header = ViewHeader("Import lab reports", "Drop PDF files anywhere on this window, or choose them.")
+        self.header = ViewHeader(
+            "Import lab reports", "Drop PDF files anywhere on this window, or choose them."
+        )
         self.pick_button = self.header.add(button("Choose PDFs…", primary=True, icon="import"))
         self.pick_button.clicked.connect(self.pick_files)
         self.root.addWidget(self.header)
@@ -407,7 +406,7 @@ class ImportView(View):
         self.stack.addWidget(self.review)
         self.model.dataChanged.connect(lambda *_: self._update_counts())
         self.model.modelReset.connect(self._update_counts)
-        self.mismatch = Mismatch(False, False)
+        self.mismatch: list[str] = []
 
     # --- View -------------------------------------------------------------------------------
 
@@ -472,7 +471,9 @@ class ImportView(View):
             return parse_pdf(
                 pending.content,
                 password=password,
-                progress=lambda done, total: ctx.progress(done, total, f"Reading page {done} of {total}"),
+                progress=lambda done, total: ctx.progress(
+                    done, total, f"Reading page {done} of {total}"
+                ),
                 should_cancel=ctx.cancelled,
             )
 
@@ -520,7 +521,9 @@ class ImportView(View):
     def _parsed(self, pending: Pending, report: Any) -> None:
         self.job = None
         pending.report = report
-        pending.accepted = [r.name is not None and r.confidence >= CONFIDENT for r in report.results]
+        pending.accepted = [
+            r.name is not None and r.confidence >= CONFIDENT for r in report.results
+        ]
         self.pending = pending
         self.model.set_pending(pending)
         self.viewer.load(pending.content)
@@ -544,28 +547,28 @@ class ImportView(View):
             self.table.selectRow(0)
 
     def _check_identity(self, report: Any) -> None:
+        """The importer's own identity check, run before review so the warning shows up front."""
         pid = self.session.profile_id
 
-        def op(ctx: JobContext) -> Any:
-            p = ctx.vault.repo.profile(pid)  # type: ignore[arg-type]
-            return p.name, p.birth_date
+        def op(ctx: JobContext) -> list[str]:
+            from ohvault.importing import identity_mismatches
 
-        def show(info: tuple[str, date | None]) -> None:
-            self.mismatch = check_identity(report, *info)
-            if self.mismatch.any:
-                what = " and ".join(
-                    w for w, bad in (("name", self.mismatch.name), ("birth date", self.mismatch.birth_date)) if bad
-                )
-                self.identity_text.setText(
-                    f"⚠ This report seems to belong to someone else: the patient {what} printed on it "
-                    f"does not match this profile. Check that you are importing into the right profile "
-                    f"(switch with Ctrl+P); you will be asked to confirm."
-                )
-            self.identity_banner.setVisible(self.mismatch.any)
+            return identity_mismatches(ctx.vault.repo.profile(pid), report)  # type: ignore[arg-type]
 
         self.identity_banner.setVisible(False)
-        self.mismatch = Mismatch(False, False)
-        self.session.executor.run(op, success=show, label="Checking the profile")
+        self.mismatch = []
+        self.session.executor.run(op, success=self._show_mismatch, label="Checking the profile")
+
+    def _show_mismatch(self, reasons: list[str]) -> None:
+        self.mismatch = reasons
+        if reasons:
+            self.identity_text.setText(
+                "⚠ This report may belong to someone else: "
+                + "; ".join(reasons)
+                + ". Check that you are importing into the right profile (switch with Ctrl+P); "
+                "you will be asked to confirm."
+            )
+        self.identity_banner.setVisible(bool(reasons))
 
     def _update_counts(self) -> None:
         if self.pending is None or self.pending.report is None:
@@ -576,7 +579,11 @@ class ImportView(View):
         self.summary.setText(
             f"{total} results read, {n} selected for import"
             + (f" · {low} need a check (tinted)" if low else "")
-            + (f" · {len(self.pending.report.unmatched)} rows not recognised" if self.pending.report.unmatched else "")
+            + (
+                f" · {len(self.pending.report.unmatched)} rows not recognised"
+                if self.pending.report.unmatched
+                else ""
+            )
         )
         self.commit_button.setText(f"Import {n} result{'s' if n != 1 else ''}")
         self.commit_button.setEnabled(n > 0)
@@ -609,7 +616,9 @@ class ImportView(View):
             return
         self.pending.edited[row] = edited
         self.pending.accepted[row] = True
-        self.model.dataChanged.emit(self.model.index(row, 0), self.model.index(row, len(COLUMNS) - 1))
+        self.model.dataChanged.emit(
+            self.model.index(row, 0), self.model.index(row, len(COLUMNS) - 1)
+        )
 
     def skip(self) -> None:
         self._next()
@@ -620,7 +629,7 @@ class ImportView(View):
             return None
         if confirm_identity is None:
             confirm_identity = False
-            if self.mismatch.any:
+            if self.mismatch:
                 if not self.session.bridge.confirm(
                     "Import into this profile?",
                     "The name or birth date on this report does not match the profile you are "
@@ -632,6 +641,8 @@ class ImportView(View):
                 confirm_identity = True
         accepted = [r for r, ok in zip(pending.results, pending.accepted, strict=True) if ok]
         pid = self.session.profile_id
+        if pid is None:
+            return None
         report = pending.report
 
         def op(ctx: JobContext) -> Any:
@@ -657,25 +668,21 @@ class ImportView(View):
         )
 
     def _committed(self, outcome: Any) -> None:
-        added = getattr(outcome, "added", None)
-        count = len(added) if isinstance(added, list | tuple) else added
+        count = len(getattr(outcome, "imported", []))
+        dupes = len(getattr(outcome, "duplicates", []))
         self.session.notify.emit(
-            f"Imported {count} results." if count is not None else "Lab report imported."
+            f"Imported {count} result{'s' if count != 1 else ''}"
+            + (f"; {dupes} already in the vault were skipped." if dupes else ".")
         )
         self.committed.emit(outcome)
         self._next()
 
     def _commit_failed(self, exc: BaseException) -> None:
+        from ohvault.importing import IdentityMismatch
+
         self.commit_button.setEnabled(True)
-        name = type(exc).__name__.lower()
-        if isinstance(exc, OhvaultError) and ("identity" in name or "mismatch" in name or "profile" in name):
-            # The importer's own identity check: say so, and let the person decide.
-            self.identity_text.setText("⚠ " + exc.message)
-            self.identity_banner.setVisible(True)
-            self.mismatch = Mismatch(True, False)
+        if isinstance(exc, IdentityMismatch):
+            # Found by the importer although the review did not flag it: show it, let them decide.
+            self._show_mismatch(exc.reasons)
             return
         self.session.bridge.error("Importing", exc)
-
-
-def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()

@@ -164,7 +164,9 @@ class RecordTable(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
-        self.empty = EmptyState(f"No {kind.plural} recorded.\nUse “Add {kind.singular}” to add one.")
+        self.empty = EmptyState(
+            f"No {kind.plural} recorded.\nUse “Add {kind.singular}” to add one."
+        )
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
@@ -236,13 +238,17 @@ class RecordTable(QWidget):
 
     def _push_edit(self, before: Record, after: Record | None) -> None:
         if after is not None:
-            self.session.undo.push(EditRecord(self.session.executor, before, after, self.kind.singular))
+            self.session.undo.push(
+                EditRecord(self.session.executor, before, after, self.kind.singular)
+            )
 
     def delete_selected(self) -> None:
         record = self.selected()
         if record is not None:
             self.session.undo.push(DeleteRecord(self.session.executor, record, self.kind.singular))
-            self.session.notify.emit(f"{self.kind.singular.capitalize()} deleted. Undo with Ctrl+Z.")
+            self.session.notify.emit(
+                f"{self.kind.singular.capitalize()} deleted. Undo with Ctrl+Z."
+            )
 
 
 class _RecordsView(View):
@@ -298,5 +304,3 @@ class ImmunizationsView(_RecordsView):
     watches = frozenset({"immunization"})
     kinds = (IMMUNIZATIONS,)
     subtitle = "Vaccinations and when you had them."
-
-

@@ -53,6 +53,9 @@ class ResultsView(View):
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)
+        self.model = ObservationModel()
+        self.proxy = ObservationFilter()
+        self.proxy.setSourceModel(self.model)
         header = ViewHeader("Results", "Every lab result and measurement in this profile.")
         self.add_button = header.add(button("Add measurement", primary=True, icon="add"))
         self.add_button.clicked.connect(self.add_measurement)
@@ -88,9 +91,6 @@ class ResultsView(View):
         filters.addWidget(self.until)
         self.root.addLayout(filters)
 
-        self.model = ObservationModel()
-        self.proxy = ObservationFilter()
-        self.proxy.setSourceModel(self.model)
         self.table = QTableView()
         self.table.setAccessibleName("Results table")
         self.table.setModel(self.proxy)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QStackedWidget,
     QVBoxLayout,
-    QWidget,
 )
 
 from ohvault.gui import theme
@@ -51,7 +50,9 @@ class TrendsView(View):
         self.annotation: Any = None
         self.hover_text = ""
         self.data: TrendData | None = None
-        header = ViewHeader("Trends", "Pick one or more tests; the shaded band is the reference range.")
+        header = ViewHeader(
+            "Trends", "Pick one or more tests; the shaded band is the reference range."
+        )
         self.export_button = header.add(button("Export chart…", icon="export"))
         self.export_button.clicked.connect(self.export_dialog)
         self.summary_button = header.add(button("Visit summary PDF…", primary=True, icon="summary"))
@@ -128,7 +129,10 @@ class TrendsView(View):
             self.analytes.addItem(item)
         if not checked and self.analytes.count():
             # Start with something useful: the first analyte with the longest history.
-            best = max(range(self.analytes.count()), key=lambda i: len(data.series[data.analytes[i][0]].points))
+            best = max(
+                range(self.analytes.count()),
+                key=lambda i: len(data.series[data.analytes[i][0]].points),
+            )
             self.analytes.item(best).setCheckState(Qt.CheckState.Checked)
         self.analytes.blockSignals(False)
         self._filter_list(self.filter.text())
@@ -258,7 +262,12 @@ class TrendsView(View):
             from ohvault.errors import BadInput
 
             raise BadInput("Charts can be exported as PNG, SVG or PDF.")
-        self.figure.savefig(path, format=fmt, dpi=200 if fmt == "png" else None, facecolor=self.figure.get_facecolor())
+        self.figure.savefig(
+            path,
+            format=fmt,
+            dpi=200 if fmt == "png" else None,
+            facecolor=self.figure.get_facecolor(),
+        )
 
     def export_dialog(self) -> None:
         name, chosen = QFileDialog.getSaveFileName(self, "Export chart", "trend.png", EXPORT_FILTER)
@@ -293,7 +302,10 @@ class TrendsView(View):
 
     def visit_summary_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save visit summary", f"visit-summary-{date.today().isoformat()}.pdf", "PDF (*.pdf)"
+            self,
+            "Save visit summary",
+            f"visit-summary-{date.today().isoformat()}.pdf",
+            "PDF (*.pdf)",
         )
         if name:
             self.visit_summary(Path(name))
@@ -308,5 +320,3 @@ class TrendsView(View):
             self.figure.clear()
             self.canvas.draw_idle()
         self.chart_host.setCurrentWidget(self.empty)
-
-
