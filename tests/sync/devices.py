@@ -38,8 +38,8 @@ class Device:
         out["sync_conflicts"] = [
             tuple(r)
             for r in db.execute(
-                f"SELECT {cols} FROM sync_conflicts ORDER BY tbl, record_id, loser_hlc"
-            )  # noqa: S608
+                f"SELECT {cols} FROM sync_conflicts ORDER BY tbl, record_id, loser_hlc"  # noqa: S608
+            )
         ]
         return out
 
