@@ -4,13 +4,15 @@ from ohvault.labs.catalog import Analyte, Catalog, load_catalog
 from ohvault.labs.errors import (
     CorruptPdf,
     LabParseError,
-    NoTextLayer,
     NotAPdf,
+    NoTextLayer,
     ParseCancelled,
     PdfPasswordIncorrect,
     PdfPasswordRequired,
     ReportTooLarge,
 )
+from ohvault.labs.parser import ParsedReport, ParsedResult, UnmatchedRow, parse_pdf
+from ohvault.labs.units import normalise_unit
 
 __all__ = [
     "Analyte",
@@ -20,8 +22,13 @@ __all__ = [
     "NoTextLayer",
     "NotAPdf",
     "ParseCancelled",
+    "ParsedReport",
+    "ParsedResult",
     "PdfPasswordIncorrect",
     "PdfPasswordRequired",
     "ReportTooLarge",
+    "UnmatchedRow",
     "load_catalog",
+    "normalise_unit",
+    "parse_pdf",
 ]

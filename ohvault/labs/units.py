@@ -31,6 +31,7 @@ def spelling_key(printed: str) -> str:
     s = _MC.sub("u", s.strip())
     s = _POWER.sub(lambda m: "10^" + m.group(1), s)
     s = _SPACE.sub("", s)
+    s = s.replace("m^2", "m2").replace("1,73", "1.73")
     return s
 
 

@@ -1,0 +1,1315 @@
+"""Lab report PDF -> :class:`ParsedReport`.
+
+Pipeline (per page, pages are released as soon as they are read):
+
+1. pdfplumber words with positions and font size;
+2. words -> lines (vertical clustering) -> cells (horizontal gaps);
+3. header rows define columns (:mod:`ohvault.labs.layout`); without a header the row is read by
+   token classification alone (name, value, flag, unit, range in any whitespace layout);
+4. each cell is classified (value / flag / unit / range, :mod:`ohvault.labs.values`), the test
+   name is matched against the catalog, units are normalised to UCUM and converted to the
+   analyte's canonical unit, and a confidence is computed;
+5. anything that looks like a result but is not recognised becomes an :class:`UnmatchedRow`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ohvault.labs.catalog import Analyte, Catalog, load_catalog, normalise_name
+from ohvault.labs.errors import (
+    CorruptPdf,
+    LabParseError,
+    NotAPdf,
+    NoTextLayer,
+    ParseCancelled,
+    PdfPasswordIncorrect,
+    PdfPasswordRequired,
+    ReportTooLarge,
+)
+from ohvault.labs.layout import (
+    Cell,
+    ColumnModel,
+    Line,
+    Span,
+    detect_header,
+    group_lines,
+    split_line,
+    words_from_pdfplumber,
+)
+from ohvault.labs.units import normalise_unit
+from ohvault.labs.values import (
+    Value,
+    find_dates,
+    is_date_token,
+    is_flag_token,
+    is_non_result,
+    is_qualitative_value,
+    looks_like_range,
+    numeric_date_evidence,
+    parse_flag,
+    parse_range,
+    parse_value,
+)
+
+CONFIDENT = 0.8
+_UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
+
+
+# ============================================================================ public result types
+@dataclass(frozen=True)
+class ParsedResult:
+    name: str | None
+    printed_name: str
+    loinc: str | None
+    value: float | str
+    value_num: float | None
+    comparator: str | None
+    unit: str | None
+    unit_ucum: str | None
+    value_canonical: float | None
+    unit_canonical: str | None
+    ref_low: float | None
+    ref_high: float | None
+    ref_text: str | None
+    flag: str | None
+    date: date | None
+    page: int
+    bbox: tuple[float, float, float, float]
+    confidence: float
+    category: str | None
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "printed_name": self.printed_name,
+            "loinc": self.loinc,
+            "value": self.value,
+            "unit": self.unit,
+            "unit_ucum": self.unit_ucum,
+            "value_canonical": self.value_canonical,
+            "unit_canonical": self.unit_canonical,
+            "ref_low": self.ref_low,
+            "ref_high": self.ref_high,
+            "ref_text": self.ref_text,
+            "flag": self.flag,
+            "date": self.date.isoformat() if self.date else None,
+            "page": self.page,
+            "bbox": [round(v, 2) for v in self.bbox],
+            "confidence": round(self.confidence, 3),
+        }
+
+
+@dataclass(frozen=True)
+class UnmatchedRow:
+    text: str
+    page: int
+    bbox: tuple[float, float, float, float]
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "page": self.page,
+            "bbox": [round(v, 2) for v in self.bbox],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    collection_date: date | None
+    reported_date: date | None
+    received_date: date | None
+    lab_name: str | None
+    patient_name: str | None
+    patient_birth_date: date | None
+    results: list[ParsedResult]
+    unmatched: list[UnmatchedRow]
+    pages: int
+    sha256: str
+    patient_sex: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        def iso(d: date | None) -> str | None:
+            return d.isoformat() if d else None
+
+        return {
+            "collection_date": iso(self.collection_date),
+            "reported_date": iso(self.reported_date),
+            "received_date": iso(self.received_date),
+            "lab_name": self.lab_name,
+            "patient_name": self.patient_name,
+            "patient_birth_date": iso(self.patient_birth_date),
+            "patient_sex": self.patient_sex,
+            "pages": self.pages,
+            "sha256": self.sha256,
+            "results": [r.to_json() for r in self.results],
+            "unmatched": [u.to_json() for u in self.unmatched],
+        }
+
+
+# ============================================================================ entry point
+def parse_pdf(
+    source: Path | bytes,
+    *,
+    password: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    max_pages: int = 1000,
+    catalog: Catalog | None = None,
+) -> ParsedReport:
+    """Parse a lab report PDF. Raises only :class:`LabParseError` subclasses on bad input."""
+    data = _read_source(source)
+    cat = catalog or load_catalog()
+    import pdfplumber  # imported lazily: keeps `import ohvault.labs` cheap
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data), password=password or "", raise_unicode_errors=False)
+    except Exception as exc:
+        raise _open_error(exc, password) from exc
+    try:
+        try:
+            pages = pdf.pages
+            total = len(pages)
+        except Exception as exc:
+            raise CorruptPdf(
+                f"The PDF is damaged and its pages cannot be read ({_brief(exc)})."
+            ) from exc
+        if total == 0:
+            raise CorruptPdf("The PDF has no pages.")
+        if total > max_pages:
+            raise ReportTooLarge(
+                f"The PDF has {total} pages; lab reports are at most {max_pages} pages. "
+                "Split the file or raise the limit."
+            )
+        state = _DocState(cat)
+        saw_images = False
+        for index, page in enumerate(pages):
+            if should_cancel is not None and should_cancel():
+                raise ParseCancelled("Reading the lab report was cancelled.")
+            try:
+                raw = page.extract_words(
+                    x_tolerance=1.5,
+                    y_tolerance=2,
+                    keep_blank_chars=False,
+                    use_text_flow=False,
+                    extra_attrs=["size"],
+                )
+                if not raw and not saw_images:
+                    saw_images = bool(page.images)
+                width = float(page.width)
+            except LabParseError:
+                raise
+            except Exception as exc:
+                raise CorruptPdf(
+                    f"Page {index + 1} of the PDF is damaged and cannot be read ({_brief(exc)})."
+                ) from exc
+            finally:
+                page.close()
+            state.add_page(index + 1, words_from_pdfplumber(raw), width)
+            if progress is not None:
+                progress(index + 1, total)
+        if state.word_count == 0:
+            if saw_images:
+                raise NoTextLayer(
+                    "This PDF has no text layer: it looks like a scanned image. Text recognition "
+                    "(OCR, e.g. with Tesseract: `ocrmypdf in.pdf out.pdf`) is needed before the "
+                    "results can be read."
+                )
+            raise NoTextLayer("This PDF contains no text, so no lab results can be read from it.")
+        return state.finish(total, hashlib.sha256(data).hexdigest())
+    except LabParseError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise CorruptPdf(f"The PDF is malformed ({type(exc).__name__}).") from exc
+    except Exception as exc:
+        raise CorruptPdf(f"The PDF is damaged and cannot be read ({_brief(exc)}).") from exc
+    finally:
+        with contextlib.suppress(Exception):  # a broken document must not mask the real error
+            pdf.close()
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def _read_source(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        where = "The data"
+    else:
+        path = Path(source)
+        where = f"{path.name}"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise NotAPdf(f"{path} does not exist.") from exc
+        except IsADirectoryError as exc:
+            raise NotAPdf(f"{path} is a folder, not a PDF file.") from exc
+        except OSError as exc:
+            raise NotAPdf(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+    if not data:
+        raise NotAPdf(f"{where} is empty (0 bytes), not a PDF.")
+    if b"%PDF-" not in data[:1024]:
+        raise NotAPdf(f"{where} is not a PDF file (it does not start with the %PDF header).")
+    if b"%%EOF" not in data[-2048:] and b"%%EOF" not in data:
+        raise CorruptPdf(f"{where} is truncated: the end of the PDF is missing.")
+    return data
+
+
+def _open_error(exc: Exception, password: str | None) -> LabParseError:
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    name = type(inner).__name__
+    if "Password" in name or ("Encrypt" in name and "password" in str(inner).lower()):
+        if password:
+            return PdfPasswordIncorrect("The password does not open this PDF.")
+        return PdfPasswordRequired("This PDF is password-protected; enter its password to read it.")
+    if "Encryption" in name or "CryptFilter" in name:
+        return CorruptPdf(f"The PDF uses an encryption method that cannot be read ({name}).")
+    return CorruptPdf(f"The PDF is damaged and cannot be opened ({_brief(inner)}).")
+
+
+# ============================================================================ metadata labels
+_META_LABELS: dict[str, list[str]] = {
+    "collected": [
+        "collected",
+        "collection date",
+        "collection date time",
+        "date collected",
+        "collection",
+        "date of collection",
+        "collected on",
+        "collected date",
+        "sample collected",
+        "sample collected on",
+        "specimen collected",
+        "specimen collection date",
+        "drawn",
+        "date drawn",
+        "sample date",
+        "sampling date",
+        "sample drawn",
+        "date time collected",
+        "mintavetel",
+        "mintavetel ideje",
+        "mintavetel datuma",
+        "mintavetelezes",
+        "mintavetel idopontja",
+        "colheita",
+        "data de colheita",
+        "data da colheita",
+        "data colheita",
+        "data de colheita da amostra",
+        "entnahme",
+        "entnahmedatum",
+        "entnahmezeit",
+        "abnahme",
+        "abnahmedatum",
+        "probenentnahme",
+        "entnahme am",
+        "abgenommen",
+        "specimen date",
+        "date of specimen",
+    ],
+    "received": [
+        "received",
+        "date received",
+        "received on",
+        "sample received",
+        "sample received on",
+        "receipt",
+        "received date",
+        "beerkezes",
+        "beerkezett",
+        "erkezes",
+        "beerkezes ideje",
+        "rececao",
+        "recepcao",
+        "data de rececao",
+        "data de recepcao",
+        "eingang",
+        "eingangsdatum",
+        "probeneingang",
+        "eingegangen",
+        "registered",
+        "registered on",
+        "registration",
+        "registration date",
+        "date registered",
+        "accessioned",
+        "date received in lab",
+    ],
+    "reported": [
+        "reported",
+        "report date",
+        "date reported",
+        "reported on",
+        "report generated",
+        "printed",
+        "print date",
+        "date printed",
+        "printed on",
+        "issued",
+        "issue date",
+        "authorised",
+        "authorized",
+        "authorised on",
+        "approved on",
+        "validated",
+        "lelet",
+        "lelet datuma",
+        "kiadva",
+        "nyomtatva",
+        "validalva",
+        "lelet kiadasa",
+        "kiadas datuma",
+        "befund",
+        "befunddatum",
+        "befundet am",
+        "ausgedruckt",
+        "druckdatum",
+        "befundausgang",
+        "data do relatorio",
+        "validado",
+        "validado em",
+        "emitido",
+        "emitido em",
+        "impresso",
+        "data de emissao",
+        "data de impressao",
+        "finalized",
+        "final report",
+        "report status",
+        "date of report",
+        "resulted",
+        "verified",
+    ],
+    "dob": [
+        "dob",
+        "d o b",
+        "date of birth",
+        "birth date",
+        "born",
+        "birthdate",
+        "szuletesi datum",
+        "szul ido",
+        "szul datum",
+        "szuletesi ido",
+        "szul",
+        "data de nascimento",
+        "data nasc",
+        "dt nasc",
+        "geburtsdatum",
+        "geb datum",
+        "geboren",
+        "geb",
+        "fecha de nacimiento",
+    ],
+    "name": [
+        "patient name",
+        "patient",
+        "name",
+        "patient s name",
+        "pt name",
+        "nev",
+        "beteg neve",
+        "beteg",
+        "paciens",
+        "paciens neve",
+        "nome",
+        "nome do utente",
+        "utente",
+        "doente",
+        "patient in",
+        "name vorname",
+        "patientenname",
+        "nome do doente",
+        "patient details",
+    ],
+    "sex": [
+        "sex",
+        "gender",
+        "nem",
+        "geschlecht",
+        "sexo",
+        "age sex",
+        "age gender",
+        "sex age",
+        "gender age",
+        "age s sex",
+    ],
+    "age": ["age", "kor", "alter", "idade", "eletkor"],
+    "other": [
+        "patient id",
+        "patient no",
+        "mrn",
+        "uhid",
+        "lab no",
+        "lab id",
+        "specimen id",
+        "specimen number",
+        "accession",
+        "accession no",
+        "account number",
+        "account",
+        "phone",
+        "ref by",
+        "referred by",
+        "ref doctor",
+        "referring doctor",
+        "physician",
+        "ordering physician",
+        "doctor",
+        "consultant",
+        "address",
+        "taj",
+        "taj szam",
+        "azonosito",
+        "mintaazonosito",
+        "beutalo orvos",
+        "kerő orvos",
+        "kero orvos",
+        "processo",
+        "n utente",
+        "episodio",
+        "auftragsnummer",
+        "auftrag",
+        "einsender",
+        "arzt",
+        "barcode",
+        "sample id",
+        "sample type",
+        "specimen",
+        "client",
+        "location",
+        "ward",
+        "nhs number",
+        "hospital number",
+        "gp",
+        "requested by",
+        "fasting",
+        "page",
+    ],
+}
+_LABEL_INDEX: dict[tuple[str, ...], str] = {}
+for _kind, _labels in _META_LABELS.items():
+    for _lab in _labels:
+        _LABEL_INDEX.setdefault(tuple(_lab.split()), _kind)
+_MAX_LABEL = max(len(k) for k in _LABEL_INDEX)
+_SEX_WORDS = {
+    "m": "M",
+    "male": "M",
+    "man": "M",
+    "ferfi": "M",
+    "mannlich": "M",
+    "masculino": "M",
+    "homem": "M",
+    "masc": "M",
+    "f": "F",
+    "female": "F",
+    "woman": "F",
+    "no": "F",
+    "weiblich": "F",
+    "w": "F",
+    "feminino": "F",
+    "mulher": "F",
+    "fem": "F",
+}
+_US_HINT = re.compile(r"\b(?:[A-Z]{2} \d{5}(?:-\d{4})?|Reference Interval|Out Of Range|In Range)\b")
+_FOOTER = re.compile(
+    r"^(?:page|seite|oldal|pagina|página)\s*\d+|\d+\s*(?:/|of|von|de)\s*\d+\s*$|^-+\s*\d+\s*-+$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Label:
+    kind: str
+    start: int
+    end: int  # exclusive word index
+    colon: bool
+
+
+def _find_labels(line: Line) -> list[_Label]:
+    words = line.words
+    keys = [normalise_name(w.text) for w in words]
+    out: list[_Label] = []
+    i = 0
+    while i < len(words):
+        found = None
+        for length in range(min(_MAX_LABEL, len(words) - i), 0, -1):
+            parts: list[str] = []
+            for k in keys[i : i + length]:
+                parts.extend(k.split())
+            if not parts:
+                continue
+            kind = _LABEL_INDEX.get(tuple(parts))
+            if kind is None:
+                continue
+            last = words[i + length - 1].text
+            nxt = words[i + length].text if i + length < len(words) else ""
+            colon = last.endswith(":") or nxt.startswith(":") or last.endswith(":-")
+            found = _Label(kind, i, i + length, colon)
+            break
+        if found is not None and (
+            found.colon or found.kind in ("collected", "received", "reported", "dob")
+        ):
+            out.append(found)
+            i = found.end
+        else:
+            i += 1
+    return out
+
+
+# ============================================================================ per-document state
+@dataclass
+class _Row:
+    """A result row under construction."""
+
+    printed_name: str
+    name_cells: list[Cell]
+    values: list[tuple[Value | None, str | None, Cell | None, date | None, str | None]]
+    unit: str | None
+    range_text: str
+    flag: str | None
+    loinc: str | None
+    section: str | None
+    page: int
+    line: Line
+    headerless: bool
+    extra_cells: list[Cell] = field(default_factory=list)
+
+
+class _DocState:
+    def __init__(self, catalog: Catalog) -> None:
+        self.cat = catalog
+        self.word_count = 0
+        self.models: list[ColumnModel] | None = None
+        self.section: str | None = None
+        self.rows: list[_Row] = []
+        self.unmatched: list[UnmatchedRow] = []
+        self.meta_lines: list[Line] = []
+        self.first_page_lines: list[Line] = []
+        self.decimal_votes = [0, 0]  # [point, comma]
+        self.order: str | None = None
+        self.sex: str | None = None
+        self.last_row: _Row | None = None
+        self.pending_name: tuple[str, list[Cell]] | None = None
+
+    # ------------------------------------------------------------------ pages
+    def add_page(self, page_no: int, words: list[Any], width: float) -> None:
+        self.word_count += len(words)
+        lines = group_lines(words, page_no)
+        if not lines:
+            return
+        self._vote_decimal(lines)
+        if page_no == 1:
+            self.first_page_lines = lines
+            text = "\n".join(ln.text for ln in lines)
+            dmy, mdy = numeric_date_evidence(text)
+            if dmy != mdy:
+                self.order = "DMY" if dmy > mdy else "MDY"
+            else:
+                self.order = "MDY" if _US_HINT.search(text) else "DMY"
+            self._scan_sex(lines)
+        if page_no <= 2:
+            self.meta_lines.extend(lines)
+        x_max = width
+        segments: list[tuple[list[ColumnModel] | None, list[Line]]] = [(self.models, [])]
+        header_seen = False
+        for ln in lines:
+            models = detect_header(ln, 0.0, x_max, self.order or "DMY")
+            if models is not None:
+                header_seen = True
+                segments.append((models, []))
+                continue
+            segments[-1][1].append(ln)
+        for seg_index, (models, seg_lines) in enumerate(segments):
+            if models is not None:
+                self.models = models
+            in_preamble = seg_index == 0 and header_seen
+            if models is None or in_preamble:
+                for ln in seg_lines:
+                    self._headerless_line(ln, preamble=in_preamble)
+                continue
+            streams: list[list[tuple[ColumnModel, Line]]] = [[] for _ in models]
+            for ln in seg_lines:
+                for model, part in split_line(ln, models):
+                    streams[models.index(model)].append((model, part))
+            for stream in streams:
+                self.last_row = None
+                for model, part in stream:
+                    self._table_line(part, model)
+            self.last_row = None
+
+    def _vote_decimal(self, lines: list[Line]) -> None:
+        for ln in lines:
+            for w in ln.words:
+                t = w.text
+                if is_date_token(t) or len(t) > 12:
+                    continue
+                if re.search(r"\d,\d{1,2}(?!\d)", t) and not re.search(r"\d\.\d", t):
+                    self.decimal_votes[1] += 1
+                elif re.search(r"\d\.\d{1,2}(?!\d)", t) and not re.search(r"\d,\d", t):
+                    self.decimal_votes[0] += 1
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.decimal_votes[1] > self.decimal_votes[0]
+
+    def _scan_sex(self, lines: list[Line]) -> None:
+        for ln in lines[:40]:
+            for lab in _find_labels(ln):
+                if lab.kind != "sex":
+                    continue
+                for w in ln.words[lab.end : lab.end + 6]:
+                    for tok in re.split(r"[/,;:\s]+", w.text):
+                        s = _SEX_WORDS.get(normalise_name(tok))
+                        if s:
+                            self.sex = s
+                            return
+
+    # ------------------------------------------------------------------ lines
+    def _is_meta_line(self, line: Line) -> bool:
+        labels = _find_labels(line)
+        return any(lab.colon or lab.kind in ("collected", "received", "reported") for lab in labels)
+
+    def _heading(self, text: str) -> bool:
+        cat = self.cat.category_for_heading(text)
+        if cat is not None:
+            self.section = cat
+            return True
+        return False
+
+    def _table_line(self, line: Line, model: ColumnModel) -> None:
+        if _FOOTER.search(line.text.strip()) or self._is_meta_line(line):
+            return
+        first_result = model.result_spans[0] if model.result_spans else None
+        for cell in line.cells():
+            if (
+                len(cell.words) >= 5
+                and first_result is not None
+                and cell.x0 < first_result.x0
+                and cell.x1 > first_result.x1 + 10
+            ):
+                return  # a footnote or interpretation paragraph running across the columns
+        by_role: dict[str, list[tuple[Span, Cell]]] = {}
+        for cell in _cells_for_model(line, model):
+            span = model.column_of(cell)
+            by_role.setdefault(span.role, []).append((span, cell))
+        name_cells = [c for _, c in by_role.get("name", [])]
+        name_text = " ".join(c.text for c in name_cells).strip()
+        value_entries: list[
+            tuple[Value | None, str | None, Cell | None, date | None, str | None]
+        ] = []
+        unit: str | None = None
+        flag: str | None = None
+        leftovers: list[str] = []
+        for role in ("result", "in", "out", "date"):
+            for span, cell in by_role.get(role, []):
+                parsed = _classify_result_cell(cell.text, self.decimal_comma)
+                if parsed is None:
+                    continue
+                value, qual, cflag, cunit, rest = parsed
+                if role == "out" and cflag is None and (value is not None or qual):
+                    cflag = "A"
+                value_entries.append((value, qual, cell, span.date, cflag))
+                if cflag and flag is None and role != "date":
+                    flag = cflag
+                if cunit and unit is None:
+                    unit = cunit
+                leftovers.extend(rest)
+        for _, cell in by_role.get("flag", []):
+            f = parse_flag(cell.text)
+            if f is not None and flag is None:
+                flag = f
+        for _, cell in by_role.get("unit", []):
+            unit = cell.text if unit is None else unit
+        range_cells = [c for _, c in by_role.get("range", [])]
+        range_text = " ".join(c.text for c in range_cells)
+        loinc = None
+        for _, cell in by_role.get("loinc", []):
+            m = re.search(r"\b\d{1,7}-\d\b", cell.text)
+            if m:
+                loinc = m.group(0)
+        has_value = any(v is not None or q for v, q, *_ in value_entries)
+        if not name_text and not has_value:
+            if range_text and self.last_row is not None and not by_role.get("unit"):
+                self.last_row.range_text += " | " + range_text
+                self.last_row.extra_cells.extend(range_cells)
+            return
+        if name_text and not has_value:
+            if value_entries or by_role.get("result") or by_role.get("in") or by_role.get("out"):
+                # something sits in the result column but it is not a value
+                self._row_from_parts(
+                    line, name_text, name_cells, value_entries, unit, range_text, flag, loinc, False
+                )
+                return
+            if (
+                range_text
+                and not by_role.get("unit")
+                and self.last_row is not None
+                and not self._heading(name_text)
+            ):
+                # "Male: 13.5-17.5" style continuation carrying a label in the name column
+                self.last_row.range_text += " | " + name_text + " " + range_text
+                return
+            self._name_only(line, name_text, name_cells)
+            return
+        if not name_text and self.pending_name is not None:
+            name_text, name_cells = self.pending_name
+        self._row_from_parts(
+            line, name_text, name_cells, value_entries, unit, range_text, flag, loinc, False
+        )
+
+    def _name_only(self, line: Line, text: str, cells: list[Cell]) -> None:
+        if self._heading(text):
+            self.pending_name = None
+            self.last_row = None
+            return
+        last = self.last_row
+        if (
+            last is not None
+            and last.line.page == line.page
+            and line.top - last.line.bottom < 1.6 * line.size
+        ):
+            joined = f"{last.printed_name} {text}"
+            alone = self.cat.match_name(last.printed_name, last.unit, section=last.section)
+            together = self.cat.match_name(joined, last.unit, section=last.section)
+            if (
+                (alone is None or alone.score < 0.9)
+                and together is not None
+                and together.score >= 0.9
+            ):
+                last.printed_name = joined
+                last.name_cells.extend(cells)
+                return
+        self.pending_name = (text, cells)
+
+    def _headerless_line(self, line: Line, *, preamble: bool) -> None:
+        text = line.text.strip()
+        if preamble or _FOOTER.search(text) or self._is_meta_line(line):
+            return
+        tokens = line.words
+        # leading name tokens: up to the first token that is a value
+        idx = None
+        for i, w in enumerate(tokens):
+            if i == 0:
+                continue
+            if (
+                parse_value(w.text, self.decimal_comma) is not None
+                and not is_date_token(w.text)
+                and not _is_name_number(tokens, i)
+            ) or (
+                i > 0 and is_qualitative_value(w.text) and len(w.text) > 1 and w.text[0].isupper()
+            ):
+                idx = i
+                break
+        if idx is None:
+            if len(tokens) <= 8 and not any(ch.isdigit() for ch in text):
+                self._name_only(line, text, line.cells())
+            return
+        name_words = tokens[:idx]
+        name_text = " ".join(w.text for w in name_words)
+        rest_words = tokens[idx:]
+        rest_cells = _cells_of(rest_words, line)
+        value_entries: list[
+            tuple[Value | None, str | None, Cell | None, date | None, str | None]
+        ] = []
+        unit = None
+        flag = None
+        range_parts: list[str] = []
+        first = True
+        for cell in rest_cells:
+            ctext = cell.text
+            if not first and is_flag_token(ctext, strict=True):
+                flag = flag or parse_flag(ctext)
+                continue
+            if not first and looks_like_range(ctext, self.decimal_comma):
+                unit_in, rng = _split_unit_tail(ctext)
+                range_parts.append(rng)
+                unit = unit or unit_in
+                continue
+            parsed = _classify_result_cell(ctext, self.decimal_comma, allow_range_tail=True)
+            if parsed is None:
+                continue
+            value, qual, cflag, cunit, rest = parsed
+            if first:
+                value_entries.append((value, qual, cell, None, cflag))
+                first = False
+            flag = flag or cflag
+            unit = unit or cunit
+            rest_text = " ".join(rest)
+            if rest_text and looks_like_range(rest_text, self.decimal_comma):
+                range_parts.append(rest_text)
+        if not value_entries:
+            return
+        name_cells = [Cell(list(name_words))]
+        match = self.cat.match_name(name_text)
+        v0 = value_entries[0][0]
+        if match is None and not (v0 is not None and (unit or range_parts)):
+            return  # prose that happens to contain a number
+        self._row_from_parts(
+            line,
+            name_text,
+            name_cells,
+            value_entries,
+            unit,
+            " | ".join(range_parts),
+            flag,
+            None,
+            True,
+        )
+
+    def _row_from_parts(
+        self,
+        line: Line,
+        name_text: str,
+        name_cells: list[Cell],
+        values: list[tuple[Value | None, str | None, Cell | None, date | None, str | None]],
+        unit: str | None,
+        range_text: str,
+        flag: str | None,
+        loinc: str | None,
+        headerless: bool,
+    ) -> None:
+        self.pending_name = None
+        if range_text and not unit:
+            unit_in, rng = _split_unit_tail(range_text)
+            if unit_in:
+                unit, range_text = unit_in, rng
+        row = _Row(
+            printed_name=_clean_name(name_text),
+            name_cells=name_cells,
+            values=values,
+            unit=unit,
+            range_text=range_text,
+            flag=flag,
+            loinc=loinc,
+            section=self.section,
+            page=line.page,
+            line=line,
+            headerless=headerless,
+        )
+        self.rows.append(row)
+        self.last_row = row
+
+    # ------------------------------------------------------------------ finish
+    def finish(self, pages: int, sha: str) -> ParsedReport:
+        meta = self._metadata()
+        results: list[ParsedResult] = []
+        for row in self.rows:
+            results.extend(self._resolve(row, meta["collected"]))
+        return ParsedReport(
+            collection_date=meta["collected"],
+            reported_date=meta["reported"],
+            received_date=meta["received"],
+            lab_name=meta["lab"],
+            patient_name=meta["name"],
+            patient_birth_date=meta["dob"],
+            results=results,
+            unmatched=self.unmatched,
+            pages=pages,
+            sha256=sha,
+            patient_sex=self.sex,
+        )
+
+    def _resolve(self, row: _Row, collected: date | None) -> list[ParsedResult]:
+        out: list[ParsedResult] = []
+        bbox_name = _bbox(row.name_cells) if row.name_cells else _bbox([Cell(row.line.words)])
+        real_values = [v for v in row.values if v[0] is not None or v[1]]
+        if not real_values:
+            self.unmatched.append(
+                UnmatchedRow(
+                    row.line.text, row.page, _bbox([Cell(row.line.words)]), "no readable value"
+                )
+            )
+            return out
+        cumulative = len(real_values) > 1
+        for value, qual, cell, col_date, cell_flag in real_values:
+            qualitative = value is None
+            analyte = None
+            score = 0.0
+            how = ""
+            if row.loinc:
+                analyte = self.cat.by_loinc(row.loinc)
+                score, how = (1.0, "loinc") if analyte else (0.0, "")
+            if analyte is None and row.printed_name:
+                m = self.cat.match_name(
+                    row.printed_name, row.unit, section=row.section, qualitative=qualitative
+                )
+                if m is not None:
+                    analyte, score, how = m.analyte, m.score, m.how
+            bbox = _union(bbox_name, _bbox([cell])) if cell is not None else bbox_name
+            if analyte is None:
+                self.unmatched.append(
+                    UnmatchedRow(
+                        row.line.text,
+                        row.page,
+                        _bbox([Cell(row.line.words)]),
+                        "test name not in the catalog"
+                        if row.printed_name
+                        else "value without a test name",
+                    )
+                )
+                return out
+            out.append(
+                self._make_result(
+                    row,
+                    analyte,
+                    score,
+                    how,
+                    value,
+                    qual,
+                    col_date or collected,
+                    bbox,
+                    cell_flag if cumulative else (row.flag or cell_flag),
+                )
+            )
+        return out
+
+    def _make_result(
+        self,
+        row: _Row,
+        analyte: Analyte,
+        score: float,
+        how: str,
+        value: Value | None,
+        qual: str | None,
+        when: date | None,
+        bbox: tuple[float, float, float, float],
+        flag: str | None,
+    ) -> ParsedResult:
+        notes: list[str] = []
+        conf = score
+        if how not in ("raw", "loinc"):
+            notes.append(f"name matched {how}")
+        if row.headerless:
+            conf *= 0.95
+        unit_ucum = normalise_unit(row.unit) if row.unit else None
+        value_canonical: float | None = None
+        unit_canonical: str | None = None
+        ref = parse_range(row.range_text, self.decimal_comma, self.sex) if row.range_text else None
+        if value is not None:
+            v_out: float | str = (
+                value.text
+                if value.comparator
+                else value.num
+                if value.num is not None
+                else value.text
+            )
+            if value.flag and not flag:
+                flag = value.flag
+            if row.unit is None:
+                if analyte.canonical_unit not in _UNITLESS:
+                    conf = min(conf, 0.7)
+                    notes.append("no unit printed")
+                else:
+                    unit_ucum = analyte.canonical_unit if analyte.canonical_unit else None
+            elif unit_ucum is None:
+                conf = min(conf, 0.6)
+                notes.append(f"unit {row.unit!r} not recognised")
+            elif not analyte.accepts(unit_ucum):
+                conf = min(conf, 0.5)
+                notes.append(f"unit {unit_ucum} unusual for {analyte.preferred_name}")
+            if unit_ucum is not None and analyte.accepts(unit_ucum) and value.num is not None:
+                value_canonical = analyte.to_canonical(value.num, unit_ucum)
+                unit_canonical = analyte.canonical_unit
+                if not analyte.is_plausible(value_canonical):
+                    conf = min(conf, 0.3)
+                    notes.append("value outside physiological bounds (misread?)")
+            if value.num is not None and ref is not None and value.comparator is None:
+                hi = ref.high if ref.high is not None else ref.low
+                if hi and hi > 0 and value.num > 60 * hi:
+                    conf = min(conf, 0.5)
+                    notes.append("value far outside its reference range")
+            if analyte.qualitative and not analyte.conversions[0].unit:
+                conf = min(conf, 0.6)
+            value_num = value.num
+            comparator = value.comparator
+        else:
+            v_out = qual or ""
+            value_num = None
+            comparator = None
+            if not analyte.qualitative:
+                conf = min(conf, 0.6)
+                notes.append("text result for a numeric test")
+            unit_ucum = unit_ucum if row.unit else None
+        if flag == "N":
+            flag = None
+        if ref is not None and ref.low is None and ref.high is None and not ref.text:
+            ref = None
+        return ParsedResult(
+            name=analyte.preferred_name,
+            printed_name=row.printed_name,
+            loinc=analyte.loinc,
+            value=v_out,
+            value_num=value_num,
+            comparator=comparator,
+            unit=row.unit,
+            unit_ucum=unit_ucum,
+            value_canonical=value_canonical,
+            unit_canonical=unit_canonical,
+            ref_low=ref.low if ref else None,
+            ref_high=ref.high if ref else None,
+            ref_text=ref.text if ref else None,
+            flag=flag,
+            date=when,
+            page=row.page,
+            bbox=bbox,
+            confidence=max(0.0, min(1.0, conf)),
+            category=analyte.category,
+            notes=tuple(notes),
+        )
+
+    # ------------------------------------------------------------------ metadata
+    def _metadata(self) -> dict[str, Any]:
+        order = self.order or "DMY"
+        found: dict[str, Any] = {}
+        lines = self.meta_lines
+        for li, ln in enumerate(lines):
+            labels = _find_labels(ln)
+            for k, lab in enumerate(labels):
+                if lab.kind in found:
+                    continue
+                stop = labels[k + 1].start if k + 1 < len(labels) else len(ln.words)
+                after = ln.words[lab.end : stop]
+                after_text = " ".join(w.text for w in after).lstrip(":-– ").strip()
+                if lab.kind in ("collected", "received", "reported", "dob"):
+                    dates = find_dates(after_text, order)
+                    if not dates:
+                        # table style: label above, value below
+                        below = _line_below(
+                            lines, li, ln.words[lab.start].x0, ln.words[lab.end - 1].x1
+                        )
+                        dates = find_dates(below, order) if below else []
+                    if dates:
+                        found[lab.kind] = dates[0][1]
+                elif lab.kind == "name" and lab.colon:
+                    val = _gap_limited(after)
+                    val = val.lstrip(":-– ").strip()
+                    if val and any(ch.isalpha() for ch in val) and not find_dates(val, order):
+                        found["name"] = val
+        found["lab"] = self._lab_name()
+        return {
+            "collected": found.get("collected"),
+            "received": found.get("received"),
+            "reported": found.get("reported"),
+            "dob": found.get("dob"),
+            "name": found.get("name"),
+            "lab": found.get("lab"),
+        }
+
+    def _lab_name(self) -> str | None:
+        lines = [ln for ln in self.first_page_lines if ln.top < 200]
+        best: Line | None = None
+        for ln in lines:
+            if not any(ch.isalpha() for ch in ln.text) or _find_labels(ln):
+                continue
+            if best is None or ln.size > best.size + 0.5:
+                best = ln
+        if best is None:
+            return None
+        return " ".join(c.text for c in best.cells()[:1]).strip() or None
+
+
+# ============================================================================ helpers
+def _cells_for_model(line: Line, model: ColumnModel) -> list[Cell]:
+    """Line cells, re-split where a cell straddles a column boundary (tight layouts)."""
+    cells = line.cells()
+    out: list[Cell] = []
+    for cell in cells:
+        if len(cell.words) == 1:
+            out.append(cell)
+            continue
+        cols = [model.column_of(Cell([w])) for w in cell.words]
+        first = model.column_of(cell)
+        if first.role == "name" and all(c.role == "name" for c in cols[:1]):
+            # a long name may run over the next header; keep name words together
+            k = 0
+            while k < len(cell.words) and (
+                cols[k].role == "name" or not _valueish(cell.words[k].text)
+            ):
+                k += 1
+            if k == len(cell.words):
+                out.append(cell)
+            else:
+                out.append(Cell(cell.words[:k]))
+                out.extend(_group_by_column(cell.words[k:], cols[k:]))
+            continue
+        if len({id(c) for c in cols}) == 1 or normalise_unit(cell.text) is not None:
+            out.append(cell)
+        else:
+            out.extend(_group_by_column(cell.words, cols))
+    return out
+
+
+def _group_by_column(words: list[Any], cols: list[Span]) -> list[Cell]:
+    out: list[Cell] = []
+    cur: list[Any] = []
+    cur_col: Span | None = None
+    for w, c in zip(words, cols, strict=True):
+        if cur and c is not cur_col:
+            out.append(Cell(cur))
+            cur = []
+        cur.append(w)
+        cur_col = c
+    if cur:
+        out.append(Cell(cur))
+    return out
+
+
+def _valueish(text: str) -> bool:
+    return parse_value(text) is not None or is_qualitative_value(text)
+
+
+def _cells_of(words: list[Any], line: Line) -> list[Cell]:
+    ids = {id(w) for w in words}
+    out: list[Cell] = []
+    for cell in line.cells():
+        ws = [w for w in cell.words if id(w) in ids]
+        if ws:
+            out.append(Cell(ws))
+    return out
+
+
+def _is_name_number(tokens: list[Any], i: int) -> bool:
+    """``Vitamin B12``, ``CA 19-9``, ``Troponin I 2``: digits glued to the name, not the value."""
+    prev = tokens[i - 1]
+    t = tokens[i].text
+    gap = tokens[i].x0 - prev.x1
+    small_gap = gap < 0.45 * max(tokens[i].size, 4)
+    if not small_gap:
+        return False
+    # "CA 125", "Apo A1": a short all-caps token immediately before a number in a name
+    return prev.text.isupper() and len(prev.text) <= 3 and t.isdigit() and i + 1 < len(tokens)
+
+
+def _classify_result_cell(
+    text: str, decimal_comma: bool, *, allow_range_tail: bool = False
+) -> tuple[Value | None, str | None, str | None, str | None, list[str]] | None:
+    """Split a result cell into (value, qualitative text, flag, unit, leftover tokens)."""
+    toks = text.split()
+    if not toks:
+        return None
+    value: Value | None = None
+    flag: str | None = None
+    unit: str | None = None
+    rest: list[str] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if value is None and not is_date_token(tok):
+            # comparator written apart from the number: "< 0.5"
+            if tok in ("<", ">", "<=", ">=", "≤", "≥") and i + 1 < len(toks):
+                v = parse_value(tok + toks[i + 1], decimal_comma)
+                if v is not None:
+                    value = v
+                    i += 2
+                    continue
+            v = parse_value(tok, decimal_comma)
+            if v is not None:
+                value = v
+                i += 1
+                continue
+        if is_flag_token(tok, strict=value is None) and (value is not None or len(toks) > 1):
+            flag = flag or parse_flag(tok)
+            i += 1
+            continue
+        if unit is None:
+            for n in (3, 2, 1):
+                cand = " ".join(toks[i : i + n])
+                if i + n <= len(toks) and normalise_unit(cand) is not None:
+                    unit = cand
+                    i += n
+                    break
+            else:
+                rest.append(tok)
+                i += 1
+            continue
+        rest.append(tok)
+        i += 1
+    if value is not None:
+        # two-digit lab codes after the value ("105 High 01") are ignored
+        rest = [t for t in rest if not re.fullmatch(r"0\d|\d{2}[A-Z]{0,2}", t) or allow_range_tail]
+        return value, None, flag, unit, rest
+    qual_tokens = [t for t in toks if not (is_flag_token(t, strict=True) and len(toks) > 1)]
+    if unit is not None:
+        qual_tokens = [t for t in qual_tokens if t not in unit.split()]
+    qual_text = " ".join(qual_tokens)
+    if not qual_text:
+        return None, None, flag, unit, rest
+    if is_qualitative_value(qual_text) or is_qualitative_value(text):
+        q = qual_text if is_qualitative_value(qual_text) else text
+        f = flag if q != text else None
+        return None, q, f, unit, []
+    if is_non_result(text):
+        return None, None, None, None, [text]
+    # free text in a result column ("Pale yellow", "A Rh positive", "See note")
+    if any(ch.isalpha() for ch in text) and not any(ch.isdigit() for ch in text):
+        return None, text, None, None, []
+    return None, None, flag, unit, toks
+
+
+def _split_unit_tail(text: str) -> tuple[str | None, str]:
+    """``"65-99 mg/dL"`` -> (``"mg/dL"``, ``"65-99"``)."""
+    toks = text.split()
+    for n in (3, 2, 1):
+        if len(toks) > n:
+            cand = " ".join(toks[-n:])
+            if normalise_unit(cand) is not None and not looks_like_range(cand):
+                return cand, " ".join(toks[:-n])
+    return None, text
+
+
+def _clean_name(text: str) -> str:
+    s = text.strip().strip(":").strip()
+    s = re.sub(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+$", "", s)
+    s = re.sub(r"\s*[*†‡]+$", "", s)
+    return s.strip()
+
+
+def _bbox(cells: list[Cell]) -> tuple[float, float, float, float]:
+    words = [w for c in cells for w in c.words]
+    return (
+        min(w.x0 for w in words),
+        min(w.top for w in words),
+        max(w.x1 for w in words),
+        max(w.bottom for w in words),
+    )
+
+
+def _union(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _line_below(lines: list[Line], index: int, x0: float, x1: float) -> str:
+    if index + 1 >= len(lines):
+        return ""
+    ln = lines[index + 1]
+    if ln.page != lines[index].page:
+        return ""
+    ws = [w for w in ln.words if w.x1 > x0 - 5 and w.x0 < x1 + 60]
+    return " ".join(w.text for w in ws)
+
+
+def _gap_limited(words: list[Any]) -> str:
+    out: list[str] = []
+    for i, w in enumerate(words):
+        if i and w.x0 - words[i - 1].x1 > 3 * max(w.size, 4):
+            break
+        out.append(w.text)
+    return " ".join(out)
