@@ -317,14 +317,25 @@ class Repository:
 
     def latest_observations(self, profile_id: str) -> list[Observation]:
         """The most recent value of each analyte (by LOINC where known, else by name)."""
-        cols = quoted(columns(Observation))
+        # A loose index scan over observations_latest: hop from one analyte key to the next,
+        # then seek that key's newest row, so the cost grows with the number of analytes,
+        # not with the number of observations.
+        cols = ", ".join(f'o."{c}"' for c in columns(Observation))
         sql = f"""
-            SELECT {cols} FROM (
-                SELECT *, row_number() OVER (
-                    PARTITION BY coalesce(loinc, analyte) ORDER BY effective DESC, created_at DESC
-                ) AS rn
-                FROM observations WHERE profile_id = ? AND deleted = 0
-            ) WHERE rn = 1 ORDER BY analyte
+            WITH RECURSIVE keys(k) AS (
+                SELECT min(coalesce(loinc, analyte)) FROM observations
+                    WHERE profile_id = ?1 AND deleted = 0
+                UNION ALL
+                SELECT (SELECT min(coalesce(loinc, analyte)) FROM observations
+                        WHERE profile_id = ?1 AND deleted = 0 AND coalesce(loinc, analyte) > keys.k)
+                FROM keys WHERE k IS NOT NULL
+            )
+            SELECT {cols} FROM keys JOIN observations o ON o.rowid = (
+                SELECT rowid FROM observations
+                WHERE profile_id = ?1 AND deleted = 0 AND coalesce(loinc, analyte) = keys.k
+                ORDER BY effective DESC, rowid DESC LIMIT 1
+            )
+            ORDER BY o.analyte
         """
         rows = self.db.execute(sql, (profile_id,)).fetchall()
         self.audit.append(
