@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import FAST_KDF
 
+from conftest import FAST_KDF
 from ohvault.keys.keychain import Keychain
 from ohvault.keys.secret import SecretKey
 from ohvault.storage import db as dbmod

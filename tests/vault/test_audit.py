@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from conftest import MakeVault
-
 from ohvault.model import Observation, RecordType
 
 

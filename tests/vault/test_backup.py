@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import MakeVault
 
+from conftest import MakeVault
 from ohvault.errors import BackupError, WrongKey
 from ohvault.model import Observation
 from ohvault.storage.backup import (

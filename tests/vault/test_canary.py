@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 from conftest import MakeVault
-
 from ohvault.logs import setup_logging
 from ohvault.model import Document, Note, Observation, Profile
 from ohvault.storage.backup import create_backup

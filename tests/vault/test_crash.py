@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MakeVault
 
+from conftest import MakeVault
 from ohvault.vault import Credentials, Vault
 
 LARGE_WRITE = """

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FAST_KDF, MakeVault
 
+from conftest import FAST_KDF, MakeVault
 from ohvault.errors import (
     BadInput,
     KeychainUnavailable,
