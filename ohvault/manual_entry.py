@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from ohvault.errors import BadInput
+from ohvault.labs.catalog import Analyte, load_catalog
+from ohvault.labs.errors import UnitConversionError
 from ohvault.model import Observation
 
 
+def find_analyte(name_or_loinc: str) -> Analyte | None:
+    catalog = load_catalog()
+    return catalog.by_loinc(name_or_loinc.strip()) or catalog.match(name_or_loinc)
+
+
 def enrich_from_catalog(obs: Observation) -> Observation:
-    """Fill LOINC, name and category from the catalog, and refuse implausible values.
+    """Fill LOINC, name, category and default range from the catalog; refuse implausible values.
 
     An analyte the catalog does not know is kept as typed: people track things
     no catalog lists.
     """
-    try:
-        from ohvault.labs import load_catalog
-    except ImportError:  # pragma: no cover - the catalog ships with ohvault
-        return obs
-    catalog = load_catalog()
-    analyte = catalog.by_loinc(obs.analyte) or catalog.match(obs.analyte)
+    analyte = find_analyte(obs.analyte)
     if analyte is None:
         return obs
     obs.analyte = analyte.preferred_name
@@ -27,27 +29,26 @@ def enrich_from_catalog(obs: Observation) -> Observation:
         return obs
     unit = obs.unit or analyte.canonical_unit
     try:
-        canonical = analyte.convert(obs.value_num, unit, analyte.canonical_unit)
-    except (KeyError, ValueError):
+        canonical = analyte.to_canonical(obs.value_num, unit)
+    except UnitConversionError:
         accepted = ", ".join(analyte.units)
         raise BadInput(
             f"{unit!r} is not a unit for {analyte.preferred_name}; use one of: {accepted}."
         ) from None
-    obs.unit = unit
-    low, high = analyte.plausible_low, analyte.plausible_high
-    if (low is not None and canonical < low) or (high is not None and canonical > high):
+    if not analyte.is_plausible(canonical):
         raise BadInput(
             f"That value is outside what is physiologically plausible for {analyte.preferred_name} "
-            f"({low}–{high} {analyte.canonical_unit}); check the number and the unit."
+            f"({analyte.plausible_low}–{analyte.plausible_high} {analyte.canonical_unit}); "
+            "check the number and the unit."
         )
+    obs.unit = unit
     if obs.ref_low is None and obs.ref_high is None:
-        obs.ref_low = _from_canonical(analyte, analyte.ref_low, unit)
-        obs.ref_high = _from_canonical(analyte, analyte.ref_high, unit)
+        obs.ref_low = _in_unit(analyte, analyte.ref_low, unit)
+        obs.ref_high = _in_unit(analyte, analyte.ref_high, unit)
     return obs
 
 
-def _from_canonical(analyte: object, value: float | None, unit: str) -> float | None:
-    if value is None:
+def _in_unit(analyte: Analyte, canonical_value: float | None, unit: str) -> float | None:
+    if canonical_value is None:
         return None
-    convert = getattr(analyte, "convert")  # noqa: B009
-    return round(float(convert(value, getattr(analyte, "canonical_unit"), unit)), 6)  # noqa: B009
+    return round(analyte.convert(canonical_value, analyte.canonical_unit, unit), 4)

@@ -198,3 +198,33 @@ def test_entry_point_version_and_no_display_message(tmp_path: Path) -> None:
     assert out.returncode == ExitCode.BAD_INPUT
     assert "no display" in out.stderr and "QT_QPA_PLATFORM=offscreen" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_manual_entry_is_checked_against_the_catalog(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--profile", "P")
+    code, _, err = cli(
+        "observations", "add", "--analyte", "HbA1c", "--value", "6.1", "--unit", "mmol/L"
+    )
+    assert code == ExitCode.BAD_INPUT and "not a unit" in err
+    code, _, err = cli(
+        "observations", "add", "--analyte", "Glucose", "--value", "5000", "--unit", "mg/dL"
+    )
+    assert code == ExitCode.BAD_INPUT and "plausible" in err
+    assert (
+        cli(
+            "observations",
+            "add",
+            "--analyte",
+            "glycated haemoglobin",
+            "--value",
+            "6.1",
+            "--unit",
+            "%",
+        )[0]
+        == 0
+    )
+    assert cli("observations", "add", "--analyte", "My sleep score", "--value", "82")[0] == 0
+    rows = {r["analyte"]: r for r in json.loads(cli("observations", "list", "--json")[1])}
+    hba1c = next(r for name, r in rows.items() if r["loinc"] == "4548-4")
+    assert hba1c["unit"] == "%" and hba1c["category"] and hba1c["ref_high"] is not None
+    assert rows["My sleep score"]["loinc"] is None
