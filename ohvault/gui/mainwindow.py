@@ -30,7 +30,7 @@ from ohvault.gui.session import Session, UnlockResult
 from ohvault.gui.settings_store import gui_settings
 from ohvault.gui.tasks import Job
 from ohvault.gui.unlock import UnlockPage
-from ohvault.gui.views import build_views
+from ohvault.gui.views import VIEWS
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import button
 from ohvault.gui.wizard import FirstRunWizard
@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.wizard: FirstRunWizard | None = None
         self.shell = QWidget()
         self.pages.addWidget(self.shell)
-        self.views: list[View] = build_views(self.session)
+        self._built: dict[int, View] = {}
         self._build_shell()
         self._build_menus()
         self._build_status()
@@ -176,9 +176,9 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("nav")
         self.nav.setAccessibleName("Sections")
         self.nav.setIconSize(QSize(18, 18))
-        for i, view in enumerate(self.views):
-            item = QListWidgetItem(theme.icon(view.icon_name), view.title)
-            item.setToolTip(f"{view.title} (Ctrl+{(i + 1) % 10})" if i < 10 else view.title)
+        for i, spec in enumerate(VIEWS):
+            item = QListWidgetItem(theme.icon(spec.icon), spec.title)
+            item.setToolTip(f"{spec.title} (Ctrl+{(i + 1) % 10})" if i < 10 else spec.title)
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self.show_view)
         col.addWidget(self.nav, 1)
@@ -190,8 +190,8 @@ class MainWindow(QMainWindow):
         col.addLayout(lrow)
         row.addWidget(side)
         self.content = QStackedWidget()
-        for view in self.views:
-            self.content.addWidget(view)
+        for _ in VIEWS:
+            self.content.addWidget(QWidget())  # replaced by the screen when first shown
         row.addWidget(self.content, 1)
 
     def _build_menus(self) -> None:
@@ -235,15 +235,15 @@ class MainWindow(QMainWindow):
         act(edit_menu, "find", "&Find results…", QKeySequence.StandardKey.Find, self.find_results)
         act(edit_menu, "switch_profile", "Switch &profile", "Ctrl+P", self._focus_profiles)
         view_menu = bar.addMenu("&View")
-        for i, view in enumerate(self.views):
+        for i, spec in enumerate(VIEWS):
             shortcut = f"Ctrl+{(i + 1) % 10}" if i < 10 else None
             act(
                 view_menu,
-                f"view:{view.title}",
-                view.title,
+                f"view:{spec.title}",
+                spec.title,
                 shortcut,
                 lambda _=False, i=i: self.show_view(i),
-                view.icon_name,
+                spec.icon,
             )
         help_menu = bar.addMenu("&Help")
         act(help_menu, "shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts)
@@ -271,8 +271,8 @@ class MainWindow(QMainWindow):
 
     def retheme(self) -> None:
         """Icons are tinted for the theme: redo them after a theme change."""
-        for i, view in enumerate(self.views):
-            self.nav.item(i).setIcon(theme.icon(view.icon_name))
+        for i, spec in enumerate(VIEWS):
+            self.nav.item(i).setIcon(theme.icon(spec.icon))
         self.lock_button.setIcon(theme.icon("lock"))
         if self.session.is_unlocked:
             self._fill_profiles()
@@ -307,34 +307,51 @@ class MainWindow(QMainWindow):
 
     # --- navigation ----------------------------------------------------------------------------
 
+    @property
+    def views(self) -> list[View]:
+        """The screens built so far, in sidebar order."""
+        return [self._built[i] for i in sorted(self._built)]
+
     def _view_index(self, title: str) -> int:
-        return next((i for i, v in enumerate(self.views) if v.title == title), 0)
+        return next((i for i, spec in enumerate(VIEWS) if spec.title == title), 0)
+
+    def view_at(self, index: int) -> View:
+        view = self._built.get(index)
+        if view is None:
+            view = VIEWS[index].build(self.session)
+            self._built[index] = view
+            placeholder = self.content.widget(index)
+            self.content.insertWidget(index, view)
+            self.content.removeWidget(placeholder)
+            placeholder.deleteLater()
+        return view
 
     def view(self, title: str) -> View:
-        return self.views[self._view_index(title)]
+        return self.view_at(self._view_index(title))
 
     def show_view(self, index: int | str) -> None:
         if isinstance(index, str):
             index = self._view_index(index)
-        if not 0 <= index < len(self.views):
+        if not 0 <= index < len(VIEWS):
             return
         self._current_view = index
         if not self.session.is_unlocked:
             return
-        for i, view in enumerate(self.views):
+        for i, view in self._built.items():
             if i != index:
                 view.deactivate()
-        self.content.setCurrentIndex(index)
+        current = self.view_at(index)
+        self.content.setCurrentWidget(current)
         if self.nav.currentRow() != index:
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(index)
             self.nav.blockSignals(False)
-        self.views[index].activate()
-        self.qsettings.setValue("window/view", self.views[index].title)
+        current.activate()
+        self.qsettings.setValue("window/view", VIEWS[index].title)
 
     @property
     def current_view(self) -> View:
-        return self.views[self._current_view]
+        return self.view_at(self._current_view)
 
     # --- profiles ------------------------------------------------------------------------------
 
@@ -365,7 +382,8 @@ class MainWindow(QMainWindow):
         for view in self.views:
             view.clear()
         self._fill_profiles()
-        self.current_view.activate()
+        if self.session.is_unlocked:
+            self.current_view.activate()
 
     def add_profile(self) -> None:
         name, ok = QInputDialog.getText(

@@ -93,8 +93,11 @@ def _render(out: Path, home: Path) -> int:
 
     window.session.executor.run(populate, writes={"observation", "document", "medication"})
     _settle(app, window)
-    for i, view in enumerate(window.views):
+    from ohvault.gui.views import VIEWS
+
+    for i in range(len(VIEWS)):
         window.show_view(i)
+        view = window.view_at(i)
         _settle(app, window)
         if view.title == "Trends":
             view.select("Cholesterol in LDL", "LDL cholesterol", "Hemoglobin A1c", "Glucose")  # type: ignore[attr-defined]

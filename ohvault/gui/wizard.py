@@ -105,6 +105,27 @@ class FirstRunWizard(QWidget):
         self._build_passphrase()
         self._build_creating()
         self._build_recovery()
+        self._probe_keychain()
+
+    def _probe_keychain(self) -> None:
+        """Asking the OS keychain can take a while (D-Bus): do it off the GUI thread."""
+        keychain = self.session.keychain
+        self.session.executor.run(
+            lambda ctx: keychain.status().available,
+            success=self._keychain_known,
+            failure=lambda exc: self._keychain_known(False),
+            label="Looking for the system keychain",
+        )
+
+    def _keychain_known(self, available: bool) -> None:
+        self.keychain_available = available
+        self.skip.setVisible(available)
+        self.passphrase_intro.setText(
+            "Your system keychain will unlock the vault for you. A passphrase is a second way in "
+            "(on another computer, or if the keychain is reset). Recommended."
+            if available
+            else "No system keychain is available, so you will unlock with this passphrase."
+        )
 
     # --- pages ----------------------------------------------------------------------------
 
@@ -132,15 +153,9 @@ class FirstRunWizard(QWidget):
         self.stack.addWidget(step)
 
     def _build_passphrase(self) -> None:
-        keychain = self.session.keychain.status().available
-        text = (
-            "Your system keychain will unlock the vault for you. A passphrase is a second way in "
-            "(on another computer, or if the keychain is reset). Recommended."
-            if keychain
-            else "No system keychain is available, so you will unlock with this passphrase."
-        )
-        step = _Step("Choose a passphrase", text)
-        self.keychain_available = keychain
+        step = _Step("Choose a passphrase", "")
+        self.passphrase_intro = step.findChildren(QLabel)[1]
+        self.keychain_available = False
         self.pass1 = QLineEdit()
         self.pass1.setEchoMode(QLineEdit.EchoMode.Password)
         self.pass1.setPlaceholderText(f"Passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)")
@@ -172,7 +187,7 @@ class FirstRunWizard(QWidget):
         row.addWidget(back)
         row.addStretch(1)
         self.skip = button("Skip: keychain only")
-        self.skip.setVisible(keychain)
+        self.skip.setVisible(False)
         self.skip.clicked.connect(lambda: self.create_vault(None))
         row.addWidget(self.skip)
         self.create_button = button("Create vault", primary=True)

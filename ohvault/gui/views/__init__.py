@@ -1,31 +1,40 @@
-"""One module per sidebar screen; `build_views` gives them in sidebar order."""
+"""One module per sidebar screen, in sidebar order.
+
+Screens are built the first time they are shown, so start-up pays only for
+the unlock screen (the registry names them without importing them).
+"""
 
 from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
 
 from ohvault.gui.session import Session
 from ohvault.gui.views.base import View
 
 
-def build_views(session: Session) -> list[View]:
-    from ohvault.gui.views.audit import AuditView
-    from ohvault.gui.views.dashboard import DashboardView
-    from ohvault.gui.views.documents import DocumentsView
-    from ohvault.gui.views.importer import ImportView
-    from ohvault.gui.views.records import ConditionsView, ImmunizationsView, MedicationsView
-    from ohvault.gui.views.results import ResultsView
-    from ohvault.gui.views.settings import SettingsView
-    from ohvault.gui.views.trends import TrendsView
+@dataclass(frozen=True)
+class ViewSpec:
+    module: str
+    cls: str
+    title: str
+    icon: str
 
-    classes: list[type[View]] = [
-        DashboardView,
-        ResultsView,
-        ImportView,
-        TrendsView,
-        DocumentsView,
-        MedicationsView,
-        ConditionsView,
-        ImmunizationsView,
-        AuditView,
-        SettingsView,
-    ]
-    return [cls(session) for cls in classes]
+    def build(self, session: Session) -> View:
+        module = importlib.import_module(f"ohvault.gui.views.{self.module}")
+        view: View = getattr(module, self.cls)(session)
+        return view
+
+
+VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec("dashboard", "DashboardView", "Dashboard", "dashboard"),
+    ViewSpec("results", "ResultsView", "Results", "results"),
+    ViewSpec("importer", "ImportView", "Import", "import"),
+    ViewSpec("trends", "TrendsView", "Trends", "trends"),
+    ViewSpec("documents", "DocumentsView", "Documents", "documents"),
+    ViewSpec("records", "MedicationsView", "Medications", "medications"),
+    ViewSpec("records", "ConditionsView", "Conditions & allergies", "conditions"),
+    ViewSpec("records", "ImmunizationsView", "Immunizations", "immunizations"),
+    ViewSpec("audit", "AuditView", "Audit log", "audit"),
+    ViewSpec("settings", "SettingsView", "Settings", "settings"),
+)
