@@ -68,7 +68,9 @@ def default_backup_path(vault: Vault) -> Path:
     return vault.files.backups / f"ohvault-{stamp}{SUFFIX}"
 
 
-def create_backup(vault: Vault, dest: Path | None = None, *, now: datetime | None = None) -> BackupInfo:
+def create_backup(
+    vault: Vault, dest: Path | None = None, *, now: datetime | None = None
+) -> BackupInfo:
     """Write a consistent encrypted copy of the open vault to `dest` (a file or a directory)."""
     dest = dest or default_backup_path(vault)
     if dest.is_dir():
