@@ -34,7 +34,7 @@ from ohvault.vault import Vault
 
 # Benchmark vaults only: a cheap KDF so setup time does not drown the numbers.
 BENCH_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, parallelism=1)
-PASSPHRASE = "benchmark passphrase"  # noqa: S105 - a throwaway synthetic vault
+PASSPHRASE = "benchmark passphrase"
 
 
 def rss_mb() -> float:

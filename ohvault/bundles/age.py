@@ -81,16 +81,63 @@ def parse_recipients(texts: Sequence[str]) -> list[pyrage.x25519.Recipient]:
 # --- X25519 through pyrage -------------------------------------------------------------
 
 
+class _Guarded:
+    """Remembers an exception our reader or writer raised, which pyrage would wrap in its own."""
+
+    def __init__(self, source: Source, sink: Sink) -> None:
+        self._source = source
+        self._sink = sink
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        if self.error is not None:  # pyrage may call again (e.g. flushing on drop)
+            raise self.error
+        try:
+            return self._source.read(size)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def write(self, data: bytes) -> int | None:
+        if self.error is not None:  # the first error is the one to report
+            raise self.error
+        try:
+            return self._sink.write(data)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        pass
+
+
 def encrypt_x25519(source: Source, sink: Sink, recipients: Sequence[str]) -> None:
     if not recipients:
         raise BadInput("A bundle needs at least one recipient.")
-    pyrage.encrypt_io(source, sink, parse_recipients(recipients))
+    guard = _Guarded(source, sink)
+    try:
+        pyrage.encrypt_io(guard, guard, parse_recipients(recipients))
+    except Exception:
+        if guard.error is not None:
+            raise guard.error from None
+        raise
 
 
 def decrypt_x25519(source: Source, sink: Sink, identities: Sequence[str]) -> None:
     idents = [pyrage.x25519.Identity.from_str(i) for i in identities]
+    guard = _Guarded(source, sink)
     try:
-        pyrage.decrypt_io(source, sink, idents)
+        try:
+            pyrage.decrypt_io(guard, guard, idents)
+        except Exception:
+            if guard.error is not None:
+                raise guard.error from None
+            raise
     except pyrage.DecryptError as exc:
         if "No matching keys" in str(exc):
             raise WrongKey(

@@ -157,3 +157,19 @@ def test_passphrase_bundle_round_trip(pair: Pair) -> None:
     result = import_bundle(pair.clinician, out, passphrase="correct horse battery")
     assert result.addressed_to_us and result.counts["observation"] == 3
     assert len(pair.clinician.repo.observations(result.profile_id)) == 3
+
+
+def test_cancel_leaves_nothing_behind(pair: Pair) -> None:
+    from ohvault.bundles.export import Cancelled
+
+    fill(pair.patient, pair.profile.id)
+    out = pair.tmp / "cancelled.ohvbundle"
+    key = identity.load_or_create(pair.clinician).age_recipient
+    plan = plan_export(pair.patient, pair.profile.id)
+    with pytest.raises(Cancelled):
+        write_bundle(pair.patient, plan, out, recipients=[key], should_cancel=lambda: True)
+    assert list(pair.tmp.glob("*cancelled*")) == []
+    write_bundle(pair.patient, plan, out, recipients=[key])
+    with pytest.raises(Cancelled):
+        import_bundle(pair.clinician, out, should_cancel=lambda: True)
+    assert pair.clinician.repo.profiles() == []
