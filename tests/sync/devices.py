@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import FAST_KDF
-
 from ohvault.keys.keychain import Keychain
 from ohvault.sync import SyncClient
 from ohvault.sync.local import CONFLICT_COLUMNS, RECORD_TABLES
