@@ -125,6 +125,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         kind="clinician" if args.clinician else "patient",
     )
     with vault:
+        public: dict[str, str] = {}
+        if vault.is_clinician:
+            # A clinician vault is made to receive bundles: its identity exists from the start.
+            from ohvault import identity
+
+            public = identity.public_summary(identity.load_or_create(vault))
         info = {
             "path": str(vault.files.home),
             "vault_id": vault.vault_id,
@@ -132,6 +138,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             "keychain": vault.keychain.status().available,
             "passphrase_set": passphrase is not None,
             "recovery_key": recovery_text,
+            **public,
         }
     if args.json:
         print_json(info)
@@ -145,6 +152,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("\nYour recovery key (shown once; write it down and keep it somewhere safe):\n")
         print(f"    {recovery_text}\n")
         print("Without it, a lost keychain and a forgotten passphrase mean your records are gone.")
+        if public:
+            print("\nYour public key, to give to patients (`ohvault identity` shows it again):")
+            print(f"    {public['age_public_key']}")
     return 0
 
 

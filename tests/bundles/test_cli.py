@@ -30,10 +30,13 @@ def test_cli_share_with_clinician(
     clinic, home = tmp_path / "clinic", tmp_path / "home"
     try:
         monkeypatch.setenv("OHVAULT_HOME", str(clinic))
-        assert run(capsys, "init", "--clinician", "--json")[0] == 0
+        code, out, _ = run(capsys, "init", "--clinician", "--json")
+        assert code == 0
+        created_with = json.loads(out)["age_public_key"]
         code, out, _ = run(capsys, "identity", "--json", "--qr", str(tmp_path / "key.png"))
         assert code == 0
         key = json.loads(out)["age_public_key"]
+        assert key == created_with  # the clinician identity exists from init on
         assert key.startswith("age1") and (tmp_path / "key.png").read_bytes()[:4] == b"\x89PNG"
 
         monkeypatch.setenv("OHVAULT_HOME", str(home))
