@@ -322,8 +322,9 @@ class MainWindow(QMainWindow):
             self._built[index] = view
             placeholder = self.content.widget(index)
             self.content.insertWidget(index, view)
-            self.content.removeWidget(placeholder)
-            placeholder.deleteLater()
+            if placeholder is not None:
+                self.content.removeWidget(placeholder)
+                placeholder.deleteLater()
         return view
 
     def view(self, title: str) -> View:

@@ -129,23 +129,23 @@ def build_visit_summary(
         (k for k in by_key if k not in flagged_keys), key=lambda k: -len(by_key[k])
     )
     spans = medication_spans(vault, profile_id)
-    drawn = 0
+    chart_series = []
     for key in ranked:
-        if drawn >= MAX_CHARTS:
-            break
         series = build_series(by_key[key])
-        if series is None or len(series.points) < 2:
-            continue
-        if drawn == 0:
-            pdf.add_page()
-            heading("Trends")
-        fig = charts.new_figure(7.5, 2.4, dpi=150)
-        charts.draw_trends(fig, [series], spans, since=since)
+        if series is not None and len(series.points) >= 2:
+            chart_series.append(series)
+        if len(chart_series) >= MAX_CHARTS:
+            break
+    if chart_series:
+        # One figure, one panel per analyte on a shared time axis: one layout pass, one render.
+        pdf.add_page()
+        heading("Trends")
+        fig = charts.new_figure(7.5, 1.55 * len(chart_series) + 0.4, dpi=120)
+        charts.draw_trends(fig, chart_series, spans, since=since)
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         pdf.image(buf, w=180)
-        pdf.ln(2)
-        drawn += 1
+    drawn = len(chart_series)
     pdf.set_y(-20)
     pdf.set_font("DejaVu", "", 7)
     pdf.cell(

@@ -42,7 +42,7 @@ def make_window(
     theme.apply(app, "light")
     windows: list[Any] = []
 
-    def factory(**kwargs: Any) -> Any:
+    def factory(size: tuple[int, int] | None = (1200, 760), **kwargs: Any) -> Any:
         kwargs.setdefault("home", vault_home)
         kwargs.setdefault("kdf", fast_kdf)
         kwargs.setdefault("keychain", keychain)
@@ -52,7 +52,8 @@ def make_window(
         )
         window = MainWindow(**kwargs)
         qtbot.addWidget(window)
-        window.resize(1200, 760)
+        if size is not None:
+            window.resize(*size)
         window.show()
         windows.append(window)
         return window
