@@ -136,8 +136,19 @@ def test_interrupted_restore_rolls_back_to_old_vault(make_vault: MakeVault, tmp_
 def test_disk_full_during_backup_is_a_clear_error(make_vault: MakeVault, tmp_path: Path) -> None:
     """A real write failure from the OS (file size limit), in a child process."""
     vault, _ = make_vault()
-    for i in range(300):
-        _obs(vault, i)
+    pid = vault.repo.profiles()[0].id
+    vault.repo.add_many(
+        [
+            Observation(
+                profile_id=pid,
+                analyte="Ferritin",
+                value_num=i,
+                unit="ug/L",
+                effective=date(2026, 2, 2),
+            )
+            for i in range(300)
+        ]
+    )
     home = vault.files.home
     vault.lock()
     script = textwrap.dedent(
