@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest system-deps screenshots bench fuzz dist clean
+.PHONY: run test lint typecheck pytest system-deps screenshots bench fuzz dist dist-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,25 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	bash tests/run-with-keyring.sh $(BIN)/python -m benchmarks.run_all
+
+# The one-folder Linux app (PyInstaller, packaging/pyinstaller/ohvault.spec) in dist/ohvault/.
+dist: $(STAMP)
+	rm -rf dist/ohvault build/pyinstaller
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/pyinstaller/ohvault.spec
+
+# Builds, then runs the built binary (--version, init, import-pdf, backup, doctor, the GUI
+# offscreen) against a throwaway vault and the real keychain. Not part of `make test`: the
+# build alone takes minutes on two cores.
+dist-check: dist system-deps
+	bash tests/run-with-keyring.sh bash packaging/dist_check.sh dist/ohvault/ohvault
+
+# Coverage-guided fuzzing (atheris) of every target for FUZZ_SECONDS each; crashes land in
+# build/fuzz/crashes/ and become files under tests/hardening/fuzz/regressions/.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP) system-deps
+	rc=0; for t in pdf header bundle sync; do \
+		bash tests/run-with-keyring.sh $(BIN)/python -m tests.hardening.fuzz.run $$t --seconds $(FUZZ_SECONDS) || rc=1; \
+	done; exit $$rc
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
