@@ -14,6 +14,7 @@ import logging.handlers
 import os
 import re
 import threading
+import traceback
 from pathlib import Path
 
 from ohvault import paths
@@ -56,9 +57,14 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(message)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
-            # Exception text may quote data; keep the type and a redacted message only.
+            # Exception text and source lines may quote data: keep the type, a redacted
+            # message and where it happened (file, line, function), which is what a fix needs.
             exc = record.exc_info[1]
-            record.msg += f" [{type(exc).__name__}: {redact(str(exc))}]"
+            frames = traceback.extract_tb(record.exc_info[2])[-8:]
+            where = " <- ".join(
+                f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames)
+            )
+            record.msg += f" [{type(exc).__name__}: {redact(str(exc))}] at {where}"
             record.exc_info = None
             record.exc_text = None
         return True

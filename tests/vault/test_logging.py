@@ -37,7 +37,7 @@ def test_log_file_is_private_and_json_lines_are_redacted(
             h.flush()
         line = json.loads(path.read_text().splitlines()[-1])
         assert "2024-02-02" not in line["message"] and "6.1" not in line["message"]
-        assert "ValueError" in line["message"]
+        assert "ValueError" in line["message"] and "test_logging.py:" in line["message"]
         assert oct(path.stat().st_mode)[-3:] == "600"
     finally:
         for h in root.handlers:
