@@ -348,7 +348,9 @@ class LocalStore:
             self._upsert(table, theirs)
             return
         result = three_way(base, ours, theirs, our_hlc=ours_hlc, their_hlc=str(e["h"]))
-        self._upsert(table, result.merged)
+        # Nothing of ours survives the merge: take theirs exactly (bookkeeping fields too),
+        # or this device would keep a value no other device has.
+        self._upsert(table, result.merged if result.local_pending else theirs)
         if result.conflict_fields:
             loser, loser_hlc, winner_hlc = (
                 (theirs, str(e["h"]), ours_hlc)
@@ -424,7 +426,10 @@ class LocalStore:
         self.db.execute(
             f"INSERT INTO sync_conflicts ({_q(CONFLICT_COLUMNS)}) VALUES ({', '.join('?' * len(CONFLICT_COLUMNS))}) "
             "ON CONFLICT(id) DO UPDATE SET resolved = max(resolved, excluded.resolved), "
-            "resolution = coalesce(resolution, excluded.resolution)",
+            # Two devices resolving differently must still agree on what was recorded.
+            "resolution = CASE WHEN resolution IS NULL THEN excluded.resolution "
+            "WHEN excluded.resolution IS NULL THEN resolution "
+            "ELSE max(resolution, excluded.resolution) END",
             values,
         )
 

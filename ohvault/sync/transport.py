@@ -8,7 +8,9 @@ the server deduplicates. Byte counts (bodies plus headers) feed the sync report.
 
 from __future__ import annotations
 
+import functools
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +23,16 @@ from ohvault import __version__
 from ohvault.sync.errors import SyncAuthRequired, SyncOffline, SyncRefused
 
 RETRY_STATUSES = {500, 502, 503, 504}
+
+
+@functools.cache
+def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
+    # Loading the CA bundle costs tens of milliseconds; do it once per process.
+    if verify is False:
+        return False
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return httpx.create_ssl_context()
 
 
 @dataclass
@@ -69,7 +81,7 @@ class Transport:
         self._client = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=10.0),
-            verify=verify,
+            verify=_ssl_context(verify),
             headers={"User-Agent": f"ohvault/{__version__}"},
         )
 
