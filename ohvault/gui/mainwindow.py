@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -33,9 +34,11 @@ from ohvault.gui.unlock import UnlockPage
 from ohvault.gui.views import VIEWS
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import button
-from ohvault.gui.wizard import FirstRunWizard
-from ohvault.keys.keychain import Keychain
-from ohvault.keys.wrap import KdfParams
+
+if TYPE_CHECKING:
+    from ohvault.gui.wizard import FirstRunWizard
+    from ohvault.keys.keychain import Keychain
+    from ohvault.keys.wrap import KdfParams
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +81,9 @@ class MainWindow(QMainWindow):
 
         self.idle = IdleWatcher(self._autolock_seconds())
         self.idle.expired.connect(lambda: self.lock("idle"))
-        self.system_lock = SystemLockWatcher()
-        self.system_lock.sleeping.connect(lambda: self._system_lock("sleep"))
-        self.system_lock.screen_locked.connect(lambda: self._system_lock("screen"))
+        self.system_lock: SystemLockWatcher | None = None  # connected at the first unlock
         self.session.locked.connect(self._after_lock)
+        self.session.settings_changed.connect(self._settings_changed)
         self.session.profile_changed.connect(self._profile_changed)
         self.session.profiles_changed.connect(self._fill_profiles)
         self.session.notify.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -106,6 +108,8 @@ class MainWindow(QMainWindow):
             self.show_wizard()
 
     def show_wizard(self) -> None:
+        from ohvault.gui.wizard import FirstRunWizard
+
         self.wizard = FirstRunWizard(self.session)
         self.wizard.finished.connect(self._unlocked)
         self.pages.addWidget(self.wizard)
@@ -124,6 +128,10 @@ class MainWindow(QMainWindow):
         self.show_view(self._current_view)
         self.idle.set_timeout(self._autolock_seconds())
         self.idle.start()
+        if self.system_lock is None:
+            self.system_lock = SystemLockWatcher()
+            self.system_lock.sleeping.connect(lambda: self._system_lock("sleep"))
+            self.system_lock.screen_locked.connect(lambda: self._system_lock("screen"))
         report = result.report
         how = {"keychain": "your keychain", "passphrase": "your passphrase"}.get(
             report.method.value, "your recovery key"
@@ -135,6 +143,10 @@ class MainWindow(QMainWindow):
                 "A key change was finished after an interruption. Issue a new recovery key in "
                 "Settings and store it safely.",
             )
+
+    def _settings_changed(self) -> None:
+        if self.session.is_unlocked:
+            self.idle.set_timeout(self._autolock_seconds())
 
     def _autolock_seconds(self) -> float:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -18,11 +18,12 @@ from ohvault import paths
 from ohvault.gui.bridge import MessageBridge
 from ohvault.gui.clipboard import SecretClipboard
 from ohvault.gui.tasks import Executor, JobContext
-from ohvault.keys.keychain import Keychain
-from ohvault.keys.wrap import KdfParams
-from ohvault.logs import register_sensitive
-from ohvault.model import Profile
-from ohvault.vault import Credentials, UnlockReport, Vault, VaultFiles
+
+# The vault, crypto and model modules load on first use, not before the first window shows.
+if TYPE_CHECKING:
+    from ohvault.keys.keychain import Keychain
+    from ohvault.keys.wrap import KdfParams
+    from ohvault.vault import Credentials, UnlockReport, Vault
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Session(QObject):
         super().__init__()
         self.home = home or paths.vault_home()
         self.kdf = kdf  # None: the product default; tests pass a cheap one
-        self.keychain = keychain or Keychain()
+        self._keychain = keychain
         self.bridge = MessageBridge(interactive=interactive)
         self.executor = Executor(on_error=self.bridge.error)
         self.clipboard = SecretClipboard()
@@ -86,8 +87,18 @@ class Session(QObject):
 
     # --- state --------------------------------------------------------------------------
 
+    @property
+    def keychain(self) -> Keychain:
+        if self._keychain is None:
+            from ohvault.keys.keychain import Keychain
+
+            self._keychain = Keychain()
+        return self._keychain
+
     def vault_exists(self) -> bool:
-        return VaultFiles(self.home).exists()
+        return (self.home / paths.HEADER_FILENAME).exists() or (
+            self.home / paths.DB_FILENAME
+        ).exists()
 
     @property
     def profile(self) -> ProfileInfo | None:
@@ -102,6 +113,8 @@ class Session(QObject):
         home, kdf, keychain = self.home, self.kdf, self.keychain
 
         def op(ctx: JobContext) -> tuple[UnlockResult, str]:
+            from ohvault.vault import Vault
+
             vault, recovery_text = Vault.create(
                 home,
                 passphrase=passphrase or None,
@@ -118,6 +131,8 @@ class Session(QObject):
         home, keychain = self.home, self.keychain
 
         def op(ctx: JobContext) -> UnlockResult:
+            from ohvault.vault import Vault
+
             vault = Vault.open(home, credentials, keychain=keychain)
             ctx.executor.vault = vault
             return _unlock_result(vault)
@@ -135,6 +150,8 @@ class Session(QObject):
             self.profile_id = (
                 result.last_profile if result.last_profile in ids else (ids[0] if ids else None)
             )
+        from ohvault.logs import register_sensitive
+
         register_sensitive(*(p.name for p in self.profiles))
         self.is_unlocked = True
         self.unlocked.emit()
@@ -178,6 +195,8 @@ class Session(QObject):
 
     def add_profile(self, name: str, birth_date: Any = None) -> None:
         def op(ctx: JobContext) -> list[ProfileInfo]:
+            from ohvault.model import Profile
+
             profile = ctx.vault.repo.add_profile(Profile(name=name.strip(), birth_date=birth_date))
             ctx.vault.set_setting("gui_last_profile", profile.id)
             return _profiles(ctx.vault)

@@ -5,9 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QIconEngine,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import QApplication
 
 from ohvault import paths
@@ -185,6 +192,33 @@ def is_out_of_range(flag: str | None) -> bool:
     return bool(flag) and flag != "N"
 
 
+class _SvgIconEngine(QIconEngine):
+    """Renders the SVG at whatever size and pixel ratio is asked for, when it is asked for."""
+
+    def __init__(self, svg: bytes) -> None:
+        super().__init__()
+        from PySide6.QtSvg import QSvgRenderer  # loaded with the first icon, not at import
+
+        self._svg = svg
+        self._renderer = QSvgRenderer(QByteArray(svg))
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        if mode == QIcon.Mode.Disabled:
+            painter.setOpacity(0.4)
+        self._renderer.render(painter, QRectF(rect))
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        pm = QPixmap(size)
+        pm.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pm)
+        self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
+        painter.end()
+        return pm
+
+    def clone(self) -> QIconEngine:
+        return _SvgIconEngine(self._svg)
+
+
 @cache
 def icon(name: str, colour: str | None = None) -> QIcon:
     """An icon from resources/icons, tinted for the current theme; crisp at any DPI (SVG)."""
@@ -194,13 +228,4 @@ def icon(name: str, colour: str | None = None) -> QIcon:
     except OSError:
         return QIcon()
     svg = svg.replace("currentColor", colour or _current.text)
-    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    out = QIcon()
-    for size in (16, 20, 24, 32, 48, 64, 128):
-        pm = QPixmap(QSize(size, size))
-        pm.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pm)
-        renderer.render(painter, QRectF(0, 0, size, size))
-        painter.end()
-        out.addPixmap(pm)
-    return out
+    return QIcon(_SvgIconEngine(svg.encode("utf-8")))

@@ -18,7 +18,6 @@ from ohvault.errors import BadInput, OhvaultError, VaultLocked
 from ohvault.gui import theme
 from ohvault.gui.session import Session, UnlockResult
 from ohvault.gui.widgets import button, label
-from ohvault.vault import Credentials
 
 
 def _reason_text(exc: OhvaultError) -> str:
@@ -126,6 +125,8 @@ class UnlockPage(QWidget):
 
     def try_keychain(self) -> None:
         """At start-up only: after a lock the user must ask (a lock that undid itself is no lock)."""
+        from ohvault.vault import Credentials
+
         self.status.setText("Unlocking with your system keychain…")
         self.reason.setVisible(False)
         self._show_form(False)
@@ -168,6 +169,8 @@ class UnlockPage(QWidget):
             except BadInput as exc:
                 self._set_reason(exc.message)
                 return
+        from ohvault.vault import Credentials
+
         creds = Credentials(
             passphrase=None if recovery else text,
             recovery_key=text if recovery else None,

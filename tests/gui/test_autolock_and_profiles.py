@@ -58,8 +58,12 @@ def test_screen_lock_signal_on_dbus_locks(qtbot: Any, unlocked: Any) -> None:
     bus = QDBusConnection.sessionBus()
     assert bus.isConnected()
     assert window.system_lock.connected
-    signal = QDBusMessage.createSignal(
-        "/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver", "ActiveChanged"
+    # Addressed to this process only: other test workers share the session bus.
+    signal = QDBusMessage.createTargetedSignal(
+        bus.baseService(),
+        "/org/freedesktop/ScreenSaver",
+        "org.freedesktop.ScreenSaver",
+        "ActiveChanged",
     )
     signal.setArguments([True])
     with qtbot.waitSignal(window.session.locked, timeout=5_000) as blocker:
@@ -99,3 +103,19 @@ def test_switching_profiles_shows_no_other_profiles_data(qtbot: Any, unlocked: A
     assert {o.profile_id for o in results.model.rows} == {alex}
     # The last profile is remembered in the vault for next time.
     assert run_op(qtbot, window, lambda ctx: ctx.vault.get_setting("gui_last_profile")) == alex
+
+
+def test_auto_lock_setting_is_stored_in_the_vault_and_applied(qtbot: Any, unlocked: Any) -> None:
+    window = unlocked
+    window.show_view("Settings")
+    wait_idle(qtbot, window)
+    view = window.view("Settings")
+    assert view.autolock.value() == 15  # the default
+    assert window.idle.timeout_s == 15 * 60
+    view.autolock.setValue(5)
+    wait_idle(qtbot, window)
+    assert window.idle.timeout_s == 5 * 60
+    assert run_op(qtbot, window, lambda ctx: ctx.vault.get_setting("autolock_minutes")) == "5"
+    view.autolock.setValue(0)  # never
+    wait_idle(qtbot, window)
+    assert not window.idle.armed
