@@ -156,8 +156,10 @@ def score_report(report: ParsedReport, truth: dict[str, Any]) -> dict[str, Any]:
         errors.append(
             f"{truth['id']}: collection date {report.collection_date} want {truth['collection_date']}"
         )
-    unmatched_text = " ".join(u.text for u in report.unmatched)
-    unknown_found = sum(1 for name in truth.get("unmatched_expected", []) if name in unmatched_text)
+    unmatched_text = " ".join(u.text for u in report.unmatched).casefold()
+    unknown_found = sum(
+        1 for name in truth.get("unmatched_expected", []) if name.casefold() in unmatched_text
+    )
     return {
         "results": (res_tp, len(report.results), len(truth["results"])),
         "ranges": (rng_tp, rng_pred, len(rng_truth)),
