@@ -3,7 +3,7 @@
 # session bus, a virtual screen, the reference `age` tool). Runs only as root on
 # a Debian-like system and only when something is missing, so it is cheap to call.
 set -euo pipefail
-PACKAGES=(gnome-keyring dbus dbus-daemon xvfb age libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 desktop-file-utils appstream)
+PACKAGES=(gnome-keyring dbus dbus-daemon xvfb age libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 desktop-file-utils appstream fonts-dejavu-core)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
