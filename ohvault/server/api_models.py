@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-B64_PATTERN = r"^[A-Za-z0-9+/]*={0,2}$"
+# Non-empty, canonical base64 (so a schema-valid payload always decodes).
+B64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$"
 MAX_B64 = 64 * 1024 * 1024
+MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
+
+
+def _json_int(value: Any) -> Any:
+    # JSON Schema's integer: 5 and 5.0 yes; true, "5" and 5.5 no (pydantic's lax mode says yes).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_int)]
 
 
 class Strict(BaseModel):
@@ -82,7 +100,9 @@ class VaultOut(BaseModel):
 
 class PushIn(Strict):
     bundle_id: str = Field(pattern=UUID_PATTERN, description="client-chosen; retries reuse it")
-    base_seq: int = Field(ge=0, le=2**62, description="the newest sequence the client has merged")
+    base_seq: JsonInt = Field(
+        ge=0, le=MAX_SEQ, description="the newest sequence the client has merged"
+    )
     payload: str = Field(max_length=MAX_B64, pattern=B64_PATTERN, description="base64 ciphertext")
 
 
@@ -115,8 +135,8 @@ class PayloadOut(BaseModel):
 
 
 class SnapshotCommitIn(Strict):
-    upto_seq: int = Field(ge=1, le=2**62)
-    parts: int = Field(ge=1, le=100_000)
+    upto_seq: JsonInt = Field(ge=1, le=MAX_SEQ)
+    parts: JsonInt = Field(ge=1, le=100_000)
 
 
 class SnapshotOut(BaseModel):

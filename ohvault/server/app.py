@@ -127,8 +127,10 @@ def create_app(config: ServerConfig, *, engine: Engine | None = None) -> FastAPI
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # an unparseable body: the same answer as any invalid one
+            return error_response(422, "invalid_request", "The request body is not valid JSON.")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:

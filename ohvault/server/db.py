@@ -12,15 +12,17 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        pool: dict[str, Any] = (
+            {"poolclass": StaticPool} if memory else {"pool_size": 20, "max_overflow": 40}
+        )
         engine = create_engine(
-            url,
-            connect_args={"timeout": 30, "check_same_thread": False},
-            pool_size=20,
-            max_overflow=40,
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
         )
 
         @event.listens_for(engine, "connect")

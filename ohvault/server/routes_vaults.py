@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ohvault.server import schema as s
 from ohvault.server.api_models import (
+    MAX_SEQ,
     UUID_PATTERN,
     BundleOut,
     PairingIn,
@@ -217,7 +218,7 @@ def pull(
     principal: Auth,
     ctx: Ctx,
     vault_id: str = VaultId,
-    after: int = Query(0, ge=0, le=2**62, description="the newest sequence already merged"),
+    after: int = Query(0, ge=0, le=MAX_SEQ, description="the newest sequence already merged"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> PullOut:
     """Bundles after a cursor, oldest first. 410 `compacted`: fetch the snapshot first."""
