@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (a real Secret Service, a
-# session bus, a virtual screen, the reference `age` tool). Runs only as root on
+# session bus, a virtual screen, the reference `age` tool, PostgreSQL for the sync
+# server tests). Runs only as root on
 # a Debian-like system and only when something is missing, so it is cheap to call.
 set -euo pipefail
-PACKAGES=(gnome-keyring dbus dbus-daemon xvfb age libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 desktop-file-utils appstream fonts-dejavu-core)
+PACKAGES=(gnome-keyring dbus dbus-daemon xvfb age libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 desktop-file-utils appstream fonts-dejavu-core postgresql)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
