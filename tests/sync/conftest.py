@@ -48,3 +48,20 @@ def register_and_login(url: str, username: str | None = None) -> dict[str, str]:
     tokens: dict[str, str] = r.json()
     tokens["username"] = username
     return tokens
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
+    """The same server on a real PostgreSQL cluster started for this session."""
+    from sync.postgres import PostgresCluster
+
+    cluster = PostgresCluster()
+    url = cluster.start()
+    server = ServerProc(tmp_path_factory.mktemp("pg-sync-server"), url)
+    server.pg_data = cluster.data  # type: ignore[attr-defined]
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        cluster.stop()
