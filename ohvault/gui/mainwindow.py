@@ -33,7 +33,7 @@ from ohvault.gui.tasks import Job
 from ohvault.gui.unlock import UnlockPage
 from ohvault.gui.views import VIEWS
 from ohvault.gui.views.base import View
-from ohvault.gui.widgets import button
+from ohvault.gui.widgets import button, retint_buttons
 
 if TYPE_CHECKING:
     from ohvault.gui.wizard import FirstRunWizard
@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
         """Icons are tinted for the theme: redo them after a theme change."""
         for i, spec in enumerate(VIEWS):
             self.nav.item(i).setIcon(theme.icon(spec.icon))
-        self.lock_button.setIcon(theme.icon("lock"))
+        retint_buttons(self)
         if self.session.is_unlocked:
             self._fill_profiles()
         for view in self.views:

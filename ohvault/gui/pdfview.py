@@ -134,10 +134,18 @@ class PdfView(QWidget):
         nav.addWidget(self.where)
         nav.addWidget(self.next)
         nav.addStretch(1)
+        self.zoom = 1.0
+        for text, name, factor in (("−", "Zoom out", 1 / 1.25), ("+", "Zoom in", 1.25)):
+            b = QToolButton()
+            b.setText(text)
+            b.setAccessibleName(name)
+            b.setToolTip(name)
+            b.clicked.connect(lambda _=False, f=factor: self.set_zoom(self.zoom * f))
+            nav.addWidget(b)
         col.addLayout(nav)
         self.canvas = PageCanvas()
         self.scroller = QScrollArea()
-        self.scroller.setWidgetResizable(True)
+        self.scroller.setWidgetResizable(False)
         self.scroller.setWidget(self.canvas)
         self.scroller.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         col.addWidget(self.scroller, 1)
@@ -159,6 +167,12 @@ class PdfView(QWidget):
         self.load(None)
         self.canvas.highlight = None
 
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom = min(max(zoom, 0.5), 4.0)
+        self._render()
+        if self.canvas.highlight is not None:
+            self.show_box(self.page, self.canvas.highlight)
+
     def go(self, page: int) -> None:
         if self.doc is None or not 0 <= page < len(self.doc):
             return
@@ -174,7 +188,15 @@ class PdfView(QWidget):
         self.canvas.update()
         if bbox is not None:
             scale = self.canvas.width() / self.canvas.page_size[0]
-            self.scroller.ensureVisible(int(bbox[0] * scale), int(bbox[1] * scale), 20, 120)
+            x = int((bbox[0] + bbox[2]) / 2 * scale)
+            y = int((bbox[1] + bbox[3]) / 2 * scale)
+            self.scroller.ensureVisible(x, y, self.scroller.viewport().width() // 2, 120)
+
+    def _fit_width(self) -> int:
+        # Leave room for the vertical scroll bar, so "fit width" needs no horizontal one.
+        bar = self.scroller.verticalScrollBar()
+        extra = 0 if bar.isVisible() else bar.sizeHint().width()
+        return self.scroller.viewport().width() - extra - 2
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -187,13 +209,18 @@ class PdfView(QWidget):
     def _render(self) -> None:
         if self.doc is None:
             return
-        width = max(self.scroller.viewport().width() - 4, 400)
+        width = int(max(self._fit_width(), 400) * self.zoom)
+        self.scroller.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+            if self.zoom <= 1.0
+            else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
         dpr = self.devicePixelRatioF()
         image = self.doc.render(self.page, int(width * dpr))
         image.setDevicePixelRatio(dpr)
         self._rendered_width = width
         self.canvas.set_page(image, self.doc.sizes[self.page])
-        self.canvas.setMinimumHeight(self.canvas.heightForWidth(width))
+        self.canvas.setFixedSize(width, self.canvas.heightForWidth(width))
         self.where.setText(f"Page {self.page + 1} of {len(self.doc)}")
         self.prev.setEnabled(self.page > 0)
         self.next.setEnabled(self.page < len(self.doc) - 1)

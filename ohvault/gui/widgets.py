@@ -47,10 +47,20 @@ def button(
     if danger:
         btn.setProperty("danger", True)
     if icon:
+        btn.setProperty("iconName", icon)
         btn.setIcon(theme.icon(icon, theme.colours().accent_text if primary else None))
     if tip:
         btn.setToolTip(tip)
     return btn
+
+
+def retint_buttons(root: QWidget) -> None:
+    """Icons are tinted for a theme: tint the buttons' again after a theme change."""
+    for btn in root.findChildren(QPushButton):
+        name = btn.property("iconName")
+        if name:
+            primary = bool(btn.property("primary"))
+            btn.setIcon(theme.icon(str(name), theme.colours().accent_text if primary else None))
 
 
 def card() -> QFrame:

@@ -89,6 +89,7 @@ class Tile(QFrame):
         value.setStyleSheet(
             f"font-size: 19pt; font-weight: 700; color: {colour if flagged else theme.colours().text};"
         )
+        value.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         value_row.addWidget(value)
         unit = QLabel(tile.unit)
         unit.setObjectName("muted")

@@ -76,7 +76,9 @@ class DocumentsView(View):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.setShowGrid(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        columns = self.table.horizontalHeader()
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        columns.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.open_selected())
         self.viewer = PdfView()
         self.image = QLabel()
@@ -96,7 +98,7 @@ class DocumentsView(View):
         lcol.addWidget(self.left_stack)
         split.addWidget(left)
         split.addWidget(self.right)
-        split.setSizes([380, 620])
+        split.setSizes([520, 560])
         self.root.addWidget(split, 1)
         self.current: tuple[Document, bytes] | None = None
 

@@ -382,9 +382,11 @@ class ImportView(View):
         lcol.addWidget(self.unmatched, 1)
         split.addWidget(left)
         self.viewer = PdfView()
+        self.viewer.zoom = 1.8  # reading one row needs a closer look than reading the page
         split.addWidget(self.viewer)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        self.split = split
         rcol.addWidget(split, 1)
         actions = QHBoxLayout()
         self.all_button = button("Accept all")
@@ -538,6 +540,9 @@ class ImportView(View):
         profile = self.session.profile
         self._check_identity(report)
         self.stack.setCurrentWidget(self.review)
+        total = sum(self.split.sizes())
+        if total > 0:
+            self.split.setSizes([int(total * 0.62), total - int(total * 0.62)])
         when = report.collection_date.isoformat() if report.collection_date else "date not found"
         self.header.set_subtitle(
             f"{pending.path.name} · {report.lab_name or 'laboratory not found'} · {when} · "

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -45,6 +46,8 @@ class Kind:
     fields: list[Field]
     validate: Callable[[dict[str, Any]], None] | None = None
     order: str = "created_at"
+    sort_column: int = 0
+    descending: bool = False
 
 
 def _med_validate(values: dict[str, Any]) -> None:
@@ -136,6 +139,8 @@ IMMUNIZATIONS = Kind(
         Field("note", "Note", "long"),
     ],
     order="occurrence DESC",
+    sort_column=1,
+    descending=True,
 )
 
 
@@ -155,6 +160,10 @@ class RecordTable(QWidget):
         self.table.setAccessibleName(f"{kind.plural.capitalize()} table")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(
+            kind.sort_column,
+            Qt.SortOrder.DescendingOrder if kind.descending else Qt.SortOrder.AscendingOrder,
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
