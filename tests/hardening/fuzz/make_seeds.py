@@ -28,13 +28,18 @@ SEEDS = Path(__file__).resolve().parent / "seeds"
 _KDF = KdfParams(memory_kib=8 * 1024, iterations=1, parallelism=1)  # seeds only
 
 
-def lab_pdf(rows: list[tuple[str, str, str, str]], *, title: str = "Synthetic Labs") -> bytes:
+def lab_pdf(
+    rows: list[tuple[str, str, str, str]],
+    *,
+    title: str = "Synthetic Labs",
+    patient: str = "Fuzz Person",
+) -> bytes:
     pdf = FPDF(unit="pt", format="A4")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
     pdf.text(40, 50, title)
     pdf.set_font("Helvetica", size=9)
-    pdf.text(40, 70, "Patient: Fuzz Person    DOB: 1970-01-01    Collected: 2024-03-01")
+    pdf.text(40, 70, f"Patient: {patient}    DOB: 1970-01-01    Collected: 2024-03-01")
     for x, head in ((40, "Test"), (220, "Result"), (300, "Units"), (380, "Reference range")):
         pdf.text(x, 100, head)
     for i, (name, value, unit, ref) in enumerate(rows):
