@@ -112,7 +112,7 @@ def test_offline_then_crash_then_resume(proxied: tuple[ServerProc, Proxy, Device
     server.stop()
     add_obs(laptop, 3)  # saving never waits on the network
     with pytest.raises(SyncOffline):
-        laptop.client.sync()
+        SyncClient(laptop.vault, max_attempts=2, sleep=lambda _s: None).sync()
     assert laptop.client.status().state == "offline"
     assert laptop.client.status().pending_changes == 3
     server.start()

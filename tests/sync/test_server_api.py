@@ -189,7 +189,7 @@ def test_bad_requests_get_clear_statuses(sync_server: ServerProc) -> None:
         headers=auth(tokens),
         json={"bundle_id": str(uuid.uuid4()), "base_seq": 0, "payload": ""},
     )
-    assert r.status_code == 400 and r.json()["error"]["code"] == "malformed"
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
     r = httpx.get(f"{url}/v1/vaults/not-a-uuid", headers=auth(tokens))
     assert r.status_code == 422
     # Over the request size limit (16 MiB by default): refused before the body is read.
