@@ -119,3 +119,12 @@ def populate(qtbot: Any, window: Any) -> int:
             ("observation", "document", "medication", "diagnostic_report"),
         )
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A Qt warning in these tests is a bug in the app (as qutebrowser's suite holds).
+    for item in items:
+        if "tests/gui/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            # The offscreen platform plugin's own limitation, printed whenever a dialog opens.
+            item.add_marker(pytest.mark.qt_log_ignore("does not support propagateSizeHints"))
