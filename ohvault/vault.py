@@ -371,6 +371,7 @@ class Vault:
         with contextlib.suppress(Exception):
             self.db.close()
         self._key.wipe()
+        self.audit.wipe()
 
     def __enter__(self) -> Vault:
         return self
@@ -483,6 +484,7 @@ class Vault:
 
         self.db = Database(dbmod.connect(self.files.db, new_key), self.files.db)
         self._key = new_key
+        self.audit.wipe()
         self.audit = AuditLog(self.db, new_key, self.device)
         self.repo = Repository(self.db, self.audit)
         self._save_header(replace(old, slots=slots, pending=None, recovery_unconfirmed=False))

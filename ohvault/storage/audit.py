@@ -60,7 +60,7 @@ def chain_key(data_key: SecretKey) -> bytes:
     return hkdf(data_key.raw(), salt=None, info=b"ohvault audit chain v1")
 
 
-def _mac(key: bytes, prev: str, entry: AuditEntry) -> str:
+def _mac(key: bytes | bytearray, prev: str, entry: AuditEntry) -> str:
     fields = [
         prev,
         str(entry.seq),
@@ -85,8 +85,15 @@ def _row_to_entry(row: tuple[object, ...]) -> AuditEntry:
 class AuditLog:
     def __init__(self, db: Database, data_key: SecretKey, device: str) -> None:
         self._db = db
-        self._key = chain_key(data_key)
+        # A bytearray, so that wipe() can zero it when the vault locks.
+        self._key = bytearray(chain_key(data_key))
         self.device = device
+
+    def wipe(self) -> None:
+        """Zero the chain key (on lock); the log cannot be appended to or verified afterwards."""
+        for i in range(len(self._key)):
+            self._key[i] = 0
+        self._key = bytearray()
 
     def append(
         self,
@@ -185,10 +192,11 @@ class AuditLog:
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('audit_head', ?)",
                     (f"{rows[-1].seq}:{prev_new}",),
                 )
-        self._key = new_key
+        self.wipe()
+        self._key = bytearray(new_key)
 
 
-def verify_chain(key: bytes, entries: Iterable[AuditEntry]) -> ChainReport:
+def verify_chain(key: bytes | bytearray, entries: Iterable[AuditEntry]) -> ChainReport:
     prev = GENESIS
     expected_seq = 1
     count = 0
