@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest system-deps screenshots bench fuzz dist dist-check clean
+.PHONY: run test lint typecheck audit pytest system-deps screenshots bench fuzz dist dist-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP) system-deps
 	bash tests/run-with-keyring.sh $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# pip-audit: a known vulnerability in a dependency fails the build; an unreachable
+# vulnerability service is reported and does not (packaging/audit_deps.py). Before pytest,
+# so that pytest's summary stays the last thing `make test` prints.
+audit: $(STAMP)
+	$(BIN)/python packaging/audit_deps.py
+
+test: lint typecheck audit pytest
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ohvault.gui.screenshots docs/screenshots
