@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,8 +38,21 @@ def _font_path() -> Path:
 
 
 def build_visit_summary(
-    vault: Vault, profile_id: str, dest: Path, *, since: date | None = None
+    vault: Vault,
+    profile_id: str,
+    dest: Path,
+    *,
+    since: date | None = None,
+    step: Callable[[int, int, str], None] | None = None,
 ) -> SummaryInfo:
+    """Write the summary to `dest`. `step(done, total, text)` reports progress and may raise
+    to cancel (nothing is written before the last step)."""
+
+    def report(done: int, text: str) -> None:
+        if step is not None:
+            step(done, 4, text)
+
+    report(0, "Reading results…")
     from fpdf import FPDF
 
     profile = vault.repo.profile(profile_id)
@@ -50,6 +64,7 @@ def build_visit_summary(
     ]
     flagged = [o for o in latest if o.flag and o.flag != "N"]
 
+    report(1, "Laying out the summary…")
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
     fonts = _font_path()
@@ -128,6 +143,7 @@ def build_visit_summary(
     ranked = flagged_keys + sorted(
         (k for k in by_key if k not in flagged_keys), key=lambda k: -len(by_key[k])
     )
+    report(2, "Drawing trend charts…")
     spans = medication_spans(vault, profile_id)
     chart_series = []
     for key in ranked:
@@ -154,6 +170,7 @@ def build_visit_summary(
         "Prepared with ohvault from records the patient keeps. Not a medical report.",
         align="C",
     )
+    report(3, "Saving…")
     data = bytes(pdf.output())
     atomic_write_bytes(dest, data)
     vault.audit.append(

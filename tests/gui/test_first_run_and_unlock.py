@@ -101,7 +101,9 @@ def test_keychain_unlocks_at_start_and_lock_clears_everything(qtbot: Any, make_w
     qtbot.waitUntil(lambda: window.session.is_unlocked, timeout=15_000)
     assert window.unlock_label.text() == "Unlocked with your keychain"
     wait_idle(qtbot, window)
+    window.session.clipboard.copy("ABCD-EFGH")  # e.g. a recovery key copied from Settings
     window.named_actions["lock"].trigger()
+    assert QGuiApplication.clipboard().text() == ""
     assert window.pages.currentWidget() is window.unlock_page
     assert window.profile_box.count() == 0
     wait_idle(qtbot, window)

@@ -167,3 +167,29 @@ def test_cancel_parsing(qtbot: Any, unlocked: Any, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: view.stack.currentWidget() is view.idle, timeout=20_000)
     wait_idle(qtbot, window)
     assert view.pending is None
+
+
+def test_the_same_file_twice_is_refused_and_nothing_changes(
+    qtbot: Any, unlocked: Any, tmp_path: Path
+) -> None:
+    window = unlocked
+    view = window.view("Import")
+    window.show_view("Import")
+    pdf = _pdf(tmp_path, "once.pdf")
+    view.add_files([pdf])
+    qtbot.waitUntil(lambda: view.stack.currentWidget() is view.review, timeout=20_000)
+    wait_idle(qtbot, window)
+    view.commit()
+    qtbot.waitUntil(lambda: view.stack.currentWidget() is view.idle, timeout=20_000)
+    wait_idle(qtbot, window)
+    pid = window.session.profile_id
+    before = run_op(qtbot, window, lambda ctx: ctx.vault.repo.counts(pid))
+    messages: list[Any] = []
+    window.session.bridge.message.connect(messages.append)
+    view.add_files([pdf])
+    qtbot.waitUntil(lambda: view.stack.currentWidget() is view.review, timeout=20_000)
+    wait_idle(qtbot, window)
+    view.commit()
+    wait_idle(qtbot, window)
+    assert [m.text for m in messages] == ["This file was imported before; nothing was changed."]
+    assert run_op(qtbot, window, lambda ctx: ctx.vault.repo.counts(pid)) == before

@@ -87,3 +87,14 @@ def test_visit_summary_pdf(qtbot: Any, trends: Any, tmp_path: Path) -> None:
     assert "Out of range" in text and "LDL cholesterol" in text
     assert "Atorvastatin" in text  # current medications
     assert len(doc) == info.pages >= 2
+
+
+def test_visit_summary_can_be_cancelled_and_writes_nothing(
+    qtbot: Any, trends: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "summary.pdf"
+    job = trends.visit_summary(out)
+    job.cancel()
+    qtbot.waitUntil(lambda: job.finished, timeout=30_000)
+    assert type(job.error).__name__ == "Cancelled"
+    assert not out.exists()

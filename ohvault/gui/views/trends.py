@@ -289,8 +289,11 @@ class TrendsView(View):
         def op(ctx: JobContext) -> Any:
             from ohvault.gui.summary import build_visit_summary
 
-            ctx.progress(0, 0, "Preparing the visit summary…")
-            return build_visit_summary(ctx.vault, pid, path, since=since)  # type: ignore[arg-type]
+            def step(done: int, total: int, text: str) -> None:
+                ctx.check_cancel()
+                ctx.progress(done, total, text)
+
+            return build_visit_summary(ctx.vault, pid, path, since=since, step=step)  # type: ignore[arg-type]
 
         return self.session.executor.run(
             op,
