@@ -140,8 +140,9 @@ class MainWindow(QMainWindow):
         if result.recovery_unconfirmed:
             self.session.bridge.warn(
                 "New recovery key needed",
-                "A key change was finished after an interruption. Issue a new recovery key in "
-                "Settings and store it safely.",
+                "A key change was finished after an interruption, so your old recovery key no "
+                "longer works. Issue a new one with `ohvault key new-recovery-key` and store it "
+                "safely.",
             )
 
     def _settings_changed(self) -> None:
