@@ -217,6 +217,8 @@ class Catalog:
         self._shared: dict[str, _Shared] = {normalise_name(s.name): s for s in shared}
         self._headings = headings
         self.unit_table = unit_table
+        self._spaceless_index: dict[str, Analyte] | None = None
+        self._section_cache: dict[tuple[str, str, str | None], Analyte | None] = {}
         self._names_sorted = sorted(
             {
                 **self._by_name,
@@ -294,11 +296,80 @@ class Catalog:
         ucum = None
         if unit:
             ucum = unit if unit in self.unit_table.ucum_codes else self.unit_table.lookup(unit)
-        for key, score, how in _candidate_keys(printed_name):
+        keys = _candidate_keys(printed_name)
+        for key, score, how in keys:
+            if how == "prefix":
+                break
+            hit = self._lookup_key(key, ucum, section, qualitative)
+            if hit is not None and section is not None and hit.category != section:
+                # "Occult blood" under a urinalysis heading is the urine test, not the stool one
+                alt = self._in_section(key, section, ucum)
+                if alt is not None:
+                    return NameMatch(alt, min(score, 0.92), "qualified by section heading")
+            if hit is not None:
+                return NameMatch(hit, score, how)
+        # Tight character spacing makes text extraction drop the spaces ("TotalCholesterol").
+        for key, score, how in keys:
+            if how == "prefix":
+                break
+            hit = self._spaceless().get(key.replace(" ", ""))
+            if hit is not None:
+                return NameMatch(hit, min(score, 0.92), "ignoring spaces")
+        if section is not None:
+            for key, score, how in keys:
+                if how == "prefix":
+                    break
+                alt = self._in_section(key, section, ucum)
+                if alt is not None:
+                    return NameMatch(alt, min(score, 0.92), "qualified by section heading")
+        for key, score, how in keys:
+            if how != "prefix":
+                continue
             hit = self._lookup_key(key, ucum, section, qualitative)
             if hit is not None:
                 return NameMatch(hit, score, how)
         return None
+
+    def _spaceless(self) -> dict[str, Analyte]:
+        """Synonyms with the spaces removed; keys shared by two analytes are left out."""
+        if self._spaceless_index is None:
+            index: dict[str, Analyte | None] = {}
+            for key, analyte in self._by_name.items():
+                k = key.replace(" ", "")
+                if len(k) < 4:  # "K", "Na", "Hb": too short to match safely without spaces
+                    continue
+                index[k] = analyte if index.get(k, analyte) is analyte else None
+            self._spaceless_index = {k: a for k, a in index.items() if a is not None}
+        return self._spaceless_index
+
+    def _in_section(self, key: str, section: str, ucum: str | None) -> Analyte | None:
+        """The one analyte of category ``section`` named ``key`` plus one qualifying word.
+
+        Section headings qualify short names: "Protein" under "Urinalysis" is "Urine protein".
+        """
+        words = key.split()
+        if not words:
+            return None
+        cache_key = (key, section, ucum)
+        if cache_key in self._section_cache:
+            return self._section_cache[cache_key]
+        wanted = set(words)
+        # the added word must come from the section's own headings ("urine" in "Urine routine"),
+        # so "Plasma glucose" under "Diabetes" is not turned into some other diabetes test
+        qualifiers = {
+            w for heading, cat in self._headings.items() if cat == section for w in heading.split()
+        }
+        found: set[str] = set()
+        for name, analyte in self._by_name.items():
+            if analyte.category != section or (ucum is not None and not analyte.accepts(ucum)):
+                continue
+            parts = name.split()
+            extra = set(parts) - wanted
+            if len(parts) == len(words) + 1 and len(extra) == 1 and extra <= qualifiers:
+                found.add(analyte.id)
+        hit = self._by_id[found.pop()] if len(found) == 1 else None
+        self._section_cache[cache_key] = hit
+        return hit
 
     def _lookup_key(
         self, key: str, ucum: str | None, section: str | None, qualitative: bool | None

@@ -36,10 +36,12 @@ from ohvault.labs.errors import (
     ReportTooLarge,
 )
 from ohvault.labs.layout import (
+    RESULT_ROLES,
     Cell,
     ColumnModel,
     Line,
     Span,
+    Word,
     detect_header,
     group_lines,
     split_line,
@@ -208,6 +210,7 @@ def parse_pdf(
                 if not raw and not saw_images:
                     saw_images = bool(page.images)
                 width = float(page.width)
+                height = float(page.height)
             except LabParseError:
                 raise
             except Exception as exc:
@@ -216,7 +219,7 @@ def parse_pdf(
                 ) from exc
             finally:
                 page.close()
-            state.add_page(index + 1, words_from_pdfplumber(raw), width)
+            state.add_page(index + 1, words_from_pdfplumber(raw), width, height)
             if progress is not None:
                 progress(index + 1, total)
         if state.word_count == 0:
@@ -608,7 +611,7 @@ class _DocState:
         self.pending_name: tuple[str, list[Cell]] | None = None
 
     # ------------------------------------------------------------------ pages
-    def add_page(self, page_no: int, words: list[Any], width: float) -> None:
+    def add_page(self, page_no: int, words: list[Any], width: float, height: float = 0.0) -> None:
         self.word_count += len(words)
         lines = group_lines(words, page_no)
         if not lines:
@@ -621,15 +624,29 @@ class _DocState:
             if dmy != mdy:
                 self.order = "DMY" if dmy > mdy else "MDY"
             else:
-                self.order = "MDY" if _US_HINT.search(text) else "DMY"
+                # US Letter paper (8.5 x 11 in) is itself a hint: the US prints month first.
+                letter = abs(width - 612) < 3 and abs(height - 792) < 3
+                self.order = "MDY" if letter or _US_HINT.search(text) else "DMY"
             self._scan_sex(lines)
         if page_no <= 2:
             self.meta_lines.extend(lines)
         x_max = width
         segments: list[tuple[list[ColumnModel] | None, list[Line]]] = [(self.models, [])]
         header_seen = False
-        for ln in lines:
+        skip_next = False
+        for k, ln in enumerate(lines):
+            if skip_next:
+                skip_next = False
+                continue
             models = detect_header(ln, 0.0, x_max, self.order or "DMY")
+            nxt = lines[k + 1] if k + 1 < len(lines) else None
+            if nxt is not None and nxt.top - ln.bottom < 0.8 * max(ln.size, nxt.size):
+                # header labels wrapped over two lines ("Bio. Ref." above "Interval")
+                stacked = detect_header(_stack_lines(ln, nxt), 0.0, x_max, self.order or "DMY")
+                if stacked is not None and (
+                    models is None or _span_count(stacked) > _span_count(models)
+                ):
+                    models, skip_next = stacked, True
             if models is not None:
                 header_seen = True
                 segments.append((models, []))
@@ -718,6 +735,15 @@ class _DocState:
         leftovers: list[str] = []
         for role in ("result", "in", "out", "date"):
             for span, cell in by_role.get(role, []):
+                if (
+                    role != "date"
+                    and any(v is not None or q for v, q, *_ in value_entries)
+                    and parse_flag(cell.text) is not None
+                ):
+                    # a flag printed in its own unlabelled column next to the value
+                    # ("56,3  +", "5.9  ↑"): "+" here is a flag, not a second (qualitative) result
+                    flag = flag or parse_flag(cell.text)
+                    continue
                 parsed = _classify_result_cell(cell.text, self.decimal_comma)
                 if parsed is None:
                     continue
@@ -889,6 +915,9 @@ class _DocState:
             unit_in, rng = _split_unit_tail(range_text)
             if unit_in:
                 unit, range_text = unit_in, rng
+            elif normalise_unit(range_text) is not None and not looks_like_range(range_text):
+                # the range cell holds only the unit (portal prints "65-99 mg/dL" or just "%")
+                unit, range_text = range_text, ""
         row = _Row(
             printed_name=_clean_name(name_text),
             name_cells=name_cells,
@@ -1125,6 +1154,35 @@ class _DocState:
 
 
 # ============================================================================ helpers
+def _stack_lines(upper: Line, lower: Line) -> Line:
+    """Two lines read column by column: cells that overlap horizontally are joined top first."""
+    groups: list[tuple[float, float, list[Word], list[Word]]] = []
+    for row, line in enumerate((upper, lower)):
+        for cell in line.cells():
+            for gi, (x0, x1, top, bottom) in enumerate(groups):
+                if cell.x0 < x1 + 2 and cell.x1 > x0 - 2:
+                    (top if row == 0 else bottom).extend(cell.words)
+                    groups[gi] = (min(x0, cell.x0), max(x1, cell.x1), top, bottom)
+                    break
+            else:
+                groups.append(
+                    (
+                        cell.x0,
+                        cell.x1,
+                        list(cell.words) if row == 0 else [],
+                        list(cell.words) if row else [],
+                    )
+                )
+    words: list[Word] = []
+    for _, _, top, bottom in sorted(groups, key=lambda g: g[0]):
+        words.extend(top + bottom)
+    return Line(words, upper.page)
+
+
+def _span_count(models: list[ColumnModel]) -> int:
+    return sum(len(m.spans) for m in models)
+
+
 def _cells_for_model(line: Line, model: ColumnModel) -> list[Cell]:
     """Line cells, re-split where a cell straddles a column boundary (tight layouts)."""
     cells = line.cells()
@@ -1149,6 +1207,16 @@ def _cells_for_model(line: Line, model: ColumnModel) -> list[Cell]:
                 out.extend(_group_by_column(cell.words[k:], cols[k:]))
             continue
         if len({id(c) for c in cols}) == 1 or normalise_unit(cell.text) is not None:
+            out.append(cell)
+        elif (
+            first.role in RESULT_ROLES
+            and cols[0].role in RESULT_ROLES
+            and all(
+                c is cols[0] or parse_flag(w.text) is not None
+                for w, c in zip(cell.words, cols, strict=True)
+            )
+        ):
+            # a long value whose flag runs into the next column ("Slightly cloudy A")
             out.append(cell)
         else:
             out.extend(_group_by_column(cell.words, cols))
@@ -1244,6 +1312,11 @@ def _classify_result_cell(
         # two-digit lab codes after the value ("105 High 01") are ignored
         rest = [t for t in rest if not re.fullmatch(r"0\d|\d{2}[A-Z]{0,2}", t) or allow_range_tail]
         return value, None, flag, unit, rest
+    if len(toks) >= 2 and parse_flag(toks[-1]) in ("H", "L", "HH", "LL", "A"):
+        # "Trace A", "1+ H", "Positive *": a qualitative result followed by its flag
+        head = " ".join(toks[:-1])
+        if is_qualitative_value(head):
+            return None, head, parse_flag(toks[-1]), unit, []
     qual_tokens = [t for t in toks if not (is_flag_token(t, strict=True) and len(toks) > 1)]
     if unit is not None:
         qual_tokens = [t for t in qual_tokens if t not in unit.split()]

@@ -622,8 +622,10 @@ _MONTHS = {
     "dezember": 12,
 }
 _ISO = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})\.?(?!\d)")
+# Both separators must be the same: "13.2-17.1" is a reference range, not 13 Feb 2017.
 _NUMERIC = re.compile(
-    r"(?<![\d.])(?P<a>\d{1,2})[-./](?P<b>\d{1,2})[-./](?P<y>(?:19|20)?\d{2})(?![\d/])"
+    r"(?<![\d.])(?P<a>\d{1,2})(?P<sep>[-./])(?P<b>\d{1,2})(?P=sep)(?P<y>(?:19|20)?\d{2})"
+    r"(?![\d/]|[.,]\d)"
 )
 _TEXT_DMY = re.compile(
     r"(?<!\d)(?P<d>\d{1,2})\.?[\s\-/]*(?P<mon>[A-Za-zÀ-ž]{3,10})\.?[\s\-/,]*(?P<y>(?:19|20)\d{2}|\d{2})(?!\d)"
