@@ -234,9 +234,9 @@ class Values:
             if not ab:
                 v = rng.uniform(lo + 0.08 * span, hi - 0.08 * span)
             elif lo > 0 and rng.random() < 0.4:
-                v = lo - rng.uniform(0.08, 0.3) * max(span, lo * 0.3)
+                v = lo - rng.uniform(0.08, 0.3) * min(span, lo * 0.6)
             else:
-                v = hi + rng.uniform(0.08, 0.5) * max(span, hi * 0.2)
+                v = hi + rng.uniform(0.08, 0.5) * (span if span > 0 else hi * 0.2)
         elif hi is not None:
             # Sample normal values above the catalog's lower limit (an HbA1c of 1.7 % or a total
             # cholesterol of 37 mg/dL would be implausible) even when only "<5.7" is printed.
