@@ -176,11 +176,12 @@ class SyncClient:
         try:
             if register:
                 t.register(username, password)
-            session = t.login(username, password, device_name)
+            t.login(username, password, device_name)
             vault_id = str(uuid.uuid4())
             expect(t.request("PUT", f"/v1/vaults/{vault_id}"), 201)
         finally:
             t.close()
+        session = t.session  # not login's: a refresh during setup has already rotated it
         self.store.enable(new_sync_secret(), node=secrets.token_hex(6))
         self._save_settings(server_url, username, session, vault_id)
         if recovery_key is not None:
@@ -205,7 +206,7 @@ class SyncClient:
             raise BadInput("Join with either a pairing code or the recovery key.")
         t = self._new_transport(server_url, Session())
         try:
-            session = t.login(username, password, device_name)
+            t.login(username, password, device_name)
             if pairing_code is not None:
                 offer, code_secret = pairing.parse(pairing_code)
                 r = t.request("POST", f"/v1/pairings/{offer}/claim")
@@ -247,6 +248,7 @@ class SyncClient:
                 )
         finally:
             t.close()
+        session = t.session  # not login's: a refresh during setup has already rotated it
         if secret is None:
             raise SyncVerifyFailed(
                 "That code or recovery key does not unlock this vault's sync key."

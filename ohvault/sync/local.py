@@ -173,7 +173,7 @@ class LocalStore:
         covered: list[list[str]] = []
         size = 0
         for table in SYNCED_TABLES:
-            for entry, change in self._pending_entries(table):
+            for entry, change in self._pending_entries(table, max_entries - len(covered)):
                 covered.append(change)
                 if entry is None:
                     continue
@@ -183,13 +183,13 @@ class LocalStore:
                     return entries, covered
         return entries, covered
 
-    def _pending_entries(self, table: str) -> Iterator[tuple[Entry | None, list[str]]]:
+    def _pending_entries(self, table: str, limit: int) -> Iterator[tuple[Entry | None, list[str]]]:
         if table == BLOBS:
             cur = self.db.execute(
                 "SELECT c.record_id, c.hlc, b.content FROM sync_changes c "
                 "LEFT JOIN document_blobs b ON b.document_id = c.record_id "
-                "WHERE c.tbl = ? ORDER BY c.hlc",
-                (BLOBS,),
+                "WHERE c.tbl = ? ORDER BY c.hlc LIMIT ?",
+                (BLOBS, limit),
             )
             for rid, stamp, content in cur.fetchall():
                 entry = None
@@ -206,8 +206,8 @@ class LocalStore:
         cur = self.db.execute(
             f"SELECT c.record_id, c.hlc, x.id, {', '.join(f'x.{c}' for c in _qcols(cols))} "
             f"FROM sync_changes c LEFT JOIN {table} x ON x.id = c.record_id "
-            "WHERE c.tbl = ? ORDER BY c.hlc",
-            (table,),
+            "WHERE c.tbl = ? ORDER BY c.hlc LIMIT ?",
+            (table, limit),
         )
         for row in cur.fetchall():
             rid, stamp, present = row[0], row[1], row[2]
@@ -294,9 +294,19 @@ class LocalStore:
                     "SELECT tbl, record_id, hlc FROM sync_changes"
                 ).fetchall()
             }
+            batch: list[Entry] = []
             for e in sorted(entries, key=lambda e: RANK.get(e.get("t", ""), 99)):
-                self._apply_entry(e, pending, stats)
                 newest = max(newest, str(e.get("h", "")))
+                plain = e.get("t") in RECORD_TABLES and (e.get("t"), e.get("id")) not in pending
+                if batch and (not plain or e["t"] != batch[0]["t"]):
+                    self._upsert_many(batch, stats)
+                    batch = []
+                if plain:
+                    batch.append(e)
+                else:
+                    self._apply_entry(e, pending, stats)
+            if batch:
+                self._upsert_many(batch, stats)
             if newest:
                 hlc.receive(self.db, newest)
             self.db.execute("UPDATE sync_clock SET applying = 0 WHERE id = 1")
@@ -370,6 +380,27 @@ class LocalStore:
             )
             self.db.execute("DELETE FROM sync_shadow WHERE tbl = ? AND record_id = ?", (table, rid))
             pending.pop((table, rid), None)
+
+    def _upsert_many(self, entries: list[Entry], stats: ApplyStats) -> None:
+        """Entries of one table with no local change pending here: theirs, as they are."""
+        table = entries[0]["t"]
+        cols = self.columns(table)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c != "id")
+        rows = []
+        for e in entries:
+            if not isinstance(e.get("id"), str) or not isinstance(e.get("d"), dict):
+                raise SyncError("A pulled bundle holds an entry this version cannot read.")
+            d = e["d"]
+            rows.append([e["id"] if c == "id" else d.get(c) for c in cols])
+        self.db.executemany(
+            f"INSERT INTO {table} ({_q(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}",
+            rows,
+        )
+        if table == "documents":
+            gone = [(r[0],) for r, e in zip(rows, entries, strict=True) if e["d"].get("deleted")]
+            self.db.executemany("DELETE FROM document_blobs WHERE document_id = ?", gone)
+        stats.records += len(entries)
 
     def _row(self, table: str, rid: str) -> dict[str, Any] | None:
         cols = self.columns(table)
