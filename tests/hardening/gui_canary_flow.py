@@ -80,7 +80,7 @@ def main(home: str, settings_file: str, export_dir: str, pdf: str) -> int:
     window.session.bridge.answer = lambda _title, _text: True  # "yes" to every question
 
     # Import a lab report: parse, review beside the page, confirm.
-    importer = window.view("Import")
+    importer: Any = window.view("Import")
     window.show_view("Import")
     importer.add_files([Path(pdf)])
     bot.waitUntil(lambda: importer.stack.currentWidget() is importer.review, timeout=30_000)
@@ -89,6 +89,7 @@ def main(home: str, settings_file: str, export_dir: str, pdf: str) -> int:
     bot.waitUntil(lambda: importer.stack.currentWidget() is importer.idle, timeout=30_000)
     wait_idle(bot, window)
     pid = window.session.profile_id
+    assert pid is not None
     run_op(
         bot,
         window,
@@ -102,12 +103,12 @@ def main(home: str, settings_file: str, export_dir: str, pdf: str) -> int:
     for name in ("Dashboard", "Results", "Documents"):
         window.show_view(name)
         wait_idle(bot, window)
-    documents = window.view("Documents")
+    documents: Any = window.view("Documents")
     documents.table.selectRow(0)
     wait_idle(bot, window)
     window.show_view("Trends")
     wait_idle(bot, window)
-    trends = window.view("Trends")
+    trends: Any = window.view("Trends")
     trends.select("Glucose")
     trends.canvas.draw()
 

@@ -221,6 +221,7 @@ def test_bundle_import_is_all_or_nothing(make_vault: object, tmp_path: Path) -> 
 
 
 def _filled(make_vault: object, home: Path, n: int) -> Vault:
+    vault: Vault
     vault, _ = make_vault(home=home)  # type: ignore[operator]
     pid = vault.repo.profiles()[0].id
     vault.repo.add_many([Observation(profile_id=pid, analyte="Glucose", value_num=float(i),

@@ -96,7 +96,7 @@ class SyncHarness:
         )
 
     def run(self, data: bytes) -> None:
-        responses = deque()
+        responses: deque[tuple[int, bytes]] = deque()
         for chunk in data.split(SEP):
             if chunk:
                 responses.append((STATUSES[chunk[0] % len(STATUSES)], chunk[1:]))
