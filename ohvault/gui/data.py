@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -9,6 +10,25 @@ from datetime import date, datetime
 from ohvault.gui import catalog
 from ohvault.model import DiagnosticReport, Document, MedicationStatement, Observation
 from ohvault.vault import Vault
+
+
+def fmt_value(v: float, max_decimals: int = 3, max_digits: int = 4) -> str:
+    """A measured value as a lab prints it: no float noise, at most 3 decimals, 4 significant digits.
+
+    Values read from reports keep their printed digits (14.6, 0.95); long computed or converted
+    values (108.8812) are cut to what a tile can show without crowding the unit.
+    """
+    if v != v or v in (float("inf"), float("-inf")):
+        return str(v)
+    whole = len(str(int(abs(v)))) if abs(v) >= 1 else 0
+    decimals = max(0, min(max_decimals, max_digits - whole))
+    if whole == 0 and v != 0:
+        # Below 1, significant digits start after the leading zeros (0.0123 stays 0.0123).
+        decimals = -math.floor(math.log10(abs(v))) - 1 + 3
+    text = f"{round(v, decimals):.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def series_key(o: Observation) -> str:
@@ -80,12 +100,13 @@ def build_series(observations: list[Observation], unit: str | None = None) -> Se
 class Tile:
     name: str
     key: str
-    value: str
+    value: str  # formatted for a tile
     unit: str
     flag: str | None
     effective: date
     change: float | None  # since the previous value, in the latest value's unit
     spark: list[float]
+    exact: str = ""  # the value as stored, for the tooltip
 
 
 @dataclass
@@ -120,7 +141,10 @@ def dashboard(vault: Vault, profile_id: str) -> Dashboard:
             Tile(
                 name=latest.analyte,
                 key=key,
-                value=latest.display_value(),
+                value=fmt_value(latest.value_num)
+                if latest.value_text is None and latest.value_num is not None
+                else latest.display_value(),
+                exact=latest.display_value(),
                 unit=latest.unit or "",
                 flag=latest.flag,
                 effective=latest.effective,

@@ -29,13 +29,15 @@ from ohvault.gui import theme
 from ohvault.gui.autolock import IdleWatcher, SystemLockWatcher
 from ohvault.gui.session import Session, UnlockResult
 from ohvault.gui.settings_store import gui_settings
+from ohvault.gui.sync_ui import SyncIndicator
 from ohvault.gui.tasks import Job
 from ohvault.gui.unlock import UnlockPage
 from ohvault.gui.views import VIEWS
 from ohvault.gui.views.base import View
-from ohvault.gui.widgets import button, retint_buttons
+from ohvault.gui.widgets import ElidedLabel, button, retint_buttons
 
 if TYPE_CHECKING:
+    from ohvault.gui.share import ShareWizard
     from ohvault.gui.wizard import FirstRunWizard
     from ohvault.keys.keychain import Keychain
     from ohvault.keys.wrap import KdfParams
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ADD_PROFILE = "__add__"
+BUNDLE_SUFFIX = ".ohvbundle"
+DROPPABLE = (".pdf", ".json", BUNDLE_SUFFIX)
 
 
 class MainWindow(QMainWindow):
@@ -122,6 +126,9 @@ class MainWindow(QMainWindow):
             self.wizard = None
         self.session.adopt(result)
         self._fill_profiles()
+        self._apply_mode()
+        if self.session.is_clinician and self.session.profile_id is None:
+            self._current_view = self._view_index("Patients")
         self.pages.setCurrentWidget(self.shell)
         for view in self.views:
             view.stale = True
@@ -184,16 +191,29 @@ class MainWindow(QMainWindow):
         prow = QHBoxLayout()
         prow.setContentsMargins(12, 4, 12, 8)
         prow.addWidget(self.profile_box)
+        # Clinician vaults: the patient being viewed (chosen on the Patients screen).
+        self.patient_label = ElidedLabel("")
+        self.patient_label.setObjectName("muted")
+        self.patient_label.setAccessibleName("Patient being viewed")
+        self.patient_label.setVisible(False)
+        prow.addWidget(self.patient_label)
         col.addLayout(prow)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setAccessibleName("Sections")
         self.nav.setIconSize(QSize(18, 18))
-        for i, spec in enumerate(VIEWS):
+        # Clinician screens first in the sidebar; VIEWS order (and Ctrl+1…0) stays as it was.
+        self._nav_order = [i for i, v in enumerate(VIEWS) if v.mode == "clinician"] + [
+            i for i, v in enumerate(VIEWS) if v.mode != "clinician"
+        ]
+        for i in self._nav_order:
+            spec = VIEWS[i]
             item = QListWidgetItem(theme.icon(spec.icon), spec.title)
             item.setToolTip(f"{spec.title} (Ctrl+{(i + 1) % 10})" if i < 10 else spec.title)
             self.nav.addItem(item)
-        self.nav.currentRowChanged.connect(self.show_view)
+        self.nav.currentRowChanged.connect(
+            lambda row: self.show_view(self._nav_order[row]) if row >= 0 else None
+        )
         col.addWidget(self.nav, 1)
         self.lock_button = button("Lock", icon="lock", tip="Lock the vault (Ctrl+L)")
         self.lock_button.clicked.connect(lambda: self.lock("user"))
@@ -233,6 +253,25 @@ class MainWindow(QMainWindow):
             "summary",
         )
         act(file_menu, "profile", "New &profile…", None, self.add_profile, "profile")
+        act(file_menu, "import_fhir", "Import &FHIR file…", None, self.import_fhir, "import")
+        file_menu.addSeparator()
+        act(file_menu, "share", "S&hare with a clinician…", "Ctrl+Shift+E", self.share, "share")
+        plain = file_menu.addMenu(theme.icon("export"), "Export &unencrypted")
+        act(plain, "export_fhir", "Plain FHIR JSON…", None, lambda: self.export_plain("fhir"))
+        act(plain, "export_csv", "Plain CSV…", None, lambda: self.export_plain("csv"))
+        self.clinician_actions = [
+            act(
+                file_menu,
+                "import_bundle",
+                "Import &bundle…",
+                "Ctrl+B",
+                self.import_bundle,
+                "import",
+            ),
+            act(file_menu, "my_key", "My public &key…", None, self.show_my_key, "key"),
+        ]
+        file_menu.addSeparator()
+        act(file_menu, "sync_now", "S&ync now", "F5", self.sync_now, "sync")
         file_menu.addSeparator()
         act(file_menu, "lock", "&Lock", "Ctrl+L", lambda: self.lock("user"), "lock")
         act(file_menu, "quit", "&Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -281,11 +320,16 @@ class MainWindow(QMainWindow):
             w.setVisible(False)
         self._job: Job | None = None
         self.session.executor.job_started.connect(self._job_started)
+        self.sync_indicator = SyncIndicator(self.session.sync)
+        self.sync_indicator.clicked.connect(lambda: self.show_view("Settings"))
+        status.addPermanentWidget(self.sync_indicator)
+        self.session.sync.status_changed.connect(lambda _s: self._apply_mode())
+        self.session.sync.lane.job_started.connect(self._job_started)
 
     def retheme(self) -> None:
         """Icons are tinted for the theme: redo them after a theme change."""
-        for i, spec in enumerate(VIEWS):
-            self.nav.item(i).setIcon(theme.icon(spec.icon))
+        for row, i in enumerate(self._nav_order):
+            self.nav.item(row).setIcon(theme.icon(VIEWS[i].icon))
         retint_buttons(self)
         if self.session.is_unlocked:
             self._fill_profiles()
@@ -356,9 +400,10 @@ class MainWindow(QMainWindow):
                 view.deactivate()
         current = self.view_at(index)
         self.content.setCurrentWidget(current)
-        if self.nav.currentRow() != index:
+        row = self._nav_order.index(index)
+        if self.nav.currentRow() != row:
             self.nav.blockSignals(True)
-            self.nav.setCurrentRow(index)
+            self.nav.setCurrentRow(row)
             self.nav.blockSignals(False)
         current.activate()
         self.qsettings.setValue("window/view", VIEWS[index].title)
@@ -366,6 +411,31 @@ class MainWindow(QMainWindow):
     @property
     def current_view(self) -> View:
         return self.view_at(self._current_view)
+
+    def view_available(self, index: int) -> bool:
+        mode = VIEWS[index].mode
+        if mode == "clinician":
+            return self.session.is_clinician
+        if mode == "sync":
+            return self.session.sync_enabled
+        return True
+
+    def _apply_mode(self) -> None:
+        """Clinician vaults list patients instead of switching personal profiles."""
+        clinician = self.session.is_clinician
+        for row, i in enumerate(self._nav_order):
+            self.nav.setRowHidden(row, not self.view_available(i))
+        self.profile_box.setVisible(not clinician)
+        self.patient_label.setVisible(clinician)
+        profile = self.session.profile
+        self.patient_label.setText(
+            f"Viewing: {profile.name}" if clinician and profile else "No patient chosen"
+        )
+        for action in self.clinician_actions:
+            action.setVisible(clinician)
+        self.named_actions["profile"].setVisible(not clinician)
+        if self.session.is_unlocked and not self.view_available(self._current_view):
+            self.show_view("Dashboard")
 
     # --- profiles ------------------------------------------------------------------------------
 
@@ -396,6 +466,7 @@ class MainWindow(QMainWindow):
         for view in self.views:
             view.clear()
         self._fill_profiles()
+        self._apply_mode()
         if self.session.is_unlocked:
             self.current_view.activate()
 
@@ -432,19 +503,77 @@ class MainWindow(QMainWindow):
             self.show_view("Trends")
             self.view("Trends").visit_summary_dialog()  # type: ignore[attr-defined]
 
+    def share(self) -> ShareWizard | None:
+        if not self.session.is_unlocked:
+            return None
+        from ohvault.gui.share import ShareWizard
+
+        wizard = ShareWizard(self, self.session)
+        wizard.open()
+        return wizard
+
+    def export_plain(self, fmt: str, path: Path | None = None) -> Job | None:
+        if not self.session.is_unlocked:
+            return None
+        from ohvault.gui.share import export_plain
+
+        return export_plain(self, self.session, fmt, path)
+
+    def import_fhir(self) -> None:
+        if self.session.is_unlocked:
+            self.show_view("Import")
+            self.view("Import").pick_fhir()  # type: ignore[attr-defined]
+
+    def import_bundle(self, paths: list[Path] | None = None) -> None:
+        if not self.session.is_unlocked or not self.session.is_clinician:
+            return
+        self.show_view("Patients")
+        view = self.view("Patients")
+        if paths:
+            view.import_files(paths)  # type: ignore[attr-defined]
+        else:
+            view.pick_bundle()  # type: ignore[attr-defined]
+
+    def show_my_key(self) -> None:
+        if self.session.is_unlocked:
+            from ohvault.gui.bundle_import import show_my_key
+
+            show_my_key(self, self.session)
+
+    def sync_now(self) -> Job | None:
+        return self.session.sync.sync_now(manual=True)
+
+    @staticmethod
+    def _dropped(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        return [f for f in files if f.suffix.lower() in DROPPABLE]
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self.session.is_unlocked and any(
-            u.toLocalFile().lower().endswith(".pdf") for u in event.mimeData().urls()
-        ):
+        if self.session.is_unlocked and self._dropped(event):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        files = self._dropped(event)
+        if not files or not self.session.is_unlocked:
+            return
+        event.acceptProposedAction()
+        bundles = [f for f in files if f.suffix.lower() == BUNDLE_SUFFIX]
+        if bundles and self.session.is_clinician:
+            self.import_bundle(bundles)
+        elif bundles:
+            self.session.bridge.warn(
+                "Not a clinician vault",
+                "Bundles are imported by clinicians. To see your own records elsewhere, use sync.",
+            )
         pdfs = [f for f in files if f.suffix.lower() == ".pdf"]
-        if pdfs and self.session.is_unlocked:
-            event.acceptProposedAction()
+        fhir = [f for f in files if f.suffix.lower() == ".json"]
+        if pdfs or fhir:
             self.show_view("Import")
-            self.view("Import").add_files(pdfs)  # type: ignore[attr-defined]
+            view = self.view("Import")
+            if pdfs:
+                view.add_files(pdfs)  # type: ignore[attr-defined]
+            for f in fhir:
+                view.add_fhir(f)  # type: ignore[attr-defined]
 
     # --- locking --------------------------------------------------------------------------------
 
@@ -501,6 +630,7 @@ class MainWindow(QMainWindow):
         self.qsettings.sync()
         self.idle.stop()
         self.session.shutdown()
+        self.session.sync.lane.wait_for_done()
         super().closeEvent(event)
 
 

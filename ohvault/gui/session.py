@@ -7,6 +7,7 @@ thread keeps plain copies of what it shows (profile names, counts).
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ class UnlockResult:
     settings: dict[str, str]
     passphrase_set: bool
     recovery_unconfirmed: bool
+    is_clinician: bool = False
+    sync_enabled: bool = False
 
 
 # Non-PHI settings the GUI keeps in the vault (they only matter while it is unlocked).
@@ -51,6 +54,7 @@ VAULT_SETTINGS = {
     "backup_interval_hours": "24",
     "backup_keep": "30",
     "backup_dir": "",
+    "sync_interval_minutes": "15",
 }
 
 
@@ -84,6 +88,14 @@ class Session(QObject):
         self.settings: dict[str, str] = dict(VAULT_SETTINGS)
         self.unlock_report: UnlockReport | None = None
         self.passphrase_set = False
+        self.is_clinician = False
+        self.sync_enabled = False
+        # Held by a sync (on the sync lane) while it uses the vault; locking and key rotation
+        # take it first so the database is never closed or swapped under a sync.
+        self.sync_gate = threading.Lock()
+        from ohvault.gui.sync_ui import SyncController
+
+        self.sync = SyncController(self)
 
     # --- state --------------------------------------------------------------------------
 
@@ -145,6 +157,8 @@ class Session(QObject):
         self.settings = {**VAULT_SETTINGS, **result.settings}
         self.unlock_report = result.report
         self.passphrase_set = result.passphrase_set
+        self.is_clinician = result.is_clinician
+        self.sync_enabled = result.sync_enabled
         ids = [p.id for p in self.profiles]
         if self.profile_id not in ids:
             self.profile_id = (
@@ -169,11 +183,14 @@ class Session(QObject):
         self.profiles = []
         log.info("locking (%s)", reason)
 
+        gate = self.sync_gate
+
         def op(ctx: JobContext) -> None:
-            vault = ctx.executor.vault
-            ctx.executor.vault = None
-            if vault is not None:
-                vault.lock()
+            with gate:
+                vault = ctx.executor.vault
+                ctx.executor.vault = None
+                if vault is not None:
+                    vault.lock()
 
         # The lock op runs after anything already queued, so no op sees a half-closed vault.
         self.executor.run(op, label="Locking", failure=lambda exc: None)
@@ -210,6 +227,25 @@ class Session(QObject):
 
         self.executor.run(op, success=done, writes={"profile"}, label="Adding a profile")
 
+    def reload_profiles(self, select: str | None = None) -> None:
+        """Re-read the profile list (after a bundle import made or renamed a patient)."""
+
+        def op(ctx: JobContext) -> list[ProfileInfo]:
+            return _profiles(ctx.vault)
+
+        def done(profiles: list[ProfileInfo]) -> None:
+            from ohvault.logs import register_sensitive
+
+            register_sensitive(*(p.name for p in profiles))
+            self.profiles = profiles
+            self.profiles_changed.emit()
+            if select is not None and select != self.profile_id:
+                self.set_profile(select)
+            elif self.profile_id not in {p.id for p in profiles} and profiles:
+                self.set_profile(profiles[0].id)
+
+        self.executor.run(op, success=done, label="Reading profiles")
+
     def save_settings(self, values: dict[str, str]) -> None:
         self.settings.update(values)
         self.settings_changed.emit()
@@ -239,4 +275,14 @@ def _unlock_result(vault: Vault) -> UnlockResult:
         settings=settings,
         passphrase_set=vault.header.slots.passphrase is not None,
         recovery_unconfirmed=vault.header.recovery_unconfirmed,
+        is_clinician=vault.is_clinician,
+        sync_enabled=_sync_enabled(vault),
     )
+
+
+def _sync_enabled(vault: Vault) -> bool:
+    try:
+        from ohvault.sync.local import LocalStore
+    except ImportError:  # a build without sync
+        return False
+    return LocalStore(vault).enabled()

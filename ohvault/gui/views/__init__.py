@@ -19,6 +19,7 @@ class ViewSpec:
     cls: str
     title: str
     icon: str
+    mode: str = "all"  # "all"; "clinician": clinician vaults only; "sync": when sync is on
 
     def build(self, session: Session) -> View:
         module = importlib.import_module(f"ohvault.gui.views.{self.module}")
@@ -37,4 +38,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("records", "ImmunizationsView", "Immunizations", "immunizations"),
     ViewSpec("audit", "AuditView", "Audit log", "audit"),
     ViewSpec("settings", "SettingsView", "Settings", "settings"),
+    # Appended so that Ctrl+1…0 keep their screens; the sidebar lists Patients first.
+    ViewSpec("patients", "PatientsView", "Patients", "patients", mode="clinician"),
+    ViewSpec("conflicts", "ConflictsView", "Sync conflicts", "sync", mode="sync"),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -85,14 +85,25 @@ class Tile(QFrame):
         col.addWidget(name)
         colour = theme.flag_colour(tile.flag)
         value_row = QHBoxLayout()
+        value_row.setSpacing(0)
         value = QLabel(tile.value)
-        value.setStyleSheet(
-            f"font-size: 19pt; font-weight: 700; color: {colour if flagged else theme.colours().text};"
-        )
-        value.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        # A QFont (not a style sheet) so the size hint is measured in the big font: a style
+        # sheet font is applied after layout and the number would be clipped or touch the unit.
+        big = QFont(self.font())
+        big.setPointSizeF(19)
+        big.setWeight(QFont.Weight.Bold)
+        value.setFont(big)
+        value.setStyleSheet(f"color: {colour if flagged else theme.colours().text};")
+        value.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        if tile.exact and tile.exact != tile.value:
+            value.setToolTip(f"{tile.exact} {tile.unit}".strip())
+        value.setAccessibleName("Latest value")
+        self.value_label = value
         value_row.addWidget(value)
+        value_row.addSpacing(6)  # keep the unit off the number
         unit = QLabel(tile.unit)
         unit.setObjectName("muted")
+        self.unit_label = unit
         value_row.addWidget(unit, 0, Qt.AlignmentFlag.AlignBottom)
         value_row.addStretch(1)
         change = QLabel(_fmt_change(tile.change))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ohvault.atomic import atomic_write_bytes
 from ohvault.gui.models import Column, RecordRole, TableModel, TextFilter
 from ohvault.gui.pdfview import PdfView
+from ohvault.gui.provenance import READ_ONLY_TIP, ProvenanceLine, is_read_only, set_editable
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button
@@ -80,6 +81,8 @@ class DocumentsView(View):
         columns.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         columns.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.open_selected())
+        self._tips: dict[int, str] = {}
+        self.provenance = ProvenanceLine(session)
         self.viewer = PdfView()
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -96,6 +99,7 @@ class DocumentsView(View):
         self.left_stack.addWidget(self.table)
         self.left_stack.addWidget(self.empty)
         lcol.addWidget(self.left_stack)
+        lcol.addWidget(self.provenance)
         split.addWidget(left)
         split.addWidget(self.right)
         split.setSizes([520, 560])
@@ -121,6 +125,8 @@ class DocumentsView(View):
 
     def open_selected(self) -> None:
         doc = self.selected()
+        set_editable([self.delete_button], doc, self._tips)
+        self.provenance.show_for(doc)
         if doc is None:
             return
         pid = self.session.profile_id
@@ -194,6 +200,9 @@ class DocumentsView(View):
     def delete_selected(self) -> None:
         doc = self.selected()
         if doc is None:
+            return
+        if is_read_only(doc):
+            self.session.notify.emit(READ_ONLY_TIP)
             return
         if not self.session.bridge.confirm(
             "Delete document",

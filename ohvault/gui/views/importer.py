@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput, OhvaultError
 from ohvault.gui import catalog, theme
+from ohvault.gui.fhir_review import FhirPending, FhirReviewModel, record_details
 from ohvault.gui.models import FLAG_WORDS
 from ohvault.gui.pdfview import PdfView
 from ohvault.gui.tasks import JobContext
@@ -167,6 +168,8 @@ class ReviewModel(QAbstractTableModel):
             if flag and flag != "N":
                 return QBrush(QColor(theme.flag_colour(flag)))
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col in (1, 2):
+                return r.printed_name if col == 1 else (r.name or "Not recognised")
             if low:
                 return "Low confidence: check this row against the page before importing."
             if index.row() in self.pending.edited:
@@ -286,11 +289,16 @@ class ImportView(View):
         self.header = ViewHeader(
             "Import lab reports", "Drop PDF files anywhere on this window, or choose them."
         )
+        self.fhir_button = self.header.add(
+            button("Choose FHIR file…", icon="import", tip="A FHIR R4 Bundle JSON from another app")
+        )
+        self.fhir_button.clicked.connect(self.pick_fhir)
         self.pick_button = self.header.add(button("Choose PDFs…", primary=True, icon="import"))
         self.pick_button.clicked.connect(self.pick_files)
         self.root.addWidget(self.header)
         self.queue: deque[Path] = deque()
         self.pending: Pending | None = None
+        self.fhir_pending: FhirPending | None = None
         self.job: Any = None
         self.stack = QStackedWidget()
         self.root.addWidget(self.stack, 1)
@@ -370,7 +378,17 @@ class ImportView(View):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.setShowGrid(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The names take what is left and end in "…" (full text in the tooltip); the short
+        # columns (value, unit, flag) are never cut and the table never scrolls sideways.
+        for col in (1, 2):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+        hh.setMinimumSectionSize(28)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setWordWrap(False)
+        self.fhir_model = FhirReviewModel()
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_selected())
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
         lcol.addWidget(self.table, 3)
@@ -383,16 +401,28 @@ class ImportView(View):
         split.addWidget(left)
         self.viewer = PdfView()
         self.viewer.zoom = 1.8  # reading one row needs a closer look than reading the page
-        split.addWidget(self.viewer)
+        self.details = QLabel("")
+        self.details.setObjectName("panel")
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setAccessibleName("Record details")
+        self.details.setMargin(14)
+        self.right = QStackedWidget()
+        self.right.addWidget(self.viewer)
+        self.right.addWidget(self.details)
+        split.addWidget(self.right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        self.right.setMinimumWidth(260)
         self.split = split
         rcol.addWidget(split, 1)
         actions = QHBoxLayout()
         self.all_button = button("Accept all")
-        self.all_button.clicked.connect(lambda: self.model.set_all(True))
+        self.all_button.clicked.connect(lambda: self.active_model.set_all(True))
         self.none_button = button("Reject all")
-        self.none_button.clicked.connect(lambda: self.model.set_all(False))
+        self.none_button.clicked.connect(lambda: self.active_model.set_all(False))
         self.edit_button = button("Correct…", icon="edit")
         self.edit_button.clicked.connect(self.edit_selected)
         self.skip_button = button("Skip this file")
@@ -406,8 +436,9 @@ class ImportView(View):
         actions.addWidget(self.commit_button)
         rcol.addLayout(actions)
         self.stack.addWidget(self.review)
-        self.model.dataChanged.connect(lambda *_: self._update_counts())
-        self.model.modelReset.connect(self._update_counts)
+        for m in (self.model, self.fhir_model):
+            m.dataChanged.connect(lambda *_: self._update_counts())
+            m.modelReset.connect(self._update_counts)
         self.mismatch: list[str] = []
 
     # --- View -------------------------------------------------------------------------------
@@ -425,7 +456,10 @@ class ImportView(View):
             self.job = None
         self.queue.clear()
         self.pending = None
+        self.fhir_pending = None
         self.model.set_pending(None)
+        self.fhir_model.set_pending(None)
+        self.details.clear()
         self.viewer.clear()
         self.unmatched.clear()
         self.stack.setCurrentWidget(self.idle)
@@ -437,6 +471,28 @@ class ImportView(View):
         if names:
             self.add_files([Path(n) for n in names])
 
+    def pick_fhir(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Choose a FHIR file", "", "FHIR Bundle JSON (*.json)"
+        )
+        if names:
+            self.add_files([Path(n) for n in names])
+
+    def add_fhir(self, path: Path) -> None:
+        self.add_files([path])
+
+    @property
+    def active_model(self) -> Any:
+        return self.table.model()
+
+    def _use_model(self, model: Any) -> None:
+        if self.table.model() is not model:
+            self.table.setModel(model)
+            self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_selected())
+        fhir = model is self.fhir_model
+        self.right.setCurrentWidget(self.details if fhir else self.viewer)
+        self.edit_button.setVisible(not fhir)
+
     def add_files(self, paths: list[Path]) -> None:
         self.queue.extend(paths)
         if self.pending is None and self.job is None:
@@ -444,13 +500,19 @@ class ImportView(View):
 
     def _next(self) -> None:
         self.pending = None
+        self.fhir_pending = None
         self.model.set_pending(None)
+        self.fhir_model.set_pending(None)
+        self.details.clear()
         self.viewer.clear()
         if not self.queue:
             self.stack.setCurrentWidget(self.idle)
             self.header.set_subtitle("Drop PDF files anywhere on this window, or choose them.")
             return
         path = self.queue.popleft()
+        if path.suffix.lower() == ".json":
+            self.parse_fhir(path)
+            return
         try:
             if path.stat().st_size > MAX_BYTES:
                 raise BadInput("That file is larger than 50 MB; lab reports are much smaller.")
@@ -487,6 +549,50 @@ class ImportView(View):
         )
         self.job.progressed.connect(self._progress)
 
+    def parse_fhir(self, path: Path) -> None:
+        self.stack.setCurrentWidget(self.parsing)
+        self.parse_label.setText(f"Reading {path.name}…")
+        self.parse_bar.setRange(0, 0)
+
+        def op(ctx: JobContext) -> Any:
+            from ohvault.fhir.plain import read_fhir_file
+
+            return read_fhir_file(path)
+
+        def failed(exc: BaseException) -> None:
+            self.job = None
+            self.session.bridge.error(f"Reading {path.name}", exc)
+            self._next()
+
+        self.job = self.session.executor.run(
+            op,
+            success=lambda content: self._fhir_parsed(path, content),
+            failure=failed,
+            label="Reading the FHIR file",
+        )
+
+    def _fhir_parsed(self, path: Path, content: Any) -> None:
+        self.job = None
+        pending = FhirPending.build(path, content)
+        self.fhir_pending = pending
+        self._use_model(self.fhir_model)
+        self.fhir_model.set_pending(pending)
+        self.unmatched.clear()
+        self.unmatched.setVisible(False)
+        skipped = ", ".join(f"{n} {k}" for k, n in sorted(content.skipped.items()))
+        self.unmatched_label.setText(f"Not kept (kinds ohvault does not store): {skipped}")
+        self.unmatched_label.setVisible(bool(skipped))
+        self.identity_banner.setVisible(False)
+        self.mismatch = []
+        self.stack.setCurrentWidget(self.review)
+        self._size_split()
+        profile = self.session.profile
+        self.header.set_subtitle(
+            f"{path.name} · FHIR R4 Bundle · into {profile.name if profile else 'this profile'}"
+        )
+        if pending.rows:
+            self.table.selectRow(0)
+
     def _progress(self, done: int, total: int, text: str) -> None:
         self.parse_bar.setRange(0, total)
         self.parse_bar.setValue(done)
@@ -522,6 +628,7 @@ class ImportView(View):
 
     def _parsed(self, pending: Pending, report: Any) -> None:
         self.job = None
+        self._use_model(self.model)
         pending.report = report
         pending.accepted = [
             r.name is not None and r.confidence >= CONFIDENT for r in report.results
@@ -540,9 +647,7 @@ class ImportView(View):
         profile = self.session.profile
         self._check_identity(report)
         self.stack.setCurrentWidget(self.review)
-        total = sum(self.split.sizes())
-        if total > 0:
-            self.split.setSizes([int(total * 0.62), total - int(total * 0.62)])
+        self._size_split()
         when = report.collection_date.isoformat() if report.collection_date else "date not found"
         self.header.set_subtitle(
             f"{pending.path.name} · {report.lab_name or 'laboratory not found'} · {when} · "
@@ -550,6 +655,20 @@ class ImportView(View):
         )
         if report.results:
             self.table.selectRow(0)
+
+    def _size_split(self) -> None:
+        """Give the table what its columns need (the page keeps the rest, at least 260 px)."""
+        total = sum(self.split.sizes()) or self.split.width()
+        if total <= 0:
+            return
+        hh = self.table.horizontalHeader()
+        need = sum(
+            max(hh.sectionSizeHint(c), self.table.sizeHintForColumn(c))
+            for c in range(self.active_model.columnCount())
+        )
+        need += self.table.verticalScrollBar().sizeHint().width() + 8
+        left = max(int(total * 0.6), min(need, total - 260))
+        self.split.setSizes([left, total - left])
 
     def _check_identity(self, report: Any) -> None:
         """The importer's own identity check, run before review so the warning shows up front."""
@@ -576,6 +695,18 @@ class ImportView(View):
         self.identity_banner.setVisible(bool(reasons))
 
     def _update_counts(self) -> None:
+        if self.fhir_pending is not None:
+            f = self.fhir_pending
+            n = sum(f.accepted)
+            refs = len(f.rows) - sum(f.storable)
+            self.summary.setText(
+                f"{len(f.rows)} records read, {n} selected for import"
+                + (f" · {refs} links to files elsewhere (nothing to keep)" if refs else "")
+                + " · results already in the vault (same test, date and value) are skipped"
+            )
+            self.commit_button.setText(f"Import {n} record{'s' if n != 1 else ''}")
+            self.commit_button.setEnabled(n > 0)
+            return
         if self.pending is None or self.pending.report is None:
             return
         n = sum(self.pending.accepted)
@@ -595,6 +726,20 @@ class ImportView(View):
 
     def _row_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
+        if rows and self.fhir_pending is not None:
+            from html import escape
+
+            record = self.fhir_model.record(rows[0].row())
+            self.details.setText(
+                "<table>"
+                + "".join(
+                    f"<tr><td style='color: gray; padding-right: 12px'>{escape(k)}</td>"
+                    f"<td>{escape(v)}</td></tr>"
+                    for k, v in record_details(record)
+                )
+                + "</table>"
+            )
+            return
         if not rows or self.pending is None:
             return
         r = self.model.result(rows[0].row())
@@ -607,6 +752,8 @@ class ImportView(View):
         self.viewer.show_box(u.page - 1, u.bbox)
 
     def edit_selected(self) -> EditRowDialog | None:
+        if self.fhir_pending is not None:
+            return None
         rows = self.table.selectionModel().selectedRows()
         if not rows or self.pending is None:
             return None
@@ -629,6 +776,8 @@ class ImportView(View):
         self._next()
 
     def commit(self, *, confirm_identity: bool | None = None) -> Any:
+        if self.fhir_pending is not None:
+            return self._commit_fhir(self.fhir_pending)
         pending = self.pending
         if pending is None:
             return None
@@ -670,6 +819,47 @@ class ImportView(View):
             failure=self._commit_failed,
             writes={"observation", "diagnostic_report", "document"},
             label="Importing results",
+        )
+
+    def _commit_fhir(self, pending: FhirPending) -> Any:
+        pid = self.session.profile_id
+        if pid is None:
+            return None
+        accepted = pending.accepted_ids
+
+        def op(ctx: JobContext) -> Any:
+            from ohvault.fhir.plain import store_fhir_import
+
+            return store_fhir_import(ctx.vault, pid, pending.content, accepted=accepted)
+
+        def done(outcome: Any) -> None:
+            added = sum(outcome.added.values())
+            self.session.notify.emit(
+                f"Imported {added} record{'s' if added != 1 else ''}"
+                + (
+                    f"; {outcome.duplicates} already in the vault were skipped."
+                    if outcome.duplicates
+                    else "."
+                )
+            )
+            self.committed.emit(outcome)
+            self._next()
+
+        self.commit_button.setEnabled(False)
+        return self.session.executor.run(
+            op,
+            success=done,
+            failure=self._commit_failed,
+            writes={
+                "observation",
+                "diagnostic_report",
+                "document",
+                "medication",
+                "condition",
+                "allergy",
+                "immunization",
+            },
+            label="Importing records",
         )
 
     def _committed(self, outcome: Any) -> None:

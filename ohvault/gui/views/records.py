@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput
 from ohvault.gui.models import Column, RecordRole, TableModel, TextFilter, fmt_date
+from ohvault.gui.provenance import READ_ONLY_TIP, ProvenanceLine, is_read_only, set_editable
 from ohvault.gui.recordform import Field, RecordDialog
 from ohvault.gui.session import Session
 from ohvault.gui.tasks import JobContext
@@ -181,7 +182,9 @@ class RecordTable(QWidget):
         self.stack.addWidget(self.empty)
         col.addWidget(self.stack, 1)
         row = QHBoxLayout()
-        row.addStretch(1)
+        self.provenance = ProvenanceLine(session)
+        row.addWidget(self.provenance, 1)
+        row.addStretch(0)
         self.add_button = button(f"Add {kind.singular}", primary=True, icon="add")
         self.add_button.clicked.connect(self.add)
         self.edit_button = button("Edit…", icon="edit")
@@ -191,6 +194,14 @@ class RecordTable(QWidget):
         for b in (self.edit_button, self.delete_button, self.add_button):
             row.addWidget(b)
         col.addLayout(row)
+        self._tips: dict[int, str] = {}
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        record = self.selected()
+        set_editable([self.edit_button, self.delete_button], record, self._tips)
+        self.provenance.show_for(record)
 
     def load(self) -> None:
         pid, cls, order = self.session.profile_id, self.kind.cls, self.kind.order
@@ -202,6 +213,7 @@ class RecordTable(QWidget):
 
     def show_rows(self, rows: list[Record]) -> None:
         self.model.set_rows(rows)
+        self._selection_changed()
         self.stack.setCurrentWidget(self.table if rows else self.empty)
 
     def clear(self) -> None:
@@ -240,6 +252,9 @@ class RecordTable(QWidget):
         record = self.selected()
         if record is None:
             return None
+        if is_read_only(record):
+            self.session.notify.emit(READ_ONLY_TIP)
+            return None
         dlg = self.dialog(record)
         dlg.accepted.connect(lambda: self._push_edit(record, dlg.result_record))
         dlg.open()
@@ -253,7 +268,9 @@ class RecordTable(QWidget):
 
     def delete_selected(self) -> None:
         record = self.selected()
-        if record is not None:
+        if record is not None and is_read_only(record):
+            self.session.notify.emit(READ_ONLY_TIP)
+        elif record is not None:
             self.session.undo.push(DeleteRecord(self.session.executor, record, self.kind.singular))
             self.session.notify.emit(
                 f"{self.kind.singular.capitalize()} deleted. Undo with Ctrl+Z."

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.gui.measurement import MeasurementDialog
 from ohvault.gui.models import ObservationFilter, ObservationModel, RecordRole
+from ohvault.gui.provenance import READ_ONLY_TIP, ProvenanceLine, is_read_only, set_editable
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.undo import AddRecord, DeleteRecord, EditRecord
 from ohvault.gui.views.base import View
@@ -117,6 +118,8 @@ class ResultsView(View):
         actions = QHBoxLayout()
         self.count = QLineEdit()
         self.count.setVisible(False)
+        self.provenance = ProvenanceLine(session)
+        actions.addWidget(self.provenance, 1)
         self.edit_button = button("Edit…", icon="edit")
         self.edit_button.clicked.connect(self.edit_selected)
         self.delete_button = button("Delete", icon="delete", danger=True)
@@ -126,6 +129,14 @@ class ResultsView(View):
         actions.addWidget(self.delete_button)
         self.root.addLayout(actions)
         QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
+        self._tips: dict[int, str] = {}
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        record = self.selected()
+        set_editable([self.edit_button, self.delete_button], record, self._tips)
+        self.provenance.show_for(record)
 
     @staticmethod
     def _d(qd: QDate) -> date | None:
@@ -143,6 +154,7 @@ class ResultsView(View):
 
     def _show(self, rows: list[Observation]) -> None:
         self.model.set_rows(rows)
+        self._selection_changed()
         current = self.category.currentData()
         self.category.blockSignals(True)
         self.category.clear()
@@ -188,6 +200,9 @@ class ResultsView(View):
         obs = self.selected()
         if obs is None or self.session.profile_id is None:
             return None
+        if is_read_only(obs):
+            self.session.notify.emit(READ_ONLY_TIP)
+            return None
         dialog = MeasurementDialog(self, self.session.profile_id, existing=obs)
         dialog.accepted.connect(lambda: self.save_edit(obs, dialog.result_observation))
         dialog.open()
@@ -200,6 +215,9 @@ class ResultsView(View):
     def delete_selected(self) -> None:
         obs = self.selected()
         if obs is None:
+            return
+        if is_read_only(obs):
+            self.session.notify.emit(READ_ONLY_TIP)
             return
         self.session.undo.push(DeleteRecord(self.session.executor, obs, "measurement"))
         self.session.notify.emit("Measurement deleted. Undo with Ctrl+Z.")

@@ -1,8 +1,7 @@
-"""Settings: auto-lock, backups, appearance (and sync, once it exists)."""
+"""Settings: locking, backups, keys, appearance and sync."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime
 from pathlib import Path
 
@@ -10,11 +9,13 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QDialog,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
+    QProgressBar,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -23,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from ohvault.gui import theme
 from ohvault.gui.settings_store import gui_settings
-from ohvault.gui.tasks import JobContext
+from ohvault.gui.sync_panel import SyncPanel
+from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ViewHeader, button, label
 
@@ -83,11 +85,22 @@ class SettingsView(View):
         browse.clicked.connect(self._choose_dir)
         where.addWidget(browse)
         bform.addRow("Folder", where)
+        self.backup_where = label("", "muted", wrap=True)
+        self.backup_where.setAccessibleName("Where backups go")
+        bform.addRow("Backups go to", self.backup_where)
         now_row = QHBoxLayout()
         self.backup_now = button("Back up now", icon="export")
         self.backup_now.clicked.connect(self.run_backup)
         now_row.addWidget(self.backup_now)
+        self.backup_bar = QProgressBar()
+        self.backup_bar.setRange(0, 0)  # the core reports no steps: a busy indicator
+        self.backup_bar.setTextVisible(False)
+        self.backup_bar.setFixedSize(120, 8)
+        self.backup_bar.setAccessibleName("Backup in progress")
+        self.backup_bar.setVisible(False)
+        now_row.addWidget(self.backup_bar)
         self.last_backup = label("", "muted")
+        self.last_backup.setAccessibleName("Last backup")
         now_row.addWidget(self.last_backup, 1)
         bform.addRow("", now_row)
         bform.addRow(
@@ -101,6 +114,29 @@ class SettingsView(View):
         )
         col.addWidget(backups)
 
+        keys = QGroupBox("Keys")
+        kform = QVBoxLayout(keys)
+        kform.addWidget(
+            label(
+                "Your vault opens with your passphrase, this computer's keychain, or your "
+                "recovery key.",
+                "muted",
+                wrap=True,
+            )
+        )
+        krow = QHBoxLayout()
+        self.passphrase_button = button("Change passphrase…", icon="key")
+        self.passphrase_button.clicked.connect(self.change_passphrase)
+        self.recovery_button = button("New recovery key…", icon="key")
+        self.recovery_button.clicked.connect(self.new_recovery_key)
+        self.rotate_button = button("Rotate data key…", icon="key", danger=True)
+        self.rotate_button.clicked.connect(self.rotate_key)
+        for b in (self.passphrase_button, self.recovery_button, self.rotate_button):
+            krow.addWidget(b)
+        krow.addStretch(1)
+        kform.addLayout(krow)
+        col.addWidget(keys)
+
         look = QGroupBox("Appearance")
         lform = QFormLayout(look)
         self.theme = QComboBox()
@@ -110,20 +146,8 @@ class SettingsView(View):
         lform.addRow("Theme", self.theme)
         col.addWidget(look)
 
-        sync = QGroupBox("Sync")
-        sform = QVBoxLayout(sync)
-        available = importlib.util.find_spec("ohvault.sync") is not None
-        sform.addWidget(
-            label(
-                "Sync between your devices is set up from the command line (ohvault sync --help)."
-                if available
-                else "Sync between devices is not part of this version yet. Your vault stays on "
-                "this computer.",
-                "muted",
-                wrap=True,
-            )
-        )
-        col.addWidget(sync)
+        self.sync_panel = SyncPanel(session)
+        col.addWidget(self.sync_panel)
         col.addStretch(1)
 
         self.autolock.valueChanged.connect(lambda v: self._save("autolock_minutes", str(v)))
@@ -159,10 +183,21 @@ class SettingsView(View):
         )
         self._loading = False
 
-        def op(ctx: JobContext) -> str | None:
-            return ctx.vault.get_setting("last_backup")
+        folder = self.location.text().strip()
 
-        self.session.executor.run(op, success=self._show_last_backup, label="Reading settings")
+        def op(ctx: JobContext) -> tuple[str | None, str]:
+            where = folder or str(ctx.vault.files.backups)
+            return ctx.vault.get_setting("last_backup"), where
+
+        def done(payload: tuple[str | None, str]) -> None:
+            self.backup_where.setText(payload[1])
+            self._show_last_backup(payload[0])
+
+        self.session.executor.run(op, success=done, label="Reading settings")
+        self.passphrase_button.setText(
+            "Change passphrase…" if s.passphrase_set else "Set a passphrase…"
+        )
+        self.sync_panel.load()
 
     def _show_last_backup(self, stamp: str | None) -> None:
         if not stamp:
@@ -180,7 +215,7 @@ class SettingsView(View):
             self.location.setText(folder)
             self._save("backup_dir", folder)
 
-    def run_backup(self) -> None:
+    def run_backup(self) -> Job:
         folder = self.location.text().strip()
 
         def op(ctx: JobContext) -> str:
@@ -190,13 +225,46 @@ class SettingsView(View):
             return info.path.name
 
         self.backup_now.setEnabled(False)
+        self.backup_bar.setVisible(True)
+        self.last_backup.setText("Backing up…")
         job = self.session.executor.run(
             op,
-            success=lambda name: self.session.notify.emit(f"Backup written: {name}"),
+            success=self._backed_up,
             writes={"settings"},
             label="Backing up",
         )
-        job.done.connect(lambda: self.backup_now.setEnabled(True))
+        job.done.connect(self._backup_done)
+        return job
+
+    def _backed_up(self, name: str) -> None:
+        self.session.notify.emit(f"Backup written: {name}")
+
+    def _backup_done(self) -> None:
+        self.backup_now.setEnabled(True)
+        self.backup_bar.setVisible(False)
+        if self.session.is_unlocked:
+            self.load()
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def change_passphrase(self) -> QDialog:
+        from ohvault.gui.keys import ChangePassphraseDialog
+
+        dialog = ChangePassphraseDialog(self, self.session)
+        dialog.open()
+        return dialog
+
+    def new_recovery_key(self) -> Job | None:
+        from ohvault.gui.keys import new_recovery_key
+
+        return new_recovery_key(self, self.session)
+
+    def rotate_key(self) -> QDialog:
+        from ohvault.gui.keys import RotateKeyDialog
+
+        dialog = RotateKeyDialog(self, self.session)
+        dialog.open()
+        return dialog
 
     def _theme_changed(self, _: int) -> None:
         if self._loading:
