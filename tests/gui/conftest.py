@@ -128,3 +128,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
             # The offscreen platform plugin's own limitation, printed whenever a dialog opens.
             item.add_marker(pytest.mark.qt_log_ignore("does not support propagateSizeHints"))
+
+
+@pytest.fixture(scope="session")
+def gui_sync_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The sync tests' real server (uvicorn on 127.0.0.1, SQLite), one per xdist worker."""
+    from tests.sync.server_proc import ServerProc
+
+    work = tmp_path_factory.mktemp("gui-sync-server")
+    server = ServerProc(work, f"sqlite:///{work / 'server.db'}").start()
+    yield server
+    server.stop()
