@@ -18,14 +18,18 @@ across a network call.
 from __future__ import annotations
 
 import base64
+import binascii
+import contextlib
+import functools
 import hashlib
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ohvault.errors import BadInput, RecordNotFound
 from ohvault.keys import recovery
@@ -98,6 +102,39 @@ class SyncStatus:
 
 
 Progress = Callable[[SyncProgress], None]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def server_answer() -> Iterator[None]:
+    """A malformed answer from the server (or a bundle we cannot read) is a clear error.
+
+    Everything it interrupts runs in a transaction that rolls back, so nothing half-merges.
+    """
+    try:
+        yield
+    except (
+        KeyError,
+        TypeError,
+        ValueError,  # includes JSON and Unicode decoding errors
+        IndexError,
+        AttributeError,
+        binascii.Error,
+        zlib.error,
+    ) as exc:
+        raise SyncRefused(
+            "The sync server sent an answer this version cannot read; nothing was changed.",
+            hint=f"({type(exc).__name__})",
+        ) from None
+
+
+def guarded(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with server_answer():
+            return fn(*args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 class SyncClient:
@@ -157,6 +194,7 @@ class SyncClient:
 
     # --- turning on --------------------------------------------------------------------------
 
+    @guarded
     def enable(
         self,
         server_url: str,
@@ -188,6 +226,7 @@ class SyncClient:
             self.store_recovery_slot(recovery_key)
         return self.status()
 
+    @guarded
     def join(
         self,
         server_url: str,
@@ -270,6 +309,7 @@ class SyncClient:
             cursor=0,
         )
 
+    @guarded
     def login(self, password: str) -> None:
         """Log in again after the session ended (same server, account and device)."""
         self._require_enabled()
@@ -304,6 +344,7 @@ class SyncClient:
 
     # --- key material for other devices -----------------------------------------------------
 
+    @guarded
     def pairing_code(self) -> str:
         """A one-time code (valid for the server's pairing TTL, 10 minutes by default)."""
         self._require_enabled()
@@ -347,6 +388,7 @@ class SyncClient:
         slot = self.vault.header.slots.recovery
         return hashlib.sha256(slot.salt + slot.ciphertext).hexdigest() if slot else None
 
+    @guarded
     def store_recovery_slot(self, recovery_key: str) -> None:
         """Let another device join with this vault's recovery key (stores a wrap on the server)."""
         self._require_enabled()
@@ -395,15 +437,16 @@ class SyncClient:
         t = self._transport()
         self._syncing = True
         try:
-            self._retire_stale_recovery_slot(t)
-            for _ in range(MAX_ROUNDS):
-                self._pull(t, report, notify)
-                if not self._push_once(t, report, notify):
-                    break
-            else:
-                raise SyncError("Sync did not settle: other devices kept pushing. Try again.")
-            if snapshot is not False:
-                self._maybe_snapshot(t, report, notify, force=bool(snapshot))
+            with server_answer():
+                self._retire_stale_recovery_slot(t)
+                for _ in range(MAX_ROUNDS):
+                    self._pull(t, report, notify)
+                    if not self._push_once(t, report, notify):
+                        break
+                else:
+                    raise SyncError("Sync did not settle: other devices kept pushing. Try again.")
+                if snapshot is not False:
+                    self._maybe_snapshot(t, report, notify, force=bool(snapshot))
             self.store.set(last_sync_at=utcnow().isoformat(), last_error=None, last_error_kind=None)
             notify(SyncProgress("done", 1, 1))
         except SyncError as exc:
