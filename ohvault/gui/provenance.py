@@ -63,14 +63,15 @@ class ProvenanceLine(QLabel):
         self.setObjectName("muted")
         self.setWordWrap(True)
         self.setAccessibleName("Provenance")
-        self.setVisible(False)
+        # Always in the layout (empty when there is nothing to say) so the buttons beside it
+        # keep their place.
         self._wanted: str | None = None
 
     def show_for(self, record: Any) -> None:
         if record is None or not is_read_only(record):
             self._wanted = None
             self.clear()
-            self.setVisible(False)
+            self.setToolTip("")
             return
         pid = self.session.profile_id
         self._wanted = record.id
@@ -86,8 +87,7 @@ class ProvenanceLine(QLabel):
 
         def done(text: str, rid: str = record.id) -> None:
             if self._wanted == rid:
-                self.setText("🔒 " + text)
+                self.setText("Read-only. " + text)
                 self.setToolTip(READ_ONLY_TIP)
-                self.setVisible(True)
 
         self.session.executor.run(op, success=done, label="Reading provenance")

@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _render(out: Path, home: Path) -> int:
+    from PySide6.QtWidgets import QScrollArea
+
     from ohvault.gui.app import create_app
 
     app = create_app([sys.argv[0]])
@@ -74,6 +76,12 @@ def _render(out: Path, home: Path) -> int:
         window.grab().save(str(out / f"{name}.png"))
         shots.append(name)
 
+    def shot_widget(name: str, widget, owner=None) -> None:  # type: ignore[no-untyped-def]
+        _settle(app, owner or window)
+        _pump(app, 0.3)
+        widget.grab().save(str(out / f"{name}.png"))
+        shots.append(name)
+
     wizard = window.wizard
     assert wizard is not None
     wizard.name.setText("Alex Example")
@@ -96,6 +104,8 @@ def _render(out: Path, home: Path) -> int:
     from ohvault.gui.views import VIEWS
 
     for i in range(len(VIEWS)):
+        if not window.view_available(i):
+            continue  # clinician and sync screens are shown further down
         window.show_view(i)
         view = window.view_at(i)
         _settle(app, window)
@@ -118,6 +128,12 @@ def _render(out: Path, home: Path) -> int:
             _settle(app, window)
         slug = view.title.lower().replace(" & ", "-").replace(" ", "-")
         shot(f"{i + 3:02d}-{slug}")
+    settings = window.view("Settings")
+    window.show_view("Settings")
+    settings.findChild(QScrollArea).ensureWidgetVisible(settings.sync_panel, 0, 0)  # type: ignore[union-attr, attr-defined]
+    shot("13-settings-keys-sync")
+    _share_shots(app, window, shot_widget)
+    _clinician_shots(app, window, home, shot_widget)
     theme.apply(app, "dark")
     window.show_view("Dashboard")
     window.view("Dashboard").mark_stale()
@@ -133,6 +149,68 @@ def _render(out: Path, home: Path) -> int:
     Vault.destroy(home, keychain=NoKeychain(), with_backups=True)
     print("\n".join(str(out / f"{s}.png") for s in sorted(shots)))
     return 0
+
+
+def _share_shots(app, window, shot_widget) -> None:  # type: ignore[no-untyped-def]
+    """The share wizard's recipient and summary pages (a throwaway age key as recipient)."""
+    import pyrage
+
+    wizard = window.share()
+    wizard.next()
+    wizard.keys.setPlainText(str(pyrage.x25519.Identity.generate().to_public()))
+    shot_widget("14-share-recipients", wizard)
+    wizard.next()
+    _settle(app, window)
+    shot_widget("15-share-summary", wizard)
+    wizard.reject()
+
+
+def _clinician_shots(app, window, home: Path, shot_widget) -> None:  # type: ignore[no-untyped-def]
+    """A clinician vault next to the patient's: patients list, my key, read-only results."""
+    from ohvault.bundles.export import plan_export, write_bundle
+    from ohvault.gui.bundle_import import MyKeyDialog
+    from ohvault.gui.mainwindow import MainWindow
+    from ohvault.vault import Vault
+
+    keychain = window.session.keychain
+    clinic_home = home.parent / "clinic"
+    clinic, _ = Vault.create(
+        clinic_home, passphrase=PASSPHRASE, kind="clinician", keychain=keychain
+    )
+    clinic.lock()
+    doctor = MainWindow(home=clinic_home, keychain=keychain, interactive=False)
+    doctor.resize(1280, 800)
+    doctor.show()
+    doctor.unlock_page.secret.setText(PASSPHRASE)
+    doctor.unlock_page.submit()
+    _settle(app, doctor)
+    doctor.show_my_key()
+    _settle(app, doctor)
+    dialog = doctor.findChildren(MyKeyDialog)[-1]
+    key = dialog.key_text.text()
+    shot_widget("16-clinician-my-key", dialog, doctor)
+    dialog.accept()
+    bundle = home.parent / "alex.ohvbundle"
+    pid = str(window.session.profile_id)
+    window.session.executor.run(
+        lambda ctx: write_bundle(ctx.vault, plan_export(ctx.vault, pid), bundle, recipients=[key])
+    )
+    _settle(app, window)
+    doctor.session.bridge.answer = lambda title, text: True
+    doctor.import_bundle([bundle])
+    _settle(app, doctor)
+    patients = doctor.view("Patients")
+    doctor.show_view("Patients")
+    _settle(app, doctor)
+    patients.table.selectRow(0)  # type: ignore[attr-defined]
+    shot_widget("17-clinician-patients", doctor, doctor)
+    patients.open_selected()  # type: ignore[attr-defined]
+    _settle(app, doctor)
+    results = doctor.view("Results")
+    results.table.selectRow(0)  # type: ignore[attr-defined]
+    shot_widget("18-clinician-read-only-results", doctor, doctor)
+    doctor.close()
+    Vault.destroy(clinic_home, keychain=keychain, with_backups=True)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,7 @@ def style_sheet(c: Colours) -> str:
     QPushButton[primary="true"] {{ background: {c.accent}; color: {c.accent_text}; border-color: {c.accent}; font-weight: 600; }}
     QPushButton[primary="true"]:disabled {{ background: {c.border}; border-color: {c.border}; color: {c.muted}; }}
     QPushButton[danger="true"] {{ color: {c.high}; }}
+    QPushButton[danger="true"]:disabled {{ color: {c.muted}; }}
     QToolButton {{ padding: 4px; border-radius: 6px; }}
     QToolButton:hover {{ background: {c.border}; }}
     QLineEdit, QComboBox, QDateEdit, QSpinBox, QDoubleSpinBox, QPlainTextEdit, QTextEdit {{

@@ -57,6 +57,11 @@ def test_drop_review_commit_updates_dashboard(qtbot: Any, unlocked: Any, tmp_pat
     wait_idle(qtbot, window)
     names = [view.model.result(r).name for r in range(view.model.rowCount())]
     assert names[:3] == ["Glucose", "LDL cholesterol", "Hemoglobin"]
+    # The table gets its room: no sideways scrolling, the short columns are never cut.
+    qtbot.waitUntil(lambda: view.table.isVisible(), timeout=5_000)
+    assert not view.table.horizontalScrollBar().isVisible()
+    for col in (3, 4, 6):  # result, unit, flag
+        assert view.table.columnWidth(col) >= view.table.sizeHintForColumn(col)
     # The page is rendered from memory and the selected row's source is highlighted on it.
     assert view.viewer.doc is not None and view.viewer.canvas.image is not None
     view.table.selectRow(1)
@@ -106,6 +111,11 @@ def test_drop_review_commit_updates_dashboard(qtbot: Any, unlocked: Any, tmp_pat
     # Out of range first: glucose 126 mg/dL is high.
     assert dash.data.tiles[0].name == "Glucose" and dash.data.tiles[0].flag == "H"
     assert dash.tiles[0].property("flagged") is True
+    qtbot.waitUntil(lambda: all(t.unit_label.geometry().left() > 0 for t in dash.tiles))
+    for tile in dash.tiles:  # the number never runs into its unit
+        value, unit = tile.value_label.geometry(), tile.unit_label.geometry()
+        assert value.width() >= tile.value_label.sizeHint().width()
+        assert value.right() + 4 <= unit.left()
     assert len(dash.data.recent) == 2
 
 
@@ -193,3 +203,13 @@ def test_the_same_file_twice_is_refused_and_nothing_changes(
     wait_idle(qtbot, window)
     assert [m.text for m in messages] == ["This file was imported before; nothing was changed."]
     assert run_op(qtbot, window, lambda ctx: ctx.vault.repo.counts(pid)) == before
+
+
+def test_tile_values_keep_printed_precision_and_drop_float_noise() -> None:
+    from ohvault.gui.data import fmt_value
+
+    assert [fmt_value(v) for v in (14.6, 0.95, 6.1, 162.0, 5.67)] == [
+        "14.6", "0.95", "6.1", "162", "5.67",
+    ]  # fmt: skip
+    assert fmt_value(108.8812) == "108.9" and fmt_value(0.30000000000000004) == "0.3"
+    assert fmt_value(0.012345) == "0.0123" and fmt_value(12345.6) == "12346"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -87,13 +87,11 @@ class Tile(QFrame):
         value_row = QHBoxLayout()
         value_row.setSpacing(0)
         value = QLabel(tile.value)
-        # A QFont (not a style sheet) so the size hint is measured in the big font: a style
-        # sheet font is applied after layout and the number would be clipped or touch the unit.
-        big = QFont(self.font())
-        big.setPointSizeF(19)
-        big.setWeight(QFont.Weight.Bold)
-        value.setFont(big)
-        value.setStyleSheet(f"color: {colour if flagged else theme.colours().text};")
+        # The font comes from the style sheet (the app's sheet would override a QFont); the
+        # label may grow past its first size hint so a long number is never clipped.
+        value.setStyleSheet(
+            f"font-size: 19pt; font-weight: 700; color: {colour if flagged else theme.colours().text};"
+        )
         value.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         if tile.exact and tile.exact != tile.value:
             value.setToolTip(f"{tile.exact} {tile.unit}".strip())

@@ -667,7 +667,8 @@ class ImportView(View):
             for c in range(self.active_model.columnCount())
         )
         need += self.table.verticalScrollBar().sizeHint().width() + 8
-        left = max(int(total * 0.6), min(need, total - 260))
+        # Favour the table up to about two thirds; past that the names elide instead.
+        left = max(int(total * 0.6), min(need, int(total * 0.68), total - 260))
         self.split.setSizes([left, total - left])
 
     def _check_identity(self, report: Any) -> None:

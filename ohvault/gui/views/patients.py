@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -87,6 +88,8 @@ class PatientsView(View):
         self.root.addWidget(self.history_title)
         self.history = label("", "muted", wrap=True)
         self.history.setAccessibleName("Import history")
+        self.history.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.history.setMinimumHeight(60)
         self.root.addWidget(self.history, 1)
         row = QHBoxLayout()
         self.progress = QProgressBar()
