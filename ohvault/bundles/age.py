@@ -280,6 +280,8 @@ def decrypt_passphrase(source: Source, sink: Sink, passphrase: str) -> None:
     log_n = int(log_n_text)
     if log_n > MAX_SCRYPT_LOG_N:
         raise BadBundle("The bundle asks for an unreasonably expensive passphrase check.")
+    if log_n < 1:
+        raise BadBundle("The bundle's encryption header is damaged (invalid work factor).")
     try:
         file_key = ChaCha20Poly1305(_scrypt_key(passphrase, salt, log_n)).decrypt(
             b"\x00" * 12, body, None

@@ -273,7 +273,7 @@ class _Import:
         m = self.manifest
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise BadBundle("The bundle's FHIR data is not valid JSON.") from None
         validate_bundle(data)
         content = from_bundle(data, keep_ids=True, provenance=Provenance.BUNDLE)

@@ -76,7 +76,7 @@ class Manifest:
     def from_bytes(cls, raw: bytes) -> Manifest:
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise BadBundle("The bundle's manifest is not valid JSON.") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise BadBundle("The file is not an ohvault bundle (the manifest has another format).")

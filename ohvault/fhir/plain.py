@@ -58,7 +58,7 @@ def read_fhir_file(path: Path) -> FhirContent:
         raise BadInput("The FHIR file cannot be read.") from None
     try:
         data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise FhirInvalid("The file is not JSON, so not a FHIR Bundle.") from None
     validate_bundle(data)
     return from_bundle(data, keep_ids=False, provenance=Provenance.FHIR)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ohvault.atomic import atomic_write_bytes
-from ohvault.errors import VaultCorrupt
+from ohvault.errors import BadInput, VaultCorrupt
 from ohvault.keys.secret import SecretKey
 from ohvault.keys.wrap import KdfParams, WrappedKey, b64e, hkdf
 
@@ -157,7 +157,12 @@ class VaultHeader:
             )
         except VaultCorrupt:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except BadInput as exc:  # e.g. an unknown key-derivation function
+            raise VaultCorrupt(
+                f"The vault header cannot be used: {exc.message}",
+                hint="Restore it from a backup (`ohvault restore`).",
+            ) from exc
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise VaultCorrupt(
                 "The vault header is damaged and cannot be read.",
                 hint="Restore it from a backup (`ohvault restore`).",

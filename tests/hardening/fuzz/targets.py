@@ -84,7 +84,7 @@ def _bundle_layer(data: bytes) -> None:
     else:  # the FHIR content, as _Import._on_fhir reads it
         try:
             parsed = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return  # the importer turns these into BadBundle itself
         validate_bundle(parsed)
         from_bundle(parsed, keep_ids=True, provenance=Provenance.BUNDLE)
