@@ -125,19 +125,10 @@ def markdown(result: dict[str, Any]) -> str:
     )
 
 
-MARK_BEGIN = "<!-- gui_startup:begin -->"
-MARK_END = "<!-- gui_startup:end -->"
+def write_docs(result: dict[str, Any]) -> None:
+    from benchmarks.run_all import write_section
 
-
-def write_docs(result: dict[str, Any], path: Path = Path("docs/performance.md")) -> None:
-    section = f"{MARK_BEGIN}\n## {TITLE} (`python -m benchmarks.gui_startup`)\n\n{markdown(result)}{MARK_END}"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    if MARK_BEGIN in text and MARK_END in text:
-        head, rest = text.split(MARK_BEGIN, 1)
-        text = head + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_section("gui_startup", TITLE, markdown(result))
 
 
 def main() -> None:

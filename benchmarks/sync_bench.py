@@ -14,7 +14,6 @@ import argparse
 import base64
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
@@ -243,17 +242,10 @@ def markdown(r: dict[str, Any]) -> str:
     )
 
 
-def write_docs(r: dict[str, Any]) -> None:
-    path = ROOT / "docs" / "performance.md"
-    text = path.read_text() if path.exists() else "# Performance\n"
-    block = f"<!-- sync_bench:begin -->\n## {TITLE}\n\n{markdown(r)}<!-- sync_bench:end -->"
-    pattern = re.compile(r"<!-- sync_bench:begin -->.*?<!-- sync_bench:end -->", re.S)
-    text = (
-        pattern.sub(lambda _m: block, text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + block + "\n"
-    )
-    path.write_text(text)
+def write_docs(result: dict[str, Any]) -> None:
+    from benchmarks.run_all import write_section
+
+    write_section("sync_bench", TITLE, markdown(result))
 
 
 def main() -> int:

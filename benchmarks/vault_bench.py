@@ -24,7 +24,7 @@ from ohvault.model import Document, Observation
 from ohvault.storage.backup import create_backup, restore_backup
 from ohvault.vault import Credentials, Vault
 
-TITLE = "Vault"
+TITLE = "Vault: unlock, bulk insert, latest values, backup and restore"
 ANALYTES = [f"Analyte {i}" for i in range(120)]
 
 
@@ -147,7 +147,15 @@ def markdown(r: dict[str, Any]) -> str:
     )
 
 
+def write_docs(result: dict[str, Any]) -> None:
+    from benchmarks.run_all import write_section
+
+    write_section("vault_bench", TITLE, markdown(result))
+
+
 if __name__ == "__main__":
     out = run()
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
+    if "--write-docs" in sys.argv:
+        write_docs(out)
