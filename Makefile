@@ -41,7 +41,7 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ohvault.gui.screenshots docs/screenshots
 
 bench: $(STAMP)
-	bash tests/run-with-keyring.sh $(BIN)/python -m benchmarks.run_all
+	bash tests/run-with-keyring.sh $(BIN)/python -m benchmarks.run_all $(BENCH)
 
 # The one-folder Linux app (PyInstaller, packaging/pyinstaller/ohvault.spec) in dist/ohvault/.
 dist: $(STAMP)
