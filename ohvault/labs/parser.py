@@ -616,6 +616,12 @@ class _DocState:
         lines = group_lines(words, page_no)
         if not lines:
             return
+        first_new_row = len(self.rows)
+        self._read_page(page_no, lines, width, height)
+        for row in self.rows[first_new_row:]:
+            _compact(row)
+
+    def _read_page(self, page_no: int, lines: list[Line], width: float, height: float) -> None:
         self._vote_decimal(lines)
         if page_no == 1:
             self.first_page_lines = lines
@@ -1154,6 +1160,28 @@ class _DocState:
 
 
 # ============================================================================ helpers
+def _box_word(text: str, box: tuple[float, float, float, float], size: float) -> Word:
+    return Word(text, box[0], box[2], box[1], box[3], size)
+
+
+def _compact(row: _Row) -> None:
+    """Keep only text and boxes once a page is read.
+
+    A row otherwise holds its whole line (every word and the line's cell split) until the
+    report is finished, so memory grew with the number of results on long reports.
+    """
+    line = row.line
+    size = line.size
+    row.line = Line([_box_word(line.text, _bbox([Cell(line.words)]), size)], line.page)
+    if row.name_cells:
+        row.name_cells = [Cell([_box_word("", _bbox(row.name_cells), size)])]
+    row.values = [
+        (v, q, Cell([_box_word("", _bbox([cell]), size)]) if cell is not None else None, d, f)
+        for v, q, cell, d, f in row.values
+    ]
+    row.extra_cells = []
+
+
 def _stack_lines(upper: Line, lower: Line) -> Line:
     """Two lines read column by column: cells that overlap horizontally are joined top first."""
     groups: list[tuple[float, float, list[Word], list[Word]]] = []
