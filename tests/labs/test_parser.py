@@ -32,10 +32,10 @@ def _rows(*rows: tuple[str, str, str, str]) -> list[list[tuple[float, str]]]:
 
 def test_corpus_is_big_and_varied(corpus_dir: Path) -> None:
     truths = [json.loads(p.read_text(encoding="utf-8")) for p in corpus_dir.glob("*.json")]
-    assert len(truths) >= 40
+    assert len(truths) >= 30
     assert len({t["layout"] for t in truths}) >= 8 == len(LAYOUTS) - 2
     assert any(t["pages"] > 1 for t in truths)
-    assert sum(len(t["results"]) for t in truths) > 1000
+    assert sum(len(t["results"]) for t in truths) > 900
 
 
 def test_corpus_accuracy_targets(corpus_dir: Path) -> None:
