@@ -14,11 +14,14 @@ it until `close()` (which the iteration's `finally` calls) has joined the thread
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from ohvault.errors import RecordNotFound, VaultCorrupt
 from ohvault.model import Document
@@ -123,3 +126,43 @@ class BlobPrefetcher:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+
+class EarlyWriteback:
+    """A file sink that asks the kernel to write data back while the export is still running.
+
+    The final fsync of a 200 MB bundle otherwise waits for all of it at the end
+    (about a third of the export's time); syncing every `STEP` bytes from a helper
+    thread overlaps that disk work with reading the next blobs. Durability is
+    unchanged: the caller still fsyncs before renaming the file into place.
+    """
+
+    STEP = 32 << 20
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._since = 0
+        self._thread: threading.Thread | None = None
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        n = self._handle.write(data)
+        self._since += len(data)
+        if self._since >= self.STEP and (self._thread is None or not self._thread.is_alive()):
+            self._since = 0
+            self._handle.flush()
+            self._thread = threading.Thread(
+                target=_datasync, args=(self._handle.fileno(),), name="bundle-sync", daemon=True
+            )
+            self._thread.start()
+        return n
+
+    def close(self) -> None:
+        """Wait for a sync in progress (the caller then flushes and fsyncs)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
+def _datasync(fd: int) -> None:
+    with contextlib.suppress(OSError):  # the caller's final fsync reports real errors
+        os.fdatasync(fd)

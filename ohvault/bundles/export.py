@@ -25,7 +25,7 @@ from typing import Any
 from ohvault import identity as identity_mod
 from ohvault.atomic import fsync_dir
 from ohvault.bundles import age
-from ohvault.bundles.blobs import BlobPrefetcher
+from ohvault.bundles.blobs import BlobPrefetcher, EarlyWriteback
 from ohvault.bundles.container import OutEntry, archive_size, write_archive
 from ohvault.bundles.manifest import (
     ATTACHMENT_DIR,
@@ -275,20 +275,24 @@ def write_bundle(
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as sink:
-            encryptor = (
-                age.x25519_encryptor(sink, keys)
-                if keys
-                else age.passphrase_encryptor(sink, passphrase or "", log_n=scrypt_log_n)
-            )
-            write_archive(
-                out_entries,
-                int(now.timestamp()),
-                _Progressed(encryptor, total, progress, should_cancel),
-            )
-            encryptor.close()
-            sink.flush()
-            os.fsync(sink.fileno())
+        with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
+            sink = EarlyWriteback(handle)
+            try:
+                encryptor = (
+                    age.x25519_encryptor(sink, keys)
+                    if keys
+                    else age.passphrase_encryptor(sink, passphrase or "", log_n=scrypt_log_n)
+                )
+                write_archive(
+                    out_entries,
+                    int(now.timestamp()),
+                    _Progressed(encryptor, total, progress, should_cancel),
+                )
+                encryptor.close()
+            finally:
+                sink.close()
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, out)
     except BaseException:
         with contextlib.suppress(OSError):
