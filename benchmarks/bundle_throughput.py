@@ -2,12 +2,16 @@
 
     python -m benchmarks.bundle_throughput [--mb 200] [--doc-mb 10] [--runs 3] [--write-docs]
 
-Prints JSON. The ratio compares ohvault's end-to-end export (read blobs from
-SQLCipher, hash, sign, tar, encrypt) and import (decrypt, verify, validate,
-store) with `age` encrypting / decrypting the same plaintext archive from a
-file; `age_layer_*` isolates our age layer (pyrage streaming, file to file) on the
-same bytes, which shows how much of the gap is the encrypted database. Peak RSS is sampled after each phase to show that memory stays bounded by
-one document, not the bundle size. Best of --runs for each timing.
+Prints JSON. Each run times ohvault's end-to-end export (read blobs from
+SQLCipher, hash, sign, tar, encrypt, fsync) and import (decrypt, verify,
+validate, store, commit) and, back to back, `age` encrypting / decrypting the
+same plaintext archive from a file; the ratio (age's time ÷ ours) is taken per
+run and the median reported, because the machine is shared and absolute speeds
+drift between runs. `age_layer_*` isolates our age layer (file to file) on the
+same bytes. `sqlcipher_*` measures the encrypted database alone: reading the
+blobs incrementally, and inserting them in one committed transaction; those
+divided by age's speed are the ceilings the end-to-end ratios cannot pass.
+Peak RSS is sampled after each phase to show that memory stays bounded.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +54,14 @@ def _vault(home: Path, kind: str) -> Vault:
     return vault
 
 
-def best(fn: Any, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 TITLE = "Bundle export / import"
@@ -63,6 +70,7 @@ TITLE = "Bundle export / import"
 def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
     age_bin = shutil.which("age")
     work = Path(tempfile.mkdtemp(prefix="ohv-bench-"))
+    load_before = load()
     try:
         patient = _vault(work / "patient", "patient")
         profile = patient.repo.profiles()[0]
@@ -84,76 +92,115 @@ def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
         me = identity.load_or_create(clinician)
         plan = plan_export(patient, profile.id)
         out = work / "bench.ohvbundle"
-        export_s = best(
-            lambda: write_bundle(patient, plan, out, recipients=[me.age_recipient]), runs
-        )
-        rss_export = rss_mb()
+        key_file = work / "id.age"
+        identity.export_age_identity(clinician, me, key_file)
+        plain = work / "plain.tar"
 
-        def fresh_import() -> None:
-            # Each run imports into an empty patient list (a re-import would be a no-op merge).
+        def export() -> None:
+            out.unlink(missing_ok=True)
+            write_bundle(patient, plan, out, recipients=[me.age_recipient])
+
+        def empty_clinician() -> None:
+            # Untimed: each import goes into an empty patient list (a re-import is a no-op merge).
             with clinician.db.transaction():
                 for table in ("document_blobs", "documents", "bundle_imports", "trusted_senders"):
                     clinician.db.execute(f"DELETE FROM {table}")  # noqa: S608
                 clinician.db.execute("DELETE FROM profiles")
-            import_bundle(clinician, out)
+            clinician.db.execute("VACUUM")
 
-        import_s = best(fresh_import, runs)
-        rss_import = rss_mb()
+        def age_tool(*args: str) -> Callable[[], object]:
+            assert age_bin is not None
+            return lambda: subprocess.run([age_bin, *args], check=True)
+
+        t: dict[str, list[float]] = {
+            k: []
+            for k in (
+                "export",
+                "import",
+                "age_enc",
+                "age_dec",
+                "layer_enc",
+                "layer_dec",
+                "sql_read",
+            )
+        }
+        rss_export = rss_import = 0.0
+        for _ in range(runs):
+            t["export"].append(timed(export))
+            rss_export = max(rss_export, rss_mb())
+            empty_clinician()
+            t["import"].append(timed(lambda: import_bundle(clinician, out)))
+            rss_import = max(rss_import, rss_mb())
+            if age_bin:
+                if not plain.exists():
+                    age_tool("-d", "-i", str(key_file), "-o", str(plain), str(out))()
+                (work / "age.out").unlink(missing_ok=True)
+                t["age_enc"].append(
+                    timed(age_tool("-r", me.age_recipient, "-o", str(work / "age.out"), str(plain)))
+                )
+                (work / "age.dec").unlink(missing_ok=True)
+                t["age_dec"].append(
+                    timed(
+                        age_tool("-d", "-i", str(key_file), "-o", str(work / "age.dec"), str(out))
+                    )
+                )
+
+                def layer_encrypt() -> None:
+                    with plain.open("rb") as src, (work / "layer.out").open("wb") as dst:
+                        age_layer.encrypt_x25519(src, dst, [me.age_recipient])
+
+                def layer_decrypt() -> None:
+                    with out.open("rb") as src, (work / "layer.dec").open("wb") as dst:
+                        age_layer.decrypt_x25519(src, dst, [me.age_identity])
+
+                t["layer_enc"].append(timed(layer_encrypt))
+                t["layer_dec"].append(timed(layer_decrypt))
+            t["sql_read"].append(timed(lambda: _read_blobs(patient, profile.id, plan.documents)))
+        sql_write = _write_blobs(work / "scratch", doc_mb, total_mb // doc_mb)
         bundle_bytes = out.stat().st_size
+        mb = bundle_bytes / 1e6
+        med = {k: statistics.median(v) for k, v in t.items() if v}
         result: dict[str, Any] = {
             "documents_mb": total_mb,
             "document_mb_each": doc_mb,
             "bundle_bytes": bundle_bytes,
-            "export_s": round(export_s, 3),
-            "export_mb_s": round(bundle_bytes / 1e6 / export_s, 1),
-            "import_s": round(import_s, 3),
-            "import_mb_s": round(bundle_bytes / 1e6 / import_s, 1),
+            "runs": runs,
+            "export_s_median": round(med["export"], 3),
+            "export_mb_s": round(mb / med["export"], 1),
+            "import_s_median": round(med["import"], 3),
+            "import_mb_s": round(mb / med["import"], 1),
+            "sqlcipher_read_mb_s": round(mb / med["sql_read"], 1),
+            "sqlcipher_write_mb_s": round(mb / sql_write, 1),
             "peak_rss_mb_after_setup": round(rss_setup, 1),
             "peak_rss_mb_after_export": round(rss_export, 1),
             "peak_rss_mb_after_import": round(rss_import, 1),
             "cpus": os.cpu_count(),
+            "load_before": load_before,
+            "load_after": load(),
         }
         if age_bin:
-            key_file = work / "id.age"
-            identity.export_age_identity(clinician, me, key_file)
-            plain = work / "plain.tar"
-            subprocess.run(
-                [age_bin, "-d", "-i", str(key_file), "-o", str(plain), str(out)], check=True
-            )
-            enc_s = best(
-                lambda: subprocess.run(
-                    [age_bin, "-r", me.age_recipient, "-o", str(work / "age.out"), str(plain)],
-                    check=True,
-                ),
-                runs,
-            )
-            dec_s = best(
-                lambda: subprocess.run(
-                    [age_bin, "-d", "-i", str(key_file), "-o", str(work / "age.dec"), str(out)],
-                    check=True,
-                ),
-                runs,
-            )
 
-            def layer_encrypt() -> None:
-                with plain.open("rb") as src, (work / "layer.out").open("wb") as dst:
-                    age_layer.encrypt_x25519(src, dst, [me.age_recipient])
+            def ratios(ours: str, theirs: str) -> list[float]:
+                return [a / b for a, b in zip(t[theirs], t[ours], strict=True)]
 
-            def layer_decrypt() -> None:
-                with out.open("rb") as src, (work / "layer.dec").open("wb") as dst:
-                    age_layer.decrypt_x25519(src, dst, [me.age_identity])
-
-            layer_enc_s = best(layer_encrypt, runs)
-            layer_dec_s = best(layer_decrypt, runs)
             result.update(
-                age_layer_encrypt_mb_s=round(bundle_bytes / 1e6 / layer_enc_s, 1),
-                age_layer_decrypt_mb_s=round(bundle_bytes / 1e6 / layer_dec_s, 1),
-                age_layer_encrypt_vs_age=round(enc_s / layer_enc_s, 2),
-                age_layer_decrypt_vs_age=round(dec_s / layer_dec_s, 2),
-                age_encrypt_mb_s=round(bundle_bytes / 1e6 / enc_s, 1),
-                age_decrypt_mb_s=round(bundle_bytes / 1e6 / dec_s, 1),
-                export_vs_age=round(enc_s / export_s, 2),
-                import_vs_age=round(dec_s / import_s, 2),
+                age_encrypt_mb_s=round(mb / med["age_enc"], 1),
+                age_decrypt_mb_s=round(mb / med["age_dec"], 1),
+                age_layer_encrypt_mb_s=round(mb / med["layer_enc"], 1),
+                age_layer_decrypt_mb_s=round(mb / med["layer_dec"], 1),
+                export_vs_age=round(statistics.median(ratios("export", "age_enc")), 2),
+                import_vs_age=round(statistics.median(ratios("import", "age_dec")), 2),
+                export_vs_age_each=[round(r, 2) for r in ratios("export", "age_enc")],
+                import_vs_age_each=[round(r, 2) for r in ratios("import", "age_dec")],
+                age_layer_encrypt_vs_age=round(
+                    statistics.median(ratios("layer_enc", "age_enc")), 2
+                ),
+                age_layer_decrypt_vs_age=round(
+                    statistics.median(ratios("layer_dec", "age_dec")), 2
+                ),
+                # The database alone, against age: no export/import can be faster than this.
+                ceiling_export_vs_age=round(med["age_enc"] / med["sql_read"], 2),
+                ceiling_import_vs_age=round(med["age_dec"] / sql_write, 2),
             )
         patient.lock()
         clinician.lock()
@@ -164,22 +211,59 @@ def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _read_blobs(vault: Vault, profile_id: str, docs: list[Document]) -> None:
+    """Every document's bytes out of SQLCipher, incrementally, nothing else."""
+    for doc in docs:
+        rowid = vault.db.execute(
+            "SELECT rowid FROM document_blobs WHERE document_id = ?", (doc.id,)
+        ).fetchone()[0]
+        handle = vault.db.conn.open_blob("document_blobs", "content", rowid, readonly=True)
+        while handle.read(1 << 20):
+            pass
+        handle.close()
+
+
+def _write_blobs(home: Path, doc_mb: int, count: int) -> float:
+    """Seconds to insert `count` blobs into a fresh vault's database and commit, nothing else."""
+    vault = _vault(home, "patient")
+    try:
+        vault.db.execute("CREATE TABLE bench_blobs (id INTEGER PRIMARY KEY, content BLOB)")
+        content = os.urandom(doc_mb << 20)
+        start = time.perf_counter()
+        with vault.db.transaction():
+            for i in range(count):
+                vault.db.execute("INSERT INTO bench_blobs VALUES (?, ?)", (i, content))
+        return time.perf_counter() - start
+    finally:
+        vault.lock()
+        Vault.destroy(home, with_backups=True)
+
+
 def markdown(r: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"{r['documents_mb']} MB of documents ({r['document_mb_each']} MB each) in one bundle, "
-            "encrypted to an X25519 recipient; best of the runs.",
+            f"encrypted to an X25519 recipient; {r['runs']} runs, each ours and `age` back to back; "
+            "speeds are medians, ratios the median of the per-run ratios "
+            f"(load average {r['load_before']} before, {r['load_after']} after; {r['cpus']} CPUs).",
             "",
             "| step | ohvault | `age` tool on the same bytes | ratio (target ≥ 0.7) |",
             "| --- | --- | --- | --- |",
-            f"| export (vault → signed, encrypted bundle) | {r['export_mb_s']} MB/s | {r['age_encrypt_mb_s']} MB/s | {r['export_vs_age']} |",
-            f"| import (bundle → verified, stored in a vault) | {r['import_mb_s']} MB/s | {r['age_decrypt_mb_s']} MB/s | {r['import_vs_age']} |",
-            f"| age layer alone, encrypt | {r['age_layer_encrypt_mb_s']} MB/s | {r['age_encrypt_mb_s']} MB/s | {r['age_layer_encrypt_vs_age']} |",
-            f"| age layer alone, decrypt | {r['age_layer_decrypt_mb_s']} MB/s | {r['age_decrypt_mb_s']} MB/s | {r['age_layer_decrypt_vs_age']} |",
+            f"| export (vault → signed, encrypted bundle, fsynced) | {r['export_mb_s']} MB/s | {r['age_encrypt_mb_s']} MB/s | {r['export_vs_age']} |",
+            f"| import (bundle → verified, stored in a vault, committed) | {r['import_mb_s']} MB/s | {r['age_decrypt_mb_s']} MB/s | {r['import_vs_age']} |",
+            f"| age layer alone, encrypt (file to file) | {r['age_layer_encrypt_mb_s']} MB/s | {r['age_encrypt_mb_s']} MB/s | {r['age_layer_encrypt_vs_age']} |",
+            f"| age layer alone, decrypt (file to file) | {r['age_layer_decrypt_mb_s']} MB/s | {r['age_decrypt_mb_s']} MB/s | {r['age_layer_decrypt_vs_age']} |",
+            f"| ceiling for export: reading the blobs from SQLCipher, nothing else | {r['sqlcipher_read_mb_s']} MB/s | {r['age_encrypt_mb_s']} MB/s | {r['ceiling_export_vs_age']} |",
+            f"| ceiling for import: inserting the blobs into SQLCipher and committing, nothing else | {r['sqlcipher_write_mb_s']} MB/s | {r['age_decrypt_mb_s']} MB/s | {r['ceiling_import_vs_age']} |",
+            "",
+            "Every vault page is AES-256-CBC encrypted and HMAC-SHA512 authenticated in "
+            "4 KiB pages, so the database alone is slower than `age`'s ChaCha20-Poly1305 "
+            "stream; the ceiling rows show the most any export or import could reach "
+            "without changing how documents are stored.",
             "",
             f"Peak memory (RSS): {r['peak_rss_mb_after_setup']} MB after setup, "
             f"{r['peak_rss_mb_after_export']} MB after export, {r['peak_rss_mb_after_import']} MB after import "
-            "(bounded by the largest document, not the bundle).",
+            "(setup holds one document; export streams in 1 MiB pieces; import holds one document).",
         ]
     )
 
