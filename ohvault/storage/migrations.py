@@ -252,11 +252,20 @@ def _script(sql: str) -> Callable[[Database], None]:
     return run
 
 
+# v5: bulk imports write every index once per row; observations_latest already serves
+# (profile_id, deleted, analyte key, effective) lookups, so the older (profile_id,
+# effective) index only cost insert time (about a quarter of a 100,000-row import).
+V5 = """
+DROP INDEX IF EXISTS observations_profile;
+"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
     Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
     Migration(3, "bundles: trusted senders (TOFU) and bundle import provenance", _script(V3)),
     Migration(4, "sync: change capture triggers, clock, shadows, outbox, conflicts", _apply_v4),
+    Migration(5, "drop an index that the latest-value index makes redundant", _script(V5)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
