@@ -19,6 +19,7 @@ from ohvault import paths
 from ohvault.gui.bridge import MessageBridge
 from ohvault.gui.clipboard import SecretClipboard
 from ohvault.gui.tasks import Executor, JobContext
+from ohvault.storage.backup import DEFAULT_INTERVAL_HOURS, DEFAULT_KEEP
 
 # The vault, crypto and model modules load on first use, not before the first window shows.
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ class UnlockResult:
 VAULT_SETTINGS = {
     "autolock_minutes": "15",
     "lock_on_sleep": "1",
-    "backup_interval_hours": "24",
-    "backup_keep": "30",
+    "backup_interval_hours": str(DEFAULT_INTERVAL_HOURS),
+    "backup_keep": str(DEFAULT_KEEP),
     "backup_dir": "",
     "sync_interval_minutes": "15",
 }
