@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -602,46 +602,59 @@ def _credential_keys(
         except KeychainUnavailable as exc:
             reasons.append(exc.message)
     if credentials.passphrase is not None:
-        tried = False
-        for slots in gens:
-            if slots.passphrase is None:
-                continue
-            tried = True
-            kek = passphrase_kek(credentials.passphrase, slots.passphrase.salt, header.kdf)
-            with contextlib.suppress(WrongKey):
-                yield _Candidate(
-                    unwrap(
-                        slots.passphrase,
-                        kek,
-                        aad=header.aad("passphrase", slots.generation),
-                        what="passphrase",
-                    ),
-                    slots.generation,
-                    UnlockMethod.PASSPHRASE,
-                )
-                break
-        else:
-            reasons.append("the passphrase is wrong" if tried else "this vault has no passphrase")
+        passphrase = credentials.passphrase
+        found = False
+        for cand in _slot_candidates(
+            header,
+            gens,
+            "passphrase",
+            lambda wrapped: passphrase_kek(passphrase, wrapped.salt, header.kdf),
+            UnlockMethod.PASSPHRASE,
+        ):
+            found = True
+            yield cand
+        if not found:
+            has_slot = any(g.passphrase is not None for g in gens)
+            reasons.append(
+                "the passphrase is wrong" if has_slot else "this vault has no passphrase"
+            )
     if credentials.recovery_key is not None:
         data = recovery.parse(credentials.recovery_key)
-        for slots in gens:
-            if slots.recovery is None:
-                continue
-            kek = recovery_kek(data, slots.recovery.salt)
-            with contextlib.suppress(WrongKey):
-                yield _Candidate(
-                    unwrap(
-                        slots.recovery,
-                        kek,
-                        aad=header.aad("recovery", slots.generation),
-                        what="recovery key",
-                    ),
-                    slots.generation,
-                    UnlockMethod.RECOVERY_KEY,
-                )
-                break
-        else:
+        found = False
+        for cand in _slot_candidates(
+            header,
+            gens,
+            "recovery",
+            lambda wrapped: recovery_kek(data, wrapped.salt),
+            UnlockMethod.RECOVERY_KEY,
+        ):
+            found = True
+            yield cand
+        if not found:
             reasons.append("the recovery key does not belong to this vault")
+
+
+def _slot_candidates(
+    header: VaultHeader,
+    gens: list[KeySlots],
+    purpose: str,
+    make_kek: Callable[[WrappedKey], bytes],
+    method: UnlockMethod,
+) -> Iterator[_Candidate]:
+    """The data key from the first generation whose `purpose` slot this secret unwraps."""
+    what = "passphrase" if purpose == "passphrase" else "recovery key"
+    for slots in gens:
+        wrapped: WrappedKey | None = getattr(slots, purpose)
+        if wrapped is None:
+            continue
+        try:
+            key = unwrap(
+                wrapped, make_kek(wrapped), aad=header.aad(purpose, slots.generation), what=what
+            )
+        except WrongKey:
+            continue
+        yield _Candidate(key, slots.generation, method)
+        return
 
 
 def _other_key(header: VaultHeader, candidate: _Candidate) -> SecretKey | None:

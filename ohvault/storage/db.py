@@ -54,9 +54,6 @@ def connect(path: Path, key: SecretKey, *, create: bool = False) -> Connection:
         _quiet_sqlcipher(conn)
         conn.set_key(raw_key(key))
         conn.execute("PRAGMA temp_store = MEMORY")
-        # 64 MiB of page cache (the default is 8): a 100,000-row import then stays in
-        # memory until commit instead of spilling encrypted pages to disk halfway.
-        conn.execute("PRAGMA cache_size = -65536")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as exc:
@@ -66,6 +63,10 @@ def connect(path: Path, key: SecretKey, *, create: bool = False) -> Connection:
                     hint="Restore it from a backup (`ohvault restore`).",
                 ) from exc
             raise WrongKey("That key does not open this vault's database.") from exc
+        # 64 MiB of page cache (the default is 8): a 100,000-row import then stays in
+        # memory until commit instead of spilling encrypted pages to disk halfway.
+        # (Set only once the key is known to be right: it reads the database header.)
+        conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
