@@ -13,7 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --quiet -e '.[dev,server]'
 	touch $(STAMP)
 
+# The runtime system packages are installed when run as root; otherwise the script names
+# what is missing and the app starts anyway (it explains what it cannot do without them).
 run: $(STAMP)
+	-@bash packaging/install-system-deps.sh --runtime
 	$(BIN)/ohvault
 
 system-deps:

@@ -159,6 +159,33 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# Since Qt 6.5 the X11 (xcb) platform plugin needs these libraries; without them Qt aborts
+# with "could not load the Qt platform plugin". Debian/Ubuntu package names alongside.
+XCB_LIBRARIES = {
+    "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4",
+    "xcb-image": "libxcb-image0",
+    "xcb-keysyms": "libxcb-keysyms1",
+    "xcb-randr": "libxcb-randr0",
+    "xcb-render-util": "libxcb-render-util0",
+    "xcb-shape": "libxcb-shape0",
+    "xcb-xkb": "libxcb-xkb1",
+    "xkbcommon-x11": "libxkbcommon-x11-0",
+}
+
+
+def missing_xcb_packages() -> list[str]:
+    """Debian packages Qt's X11 plugin needs and this machine lacks (empty when not on X11)."""
+    if sys.platform != "linux" or os.environ.get("WAYLAND_DISPLAY"):
+        return []
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith("xcb"):
+        return []
+    import ctypes.util
+
+    return [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
+
+
 def run_gui() -> int:
     if not _has_display():
         sys.stderr.write(
@@ -166,6 +193,15 @@ def run_gui() -> int:
             "Run it in a desktop session, or offscreen with QT_QPA_PLATFORM=offscreen "
             "(or under a virtual screen: xvfb-run ohvault).\n"
             "The command line works without a display: ohvault --help\n"
+        )
+        return int(ExitCode.BAD_INPUT)
+    missing = missing_xcb_packages()
+    if missing:
+        sys.stderr.write(
+            "ohvault: the desktop app needs system libraries that Qt's X11 support uses:\n"
+            f"  sudo apt-get install {' '.join(missing)}\n"
+            "(package names for Debian and Ubuntu; other systems name them similarly).\n"
+            "The command line works without them: ohvault --help\n"
         )
         return int(ExitCode.BAD_INPUT)
     from ohvault.gui.app import main as gui_main

@@ -228,3 +228,22 @@ def test_manual_entry_is_checked_against_the_catalog(cli) -> None:  # type: igno
     hba1c = next(r for name, r in rows.items() if r["loinc"] == "4548-4")
     assert hba1c["unit"] == "%" and hba1c["category"] and hba1c["ref_high"] is not None
     assert rows["My sleep score"]["loinc"] is None
+
+
+def test_missing_qt_x11_libraries_are_named_not_a_qt_abort(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ctypes.util
+
+    from ohvault.cli import main as cli_main
+
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    real = ctypes.util.find_library
+    monkeypatch.setattr(
+        ctypes.util, "find_library", lambda n: None if n == "xcb-cursor" else real(n)
+    )
+    assert cli_main.run_gui() == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert "libxcb-cursor0" in err and "apt-get install" in err
