@@ -1,9 +1,9 @@
 """The plaintext inside a bundle: a POSIX ustar stream, written and read incrementally.
 
-Both directions are push-based: `write_archive` pushes the archive into a writer
-(the age encryptor) as each entry's chunks arrive, and `TarSink.write` takes the
-decrypted stream and hands each entry's bytes on. Neither holds more than one
-chunk in memory; entry content is passed on as memoryview slices, not copied. The reader is strict: regular files only, safe relative paths
+Writing is pull-based (`TarReader.read(n)` produces the archive on demand) because
+pyrage's `encrypt_io` pulls from a reader; reading is push-based (`TarSink.write`)
+because `decrypt_io` pushes into a writer. Neither holds more than one entry's
+chunk in memory. The reader is strict: regular files only, safe relative paths
 only, sizes checked before any content is read, no trailing garbage.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tarfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,7 +37,7 @@ def check_path(name: str) -> None:
 class OutEntry:
     name: str
     size: int
-    chunks: Callable[[], Iterable[bytes | memoryview]]  # called when the entry is reached
+    chunks: Callable[[], Iterable[bytes]]  # called when the entry is reached
 
 
 def _header(name: str, size: int, mtime: int) -> bytes:
@@ -53,44 +53,63 @@ def archive_size(entries: Iterable[OutEntry]) -> int:
     return sum(BLOCK + -(-e.size // BLOCK) * BLOCK for e in entries) + 2 * BLOCK
 
 
-class Writer(Protocol):
-    def write(self, data: bytes | bytearray | memoryview, /) -> object: ...
+class TarReader:
+    """A file-like object whose read(n) returns the next bytes of a ustar archive."""
 
+    def __init__(
+        self,
+        entries: list[OutEntry],
+        mtime: int,
+        on_bytes: Callable[[int], None] = lambda n: None,
+    ) -> None:
+        for e in entries:
+            check_path(e.name)
+        self._gen = self._generate(entries, mtime)
+        self._buf = bytearray()
+        self._on_bytes = on_bytes
 
-_ZEROS = bytes(2 * BLOCK)
+    def _generate(self, entries: list[OutEntry], mtime: int) -> Iterator[bytes]:
+        for entry in entries:
+            yield _header(entry.name, entry.size, mtime)
+            written = 0
+            for chunk in entry.chunks():
+                written += len(chunk)
+                if written > entry.size:
+                    raise BadBundle("An entry grew while it was being written.")
+                yield chunk
+            if written != entry.size:
+                raise BadBundle("An entry changed size while it was being written.")
+            if entry.size % BLOCK:
+                yield b"\0" * (BLOCK - entry.size % BLOCK)
+        yield b"\0" * (2 * BLOCK)
 
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buf) < size:
+            chunk = next(self._gen, None)
+            if chunk is None:
+                break
+            self._buf += chunk
+        if size < 0:
+            size = len(self._buf)
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
+        self._on_bytes(len(out))
+        return out
 
-def write_archive(entries: Iterable[OutEntry], mtime: int, out: Writer) -> None:
-    """Write a ustar archive of `entries` into `out`, checking that each has its declared size."""
-    for entry in entries:
-        check_path(entry.name)
-        out.write(_header(entry.name, entry.size, mtime))
-        written = 0
-        for chunk in entry.chunks():
-            written += len(chunk)
-            if written > entry.size:
-                raise BadBundle("An entry grew while it was being written.")
-            out.write(chunk)
-        if written != entry.size:
-            raise BadBundle("An entry changed size while it was being written.")
-        if entry.size % BLOCK:
-            out.write(_ZEROS[: BLOCK - entry.size % BLOCK])
-    out.write(_ZEROS)
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
 
 
 class EntryConsumer(Protocol):
-    def feed(self, data: memoryview) -> None: ...
+    def feed(self, data: bytes) -> None: ...
 
     def finish(self) -> None: ...
 
 
 class TarSink:
-    """A writer that parses a ustar stream and hands each entry to `open_entry(name, size)`.
-
-    Entry content goes to the consumer as views of the written buffers, so a
-    caller must not change a buffer after writing it (the age layer writes fresh
-    `bytes`).
-    """
+    """A writer that parses a ustar stream and hands each entry to `open_entry(name, size)`."""
 
     def __init__(self, open_entry: Callable[[str, int], EntryConsumer]) -> None:
         self._open = open_entry
@@ -101,14 +120,14 @@ class TarSink:
         self._zero_blocks = 0
         self.finished = False
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:
+    def write(self, data: bytes) -> int:
         view = memoryview(data)
         pos = 0
         while pos < len(view):
             if self._remaining:
                 take = min(self._remaining, len(view) - pos)
                 assert self._consumer is not None
-                self._consumer.feed(view[pos : pos + take])
+                self._consumer.feed(bytes(view[pos : pos + take]))
                 pos += take
                 self._remaining -= take
                 if not self._remaining:

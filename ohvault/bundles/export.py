@@ -3,9 +3,7 @@
 `plan_export` gathers the records and returns a summary the user confirms;
 `write_bundle` signs the manifest, then streams the archive through age into a
 temporary file next to the target and renames it into place, so a cancelled or
-failed export leaves nothing behind. Document blobs are read by a background
-thread a few MiB ahead of the encryption (see `blobs`); memory stays bounded by
-those few MiB, not by a document or the bundle.
+failed export leaves nothing behind. Memory stays bounded by one document.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,8 +23,7 @@ from typing import Any
 from ohvault import identity as identity_mod
 from ohvault.atomic import fsync_dir
 from ohvault.bundles import age
-from ohvault.bundles.blobs import BlobPrefetcher, EarlyWriteback
-from ohvault.bundles.container import OutEntry, archive_size, write_archive
+from ohvault.bundles.container import OutEntry, TarReader, archive_size
 from ohvault.bundles.manifest import (
     ATTACHMENT_DIR,
     FHIR_PATH,
@@ -35,7 +32,7 @@ from ohvault.bundles.manifest import (
     EntryInfo,
     Manifest,
 )
-from ohvault.errors import BadInput, OhvaultError
+from ohvault.errors import BadInput, OhvaultError, VaultCorrupt
 from ohvault.fhir.mapping import EXPORTED_CLASSES, to_bundle
 from ohvault.model import (
     AllergyIntolerance,
@@ -152,33 +149,13 @@ def plan_export(
     return ExportPlan(profile, wanted, since, until, records, tombstones)
 
 
-class _Progressed:
-    """Passes archive bytes to the encryptor, reporting progress and honouring cancel."""
-
-    def __init__(
-        self,
-        inner: age.StreamEncryptor,
-        total: int,
-        progress: Progress | None,
-        should_cancel: ShouldCancel | None,
-    ) -> None:
-        self._inner = inner
-        self._total = total
-        self._progress = progress
-        self._cancel = should_cancel
-        self._done = 0
-        self._reported = 0
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._cancel is not None and self._cancel():
-            raise Cancelled("Export cancelled; no file was written.")
-        self._inner.write(data)
-        self._done += len(data)
-        if self._progress is not None and (
-            self._done - self._reported >= 1 << 20 or self._done == self._total
-        ):
-            self._reported = self._done
-            self._progress(self._done, self._total)
+def _doc_chunks(vault: Vault, profile_id: str, doc: Document) -> Iterator[bytes]:
+    content = vault.repo.document_content(profile_id, doc.id)
+    if len(content) != doc.size or hashlib.sha256(content).hexdigest() != doc.sha256:
+        raise VaultCorrupt("A stored document does not match its recorded hash; export stopped.")
+    view = memoryview(content)
+    for i in range(0, len(view), 1 << 20):
+        yield bytes(view[i : i + (1 << 20)])
 
 
 @dataclass(frozen=True)
@@ -254,52 +231,43 @@ def write_bundle(
         OutEntry(SIGNATURE_PATH, len(signature), lambda: [signature]),
         OutEntry(FHIR_PATH, len(fhir), lambda: [fhir]),
     ]
-    blobs = BlobPrefetcher(vault.db, plan.profile.id, plan.documents)
-    # One audit entry per document read, as Repository.document_content writes,
-    # in one transaction (one sync) rather than one per document.
-    with vault.db.transaction():
-        for doc in plan.documents:
-            vault.audit.append(
-                "read",
-                record_type="document",
-                record_id=doc.id,
-                profile_id=plan.profile.id,
-                detail="content",
-            )
     for doc in plan.documents:
         out_entries.append(
-            OutEntry(ATTACHMENT_DIR + doc.id, doc.size, lambda doc=doc: blobs.chunks(doc))  # type: ignore[misc]
+            OutEntry(
+                ATTACHMENT_DIR + doc.id,
+                doc.size,
+                lambda doc=doc: _doc_chunks(vault, plan.profile.id, doc),  # type: ignore[misc]
+            )
         )
     total = archive_size(out_entries)
+    done = [0, 0]  # bytes so far, bytes at the last progress report
+
+    def on_bytes(n: int) -> None:
+        done[0] += n
+        if should_cancel is not None and should_cancel():
+            raise Cancelled("Export cancelled; no file was written.")
+        if progress is not None and (done[0] - done[1] >= 1 << 20 or done[0] == total):
+            done[1] = done[0]
+            progress(done[0], total)
+
+    source = TarReader(out_entries, int(now.timestamp()), on_bytes)
     out = out.expanduser()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-            sink = EarlyWriteback(handle)
-            try:
-                encryptor = (
-                    age.x25519_encryptor(sink, keys)
-                    if keys
-                    else age.passphrase_encryptor(sink, passphrase or "", log_n=scrypt_log_n)
-                )
-                write_archive(
-                    out_entries,
-                    int(now.timestamp()),
-                    _Progressed(encryptor, total, progress, should_cancel),
-                )
-                encryptor.close()
-            finally:
-                sink.close()
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(fd, "wb", buffering=1 << 20) as sink:
+            if keys:
+                age.encrypt_x25519(source, sink, keys)
+            else:
+                assert passphrase is not None
+                age.encrypt_passphrase(source, sink, passphrase, log_n=scrypt_log_n)
+            sink.flush()
+            os.fsync(sink.fileno())
         os.replace(tmp, out)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    finally:
-        blobs.close()  # joins the reader thread before anything else uses the database
     fsync_dir(out.parent)
     if progress is not None:
         progress(total, total)

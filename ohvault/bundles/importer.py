@@ -137,10 +137,10 @@ class _Buffer:
     def __init__(self, expected: EntryInfo | None, done: Callable[[bytes], None]) -> None:
         self._expected = expected
         self._done = done
-        self._parts: list[memoryview] = []
+        self._parts: list[bytes] = []
         self._hash = hashlib.sha256()
 
-    def feed(self, data: memoryview) -> None:
+    def feed(self, data: bytes) -> None:
         self._parts.append(data)
         self._hash.update(data)
 
