@@ -8,6 +8,16 @@ from PySide6.QtGui import QGuiApplication
 CLEAR_AFTER_MS = 30_000
 # KDE Klipper (and other clipboard managers that honour it) do not keep such entries in history.
 SECRET_HINT = "x-kde-passwordManagerHint"  # noqa: S105 - a MIME type name
+# The same request in the other platforms' conventions, as password managers set them:
+# macOS pasteboard managers skip org.nspasteboard.ConcealedType; Windows' clipboard history
+# and cloud clipboard skip data marked with these two registered formats (a DWORD 0).
+CONCEALMENT_HINTS: dict[str, bytes] = {
+    SECRET_HINT: b"secret",
+    "org.nspasteboard.ConcealedType": b"",
+    'application/x-qt-windows-mime;value="ExcludeClipboardContentFromMonitorProcessing"': b"\x00\x00\x00\x00",
+    'application/x-qt-windows-mime;value="CanIncludeInClipboardHistory"': b"\x00\x00\x00\x00",
+    'application/x-qt-windows-mime;value="CanUploadToCloudClipboard"': b"\x00\x00\x00\x00",
+}
 
 
 class SecretClipboard(QObject):
@@ -22,7 +32,8 @@ class SecretClipboard(QObject):
     def copy(self, text: str) -> None:
         mime = QMimeData()
         mime.setText(text)
-        mime.setData(SECRET_HINT, b"secret")
+        for fmt, value in CONCEALMENT_HINTS.items():
+            mime.setData(fmt, value)
         QGuiApplication.clipboard().setMimeData(mime)
         self._copied = text
         self._timer.start()

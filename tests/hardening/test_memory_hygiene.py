@@ -55,6 +55,10 @@ def test_gui_lock_wipes_the_key_and_clears_the_copied_secret(qtbot: Any, unlocke
     window.session.clipboard.copy("ABCD-EFGH-IJKL")
     mime = clipboard.mimeData()
     assert mime.data(SECRET_HINT).data() == b"secret"  # KDE Klipper and friends skip it
+    from ohvault.gui.clipboard import CONCEALMENT_HINTS
+
+    for fmt in CONCEALMENT_HINTS:  # macOS and Windows clipboard managers' hints too
+        assert mime.hasFormat(fmt), fmt
     window.named_actions["lock"].trigger()
     wait_idle(qtbot, window)
     assert clipboard.text() == "", "lock must clear a secret the app copied"
