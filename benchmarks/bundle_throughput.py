@@ -263,11 +263,12 @@ def markdown(r: dict[str, Any]) -> str:
             "without changing how documents are stored.",
             "",
             f"Peak memory (RSS): {r['peak_rss_mb_after_setup']} MB after setup, "
-            f"{r['peak_rss_mb_after_export']} MB after export, {r['peak_rss_mb_after_import']} MB after import "
-            "(setup holds one document; export streams in 1 MiB pieces and stays within a few MB "
-            "of setup; import holds a whole document while verifying and storing it, and its peak "
-            "is well above that: about 100 MB for 200 MB bundles, as with the importer before "
-            "the streaming changes, growing slowly with the bundle size; not yet explained).",
+            f"{r['peak_rss_mb_after_export']} MB after export "
+            f"(+{round(r['peak_rss_mb_after_export'] - r['peak_rss_mb_after_setup'], 1)} MB), "
+            f"{r['peak_rss_mb_after_import']} MB after import "
+            f"(+{round(r['peak_rss_mb_after_import'] - r['peak_rss_mb_after_export'], 1)} MB) for a "
+            f"{r['documents_mb']} MB bundle: both hold one document at a time, not the bundle; "
+            "why import peaks above one document is not yet explained.",
         ]
     )
 
