@@ -33,10 +33,15 @@ def register(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--date", metavar="YYYY-MM-DD", help="collection date, when the report does not print one"
     )
+    p.add_argument(
+        "--ocr",
+        action="store_true",
+        help="read scanned reports (no text layer) with Tesseract; such results are left for review",
+    )
     _add_data_options(p)
 
 
-def _parse(path: Path, password: str | None) -> tuple[bytes, Any]:
+def _parse(path: Path, password: str | None, ocr: bool = False) -> tuple[bytes, Any]:
     from ohvault.labs import LabParseError
     from ohvault.labs.parser import parse_pdf
 
@@ -47,7 +52,7 @@ def _parse(path: Path, password: str | None) -> tuple[bytes, Any]:
     except OSError as exc:
         raise BadInput(f"{path} cannot be read: {exc.strerror}") from None
     try:
-        return data, parse_pdf(data, password=password)
+        return data, parse_pdf(data, password=password, ocr=ocr)
     except LabParseError as exc:
         raise BadInput(f"{path.name}: {exc}") from None
 
@@ -62,7 +67,7 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
         out: list[dict[str, Any]] = []
         for path in paths:
             try:
-                _, report = _parse(path, password)
+                _, report = _parse(path, password, args.ocr)
                 out.append({"file": str(path), **report.to_json()})
             except OhvaultError as exc:
                 failed = True
@@ -86,7 +91,7 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
         profile = resolve_profile(vault, args)
         for path in paths:
             try:
-                data, report = _parse(path, password)
+                data, report = _parse(path, password, args.ocr)
                 outcome = import_report(
                     vault,
                     profile.id,

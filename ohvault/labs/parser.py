@@ -19,7 +19,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,7 @@ class ParsedReport:
     pages: int
     sha256: str
     patient_sex: str | None = None
+    ocr: bool = False  # read from page images by text recognition; every result needs review
 
     def to_json(self) -> dict[str, Any]:
         def iso(d: date | None) -> str | None:
@@ -155,6 +156,7 @@ class ParsedReport:
             "patient_sex": self.patient_sex,
             "pages": self.pages,
             "sha256": self.sha256,
+            "ocr": self.ocr,
             "results": [r.to_json() for r in self.results],
             "unmatched": [u.to_json() for u in self.unmatched],
         }
@@ -169,8 +171,12 @@ def parse_pdf(
     should_cancel: Callable[[], bool] | None = None,
     max_pages: int = 1000,
     catalog: Catalog | None = None,
+    ocr: bool = False,
 ) -> ParsedReport:
-    """Parse a lab report PDF. Raises only :class:`LabParseError` subclasses on bad input."""
+    """Parse a lab report PDF. Raises only :class:`LabParseError` subclasses on bad input.
+
+    `ocr=True` reads a scanned report (no text layer) with Tesseract; see labs/ocr.py.
+    """
     data = _read_source(source)
     cat = catalog or load_catalog()
     import pdfplumber  # imported lazily: keeps `import ohvault.labs` cheap
@@ -223,13 +229,43 @@ def parse_pdf(
             if progress is not None:
                 progress(index + 1, total)
         if state.word_count == 0:
-            if saw_images:
+            if not saw_images:
                 raise NoTextLayer(
-                    "This PDF has no text layer: it looks like a scanned image. Text recognition "
-                    "(OCR, e.g. with Tesseract: `ocrmypdf in.pdf out.pdf`) is needed before the "
-                    "results can be read."
+                    "This PDF contains no text, so no lab results can be read from it."
                 )
-            raise NoTextLayer("This PDF contains no text, so no lab results can be read from it.")
+            from ohvault.labs import ocr as ocr_mod
+
+            if not ocr:
+                hint = (
+                    "read it with text recognition (OCR by Tesseract): `ohvault import-pdf --ocr`, or Yes in the app"
+                    if ocr_mod.ocr_available()
+                    else ocr_mod.HOW_TO_ENABLE
+                )
+                raise NoTextLayer(
+                    f"This PDF has no text layer: it looks like a scanned image. To import it, {hint}."
+                )
+            if not ocr_mod.ocr_available():
+                raise NoTextLayer(f"Text recognition is not available: {ocr_mod.HOW_TO_ENABLE}.")
+            state = _DocState(cat)
+
+            def on_page(page_no: int, words: list[Word], width: float, height: float) -> None:
+                state.add_page(page_no, words, width, height)
+                if progress is not None:
+                    progress(page_no, total)
+
+            ocr_mod.ocr_pages(data, password, on_page, should_cancel)
+            if state.word_count == 0:
+                raise NoTextLayer("Text recognition found no text in this scanned PDF.")
+            report = state.finish(total, hashlib.sha256(data).hexdigest())
+            capped = [
+                replace(
+                    r,
+                    confidence=min(r.confidence, ocr_mod.MAX_CONFIDENCE),
+                    notes=(*r.notes, "read by text recognition (OCR): check it against the page"),
+                )
+                for r in report.results
+            ]
+            return replace(report, results=capped, ocr=True)
         return state.finish(total, hashlib.sha256(data).hexdigest())
     except LabParseError:
         raise

@@ -213,3 +213,35 @@ def test_tile_values_keep_printed_precision_and_drop_float_noise() -> None:
     ]  # fmt: skip
     assert fmt_value(108.8812) == "108.9" and fmt_value(0.30000000000000004) == "0.3"
     assert fmt_value(0.012345) == "0.0123" and fmt_value(12345.6) == "12346"
+
+
+def test_scanned_report_is_offered_ocr_and_its_rows_start_unticked(
+    qtbot: Any, unlocked: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import pytest
+    from PySide6.QtWidgets import QMessageBox
+
+    from ohvault.labs.ocr import ocr_available
+    from tests.labs.test_ocr import scanned_report
+
+    if not ocr_available():
+        pytest.skip("Tesseract is not installed (make test installs it)")
+    window = unlocked
+    view = window.view("Import")
+    window.show_view("Import")
+    asked: list[str] = []
+
+    def answer_yes(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer_yes)
+    monkeypatch.setattr(window.session.bridge, "interactive", True)
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(scanned_report())
+    view.add_files([scan])
+    qtbot.waitUntil(lambda: view.stack.currentWidget() is view.review, timeout=30_000)
+    assert asked and "text recognition" in asked[0]
+    names = [r.name for r in view.pending.report.results]
+    assert "Glucose" in names and view.pending.report.ocr
+    assert not any(view.pending.accepted)  # every OCR value waits for the user's tick

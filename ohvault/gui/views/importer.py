@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressBar,
     QSplitter,
     QStackedWidget,
@@ -523,7 +524,7 @@ class ImportView(View):
             return
         self.parse(Pending(path, content))
 
-    def parse(self, pending: Pending, password: str | None = None) -> None:
+    def parse(self, pending: Pending, password: str | None = None, ocr: bool = False) -> None:
         self.stack.setCurrentWidget(self.parsing)
         self.parse_label.setText(f"Reading {pending.path.name}…")
         self.header.set_subtitle(f"{len(self.queue)} more in the queue" if self.queue else "")
@@ -535,6 +536,7 @@ class ImportView(View):
             return parse_pdf(
                 pending.content,
                 password=password,
+                ocr=ocr,
                 progress=lambda done, total: ctx.progress(
                     done, total, f"Reading page {done} of {total}"
                 ),
@@ -544,7 +546,7 @@ class ImportView(View):
         self.job = self.session.executor.run(
             op,
             success=lambda report: self._parsed(pending, report),
-            failure=lambda exc: self._parse_failed(pending, exc),
+            failure=lambda exc: self._parse_failed(pending, exc, password),
             label="Reading the lab report",
         )
         self.job.progressed.connect(self._progress)
@@ -602,9 +604,17 @@ class ImportView(View):
         if self.job is not None:
             self.job.cancel()
 
-    def _parse_failed(self, pending: Pending, exc: BaseException) -> None:
+    def _parse_failed(
+        self, pending: Pending, exc: BaseException, password: str | None = None
+    ) -> None:
         self.job = None
-        from ohvault.labs.errors import ParseCancelled, PdfPasswordIncorrect, PdfPasswordRequired
+        from ohvault.labs.errors import (
+            NoTextLayer,
+            ParseCancelled,
+            PdfPasswordIncorrect,
+            PdfPasswordRequired,
+        )
+        from ohvault.labs.ocr import ocr_available
 
         if isinstance(exc, ParseCancelled):
             self.session.notify.emit("Import cancelled.")
@@ -622,6 +632,22 @@ class ImportView(View):
             )
             if ok and text:
                 self.parse(pending, text)
+                return
+        if (
+            isinstance(exc, NoTextLayer)
+            and "scanned" in str(exc)
+            and ocr_available()
+            and self.session.bridge.interactive
+        ):
+            answer = QMessageBox.question(
+                self,
+                "Scanned report",
+                f"{pending.path.name} is a scanned image with no text in it.\n\n"
+                "Read it with text recognition (OCR)? Text recognition can misread digits, so "
+                "every value it finds is left unticked for you to check against the page.",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.parse(pending, password, ocr=True)
                 return
         self.session.bridge.error(f"Reading {pending.path.name}", exc)
         self._next()
