@@ -88,6 +88,16 @@ def derived_flag(value: float | None, low: float | None, high: float | None) -> 
     return None
 
 
+def _numeric(result: ParsedResult) -> bool:
+    return isinstance(result.value, float | int) and not isinstance(result.value, bool)
+
+
+def result_flag(result: ParsedResult) -> str | None:
+    """The flag the lab printed, else H/L from the printed range (never for censored values)."""
+    value = float(result.value) if _numeric(result) else None
+    return result.flag or derived_flag(value, result.ref_low, result.ref_high)
+
+
 def to_observation(
     result: ParsedResult, profile_id: str, report: ParsedReport, report_id: str
 ) -> Observation:
@@ -97,7 +107,7 @@ def to_observation(
             "The report does not say when the samples were collected.",
             hint="Give the date explicitly (--date YYYY-MM-DD).",
         )
-    numeric = isinstance(result.value, float | int) and not isinstance(result.value, bool)
+    numeric = _numeric(result)
     return Observation(
         profile_id=profile_id,
         provenance=Provenance.LAB_PDF,
@@ -109,8 +119,7 @@ def to_observation(
         ref_low=result.ref_low,
         ref_high=result.ref_high,
         ref_text=result.ref_text,
-        flag=result.flag
-        or derived_flag(float(result.value) if numeric else None, result.ref_low, result.ref_high),
+        flag=result_flag(result),
         effective=effective,
         performer=report.lab_name,
         category=result.category,

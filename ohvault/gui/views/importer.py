@@ -46,6 +46,7 @@ from ohvault.gui.pdfview import PdfView
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ViewHeader, button, label
+from ohvault.importing import result_flag
 
 CONFIDENT = 0.8
 MAX_BYTES = 50 * 1024 * 1024
@@ -78,19 +79,6 @@ COLUMNS = [
     "Date",
     "Confidence",
 ]
-
-
-def derived_flag(r: Any) -> str | None:
-    """The printed flag, else one computed from the printed reference range."""
-    if r.flag:
-        return str(r.flag)
-    if r.value_num is None:
-        return None
-    if r.ref_high is not None and r.value_num > r.ref_high:
-        return "H"
-    if r.ref_low is not None and r.value_num < r.ref_low:
-        return "L"
-    return None
 
 
 class ReviewModel(QAbstractTableModel):
@@ -149,7 +137,7 @@ class ReviewModel(QAbstractTableModel):
             elif r.ref_text:
                 ref = r.ref_text
             value = f"{r.value:g}" if isinstance(r.value, float) else str(r.value)
-            flag = derived_flag(r)
+            flag = result_flag(r)
             return [
                 "",
                 r.printed_name,
@@ -165,7 +153,7 @@ class ReviewModel(QAbstractTableModel):
             c = theme.colours()
             return QBrush(QColor("#3a2f1a" if c.dark else "#fff1d6"))
         if role == Qt.ItemDataRole.ForegroundRole and col in (3, 6):
-            flag = derived_flag(r)
+            flag = result_flag(r)
             if flag and flag != "N":
                 return QBrush(QColor(theme.flag_colour(flag)))
         if role == Qt.ItemDataRole.ToolTipRole:
