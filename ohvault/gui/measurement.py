@@ -11,17 +11,16 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from ohvault.errors import BadInput, OhvaultError
-from ohvault.gui import catalog, theme
+from ohvault.gui import catalog
+from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.manual_entry import enrich_from_catalog
 from ohvault.model import Observation, Provenance
 
@@ -85,20 +84,8 @@ class MeasurementDialog(QDialog):
         self.hint = QLabel("")
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
-        self.error = QLabel("")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {theme.colours().high};")
-        self.error.setAccessibleName("Error")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        col = QVBoxLayout(self)
-        col.addLayout(form)
-        col.addWidget(self.hint)
-        col.addWidget(self.error)
-        col.addWidget(buttons)
+        self.error = error_label()
+        lay_out_form_dialog(self, form, self.hint, self.error)
         if existing is not None:
             self.analyte.setText(existing.analyte)
             self._analyte_changed()

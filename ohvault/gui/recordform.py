@@ -14,18 +14,15 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from ohvault.errors import BadInput, OhvaultError
-from ohvault.gui import theme
+from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.model import Record
 
 
@@ -107,18 +104,8 @@ class RecordDialog(QDialog):
             widget.setAccessibleName(f.label)
             self.inputs[f.name] = widget
             form.addRow(f.label + (" *" if f.required else ""), widget)
-        self.error = QLabel("")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {theme.colours().high};")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        col = QVBoxLayout(self)
-        col.addLayout(form)
-        col.addWidget(self.error)
-        col.addWidget(buttons)
+        self.error = error_label()
+        lay_out_form_dialog(self, form, self.error)
         if existing is not None:
             for f in fields:
                 self.set_value(f.name, getattr(existing, f.name))

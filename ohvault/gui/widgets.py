@@ -9,6 +9,9 @@ from typing import TypeVar
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -61,6 +64,34 @@ def retint_buttons(root: QWidget) -> None:
         if name:
             primary = bool(btn.property("primary"))
             btn.setIcon(theme.icon(str(name), theme.colours().accent_text if primary else None))
+
+
+def error_label() -> QLabel:
+    """The red line under a form that says what is wrong with the input."""
+    from ohvault.gui import theme
+
+    error = QLabel("")
+    error.setWordWrap(True)
+    error.setStyleSheet(f"color: {theme.colours().high};")
+    error.setAccessibleName("Error")
+    return error
+
+
+def lay_out_form_dialog(
+    dialog: QDialog,
+    form: QFormLayout,
+    *below: QWidget,
+    ok: QDialogButtonBox.StandardButton = QDialogButtonBox.StandardButton.Save,
+) -> None:
+    """Form, then any hint/error labels, then OK-or-Save and Cancel wired to the dialog."""
+    buttons = QDialogButtonBox(ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    col = QVBoxLayout(dialog)
+    col.addLayout(form)
+    for widget in below:
+        col.addWidget(widget)
+    col.addWidget(buttons)
 
 
 def card() -> QFrame:

@@ -45,7 +45,7 @@ from ohvault.gui.models import FLAG_WORDS
 from ohvault.gui.pdfview import PdfView
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
-from ohvault.gui.widgets import ViewHeader, button, label
+from ohvault.gui.widgets import ViewHeader, button, error_label, label, lay_out_form_dialog
 from ohvault.importing import result_flag
 
 CONFIDENT = 0.8
@@ -208,17 +208,8 @@ class EditRowDialog(QDialog):
         form.addRow("Test", self.name)
         form.addRow("Value", self.value)
         form.addRow("Unit", self.unit)
-        self.error = QLabel("")
-        self.error.setStyleSheet(f"color: {theme.colours().high};")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        col = QVBoxLayout(self)
-        col.addLayout(form)
-        col.addWidget(self.error)
-        col.addWidget(buttons)
+        self.error = error_label()
+        lay_out_form_dialog(self, form, self.error, ok=QDialogButtonBox.StandardButton.Ok)
 
     def build(self) -> Any:
         name = self.name.text().strip()
