@@ -10,10 +10,8 @@ pyrage and the `age` tool in the tests. Both produce standard age files.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import os
-import re
 from collections.abc import Callable, Sequence
 from hashlib import sha256
 from typing import BinaryIO, Protocol
@@ -23,20 +21,25 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from ohvault.bundles.age_format import (
+    ArmorReader,
+    BadBundle,
+    Header,
+    b64_encode,
+    dearmor_head,
+    is_armored,
+    read_header,
+    scrypt_params,
+)
 from ohvault.errors import BadInput, WrongKey
 from ohvault.keys.wrap import hkdf
+
+__all__ = ["BadBundle", "decrypt", "decrypt_passphrase", "decrypt_x25519", "recipient_kind"]
 
 VERSION_LINE = b"age-encryption.org/v1"
 CHUNK = 64 * 1024
 TAG = 16
 SCRYPT_LOG_N = 18  # age's default work factor (about 1 s, 256 MiB)
-MAX_SCRYPT_LOG_N = 22  # refuse files that would make us spend minutes or gigabytes
-MAX_HEADER = 64 * 1024
-_B64 = re.compile(rb"^[A-Za-z0-9+/]*$")
-
-
-class BadBundle(BadInput):
-    """The file is not an intact bundle (damaged, truncated, forged or not a bundle)."""
 
 
 class Sink(Protocol):
@@ -45,16 +48,6 @@ class Sink(Protocol):
 
 class Source(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
-
-
-def _b64e(data: bytes) -> bytes:
-    return base64.b64encode(data).rstrip(b"=")
-
-
-def _b64d(text: bytes) -> bytes:
-    if not _B64.match(text) or len(text) % 4 == 1:
-        raise BadBundle("The encrypted file's header is damaged.")
-    return base64.b64decode(text + b"=" * (-len(text) % 4))
 
 
 def is_x25519_recipient(text: str) -> bool:
@@ -129,8 +122,16 @@ def encrypt_x25519(source: Source, sink: Sink, recipients: Sequence[str]) -> Non
 
 
 def decrypt_x25519(source: Source, sink: Sink, identities: Sequence[str]) -> None:
+    """Decrypt a binary age file to X25519 identities. The header is checked to the letter of
+    the spec first (pyrage is lenient about a few malformed stanzas), then pyrage reads it."""
+    header = read_header(source)
+    if header.scrypt() is not None:
+        raise WrongKey(
+            "This bundle is protected by a passphrase, not addressed to a key.",
+            hint="Import it with its passphrase (--bundle-passphrase-stdin).",
+        )
     idents = [pyrage.x25519.Identity.from_str(i) for i in identities]
-    guard = _Guarded(source, sink)
+    guard = _Guarded(_Replay(header.raw, source), sink)
     try:
         try:
             pyrage.decrypt_io(guard, guard, idents)
@@ -149,6 +150,23 @@ def decrypt_x25519(source: Source, sink: Sink, identities: Sequence[str]) -> Non
         raise BadBundle(
             "The bundle is damaged or truncated: its encryption does not verify."
         ) from None
+
+
+class _Replay:
+    """Bytes already read (the header), then the rest of the source."""
+
+    def __init__(self, prefix: bytes, inner: Source) -> None:
+        self._prefix = prefix
+        self._inner = inner
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._prefix:
+            return self._inner.read(size)
+        if size < 0:
+            data, self._prefix = self._prefix, b""
+            return data + self._inner.read()
+        data, self._prefix = self._prefix[:size], self._prefix[size:]
+        return data
 
 
 # --- scrypt (passphrase) recipient -----------------------------------------------------
@@ -177,21 +195,21 @@ def encrypt_passphrase(
     wrapped = ChaCha20Poly1305(_scrypt_key(passphrase, salt, log_n)).encrypt(
         b"\x00" * 12, file_key, None
     )
-    body = _b64e(wrapped)
+    body = b64_encode(wrapped)
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     if len(lines[-1]) == 64:
         lines.append(b"")
     header = (
         VERSION_LINE
         + b"\n-> scrypt "
-        + _b64e(salt)
+        + b64_encode(salt)
         + b" "
         + str(log_n).encode()
         + b"\n"
         + b"\n".join(lines)
         + b"\n---"
     )
-    sink.write(header + b" " + _b64e(_header_mac(file_key, header)) + b"\n")
+    sink.write(header + b" " + b64_encode(_header_mac(file_key, header)) + b"\n")
     nonce = os.urandom(16)
     sink.write(nonce)
     _stream_encrypt(source, sink, hkdf(file_key, salt=nonce, info=b"payload"))
@@ -222,78 +240,33 @@ def _stream_encrypt(source: Source, sink: Sink, key: bytes) -> None:
         chunk = following
 
 
-def _read_header_line(source: Source, budget: list[int]) -> bytes:
-    out = bytearray()
-    while True:
-        c = source.read(1)
-        budget[0] -= 1
-        if not c or budget[0] < 0:
-            raise BadBundle("The file is not an age-encrypted bundle or its header is damaged.")
-        if c == b"\n":
-            return bytes(out)
-        out += c
-
-
-def read_header_stanzas(source: Source) -> tuple[list[list[bytes]], bytes, bytes]:
-    """(stanzas as [args..., body], header bytes up to '---', mac) from an age header."""
-    budget = [MAX_HEADER]
-    first = _read_header_line(source, budget)
-    if first != VERSION_LINE:
-        raise BadBundle("The file is not an age-encrypted bundle (unknown format).")
-    raw = bytearray(first + b"\n")
-    stanzas: list[list[bytes]] = []
-    line = _read_header_line(source, budget)
-    while line.startswith(b"-> "):
-        raw += line + b"\n"
-        args = line[3:].split(b" ")
-        body = bytearray()
-        while True:
-            bline = _read_header_line(source, budget)
-            raw += bline + b"\n"
-            body += bline
-            if len(bline) < 64:
-                break
-        stanzas.append([*args, _b64d(bytes(body))])
-        line = _read_header_line(source, budget)
-    if not line.startswith(b"--- "):
-        raise BadBundle("The bundle's encryption header is damaged.")
-    raw += b"---"
-    return stanzas, bytes(raw), _b64d(line[4:])
-
-
 def decrypt_passphrase(source: Source, sink: Sink, passphrase: str) -> None:
-    stanzas, header, mac = read_header_stanzas(source)
-    if len(stanzas) != 1 or stanzas[0][0] != b"scrypt":
-        if any(s[0] == b"X25519" for s in stanzas):
+    header = read_header(source)
+    stanza = header.scrypt()
+    if stanza is None:
+        if any(s.kind == b"X25519" for s in header.stanzas):
             raise WrongKey(
                 "This bundle is encrypted to public keys, not to a passphrase.",
                 hint="Import it in the vault whose public key it was addressed to.",
             )
-        raise BadBundle("The bundle's encryption header is damaged.")
-    stanza = stanzas[0]
-    if len(stanza) != 4:
-        raise BadBundle("The bundle's encryption header is damaged.")
-    salt, log_n_text, body = stanza[1], stanza[2], stanza[3]
-    salt = _b64d(salt)
-    if not log_n_text.isdigit() or len(salt) != 16 or len(body) != 32:
-        raise BadBundle("The bundle's encryption header is damaged.")
-    log_n = int(log_n_text)
-    if log_n > MAX_SCRYPT_LOG_N:
-        raise BadBundle("The bundle asks for an unreasonably expensive passphrase check.")
-    if log_n < 1:
-        raise BadBundle("The bundle's encryption header is damaged (invalid work factor).")
+        raise WrongKey("That passphrase does not open this bundle.")
+    salt, log_n = scrypt_params(stanza)
     try:
         file_key = ChaCha20Poly1305(_scrypt_key(passphrase, salt, log_n)).decrypt(
-            b"\x00" * 12, body, None
+            b"\x00" * 12, stanza.body, None
         )
     except InvalidTag:
         raise WrongKey("That passphrase does not open this bundle.") from None
-    if not hmac.compare_digest(_header_mac(file_key, header), mac):
-        raise BadBundle("The bundle's encryption header has been modified.")
+    _check_mac(header, file_key)
     nonce = _read_exact(source, 16)
     if len(nonce) != 16:
         raise BadBundle("The bundle is truncated.")
     _stream_decrypt(source, sink, hkdf(file_key, salt=nonce, info=b"payload"))
+
+
+def _check_mac(header: Header, file_key: bytes) -> None:
+    if not hmac.compare_digest(_header_mac(file_key, header.mac_input), header.mac):
+        raise BadBundle("The bundle's encryption header has been modified.")
 
 
 def _stream_decrypt(source: Source, sink: Sink, key: bytes) -> None:
@@ -313,6 +286,8 @@ def _stream_decrypt(source: Source, sink: Sink, key: bytes) -> None:
             raise BadBundle("The bundle's encryption stream is malformed.")
         sink.write(plain)
         if last:
+            if source.read(1):
+                raise BadBundle("The bundle has data after its end.")
             return
         counter += 1
         chunk = following
@@ -321,8 +296,13 @@ def _stream_decrypt(source: Source, sink: Sink, key: bytes) -> None:
 # --- dispatch ----------------------------------------------------------------------------
 
 
+HEAD_BYTES = 1024  # enough of a file, armored or not, to tell how it is encrypted
+
+
 def recipient_kind(head: bytes) -> str:
-    """'scrypt', 'x25519' or 'other' from the first bytes of an age file."""
+    """'scrypt', 'x25519' or 'other' from the first HEAD_BYTES of an age file, armored or not."""
+    if is_armored(head):
+        head = dearmor_head(head)
     if not head.startswith(VERSION_LINE + b"\n"):
         raise BadBundle("The file is not an age-encrypted bundle (unknown format).")
     if b"\n-> scrypt " in head:
@@ -330,6 +310,28 @@ def recipient_kind(head: bytes) -> str:
     if b"\n-> X25519 " in head:
         return "x25519"
     return "other"
+
+
+def unarmored(source: Source) -> Source:
+    """The binary age file behind `source`: armored files (`age -a`) are decoded as read."""
+    head = _read_exact(source, HEAD_BYTES)
+    replay = _Replay(head, source)
+    return ArmorReader(replay) if is_armored(head) else replay
+
+
+def decrypt(
+    source: Source,
+    sink: Sink,
+    *,
+    identities: Sequence[str] = (),
+    passphrase: str | None = None,
+) -> None:
+    """Decrypt an age file, binary or armored, with a passphrase or X25519 identities."""
+    binary = unarmored(source)
+    if passphrase is not None:
+        decrypt_passphrase(binary, sink, passphrase)
+    else:
+        decrypt_x25519(binary, sink, identities)
 
 
 class PrefixedReader:

@@ -454,7 +454,7 @@ def import_bundle(
         raise BadInput("The bundle file cannot be read.") from None
     with handle:
         total = os.fstat(handle.fileno()).st_size
-        head = handle.read(256)
+        head = handle.read(age.HEAD_BYTES)
         handle.seek(0)
         via = age.recipient_kind(head)
         me = identity_mod.load(vault)
@@ -481,10 +481,10 @@ def import_bundle(
             with vault.db.transaction():
                 if via == "scrypt":
                     assert passphrase is not None
-                    age.decrypt_passphrase(reader, sink, passphrase)
+                    age.decrypt(reader, sink, passphrase=passphrase)
                 else:
                     assert me is not None
-                    age.decrypt_x25519(reader, sink, [me.age_identity])
+                    age.decrypt(reader, sink, identities=[me.age_identity])
                 result = state.finish(sink)
                 # Read any bytes age left unread so the file hash covers the whole file.
                 while reader.read(1 << 20):

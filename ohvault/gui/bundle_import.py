@@ -123,8 +123,8 @@ class BundleImporter(QObject):
             return
         try:
             with path.open("rb") as handle:
-                head = handle.read(256)
-            from ohvault.bundles.age import recipient_kind
+                head = handle.read(HEAD_BYTES)
+            from ohvault.bundles.age import HEAD_BYTES, recipient_kind
 
             kind = recipient_kind(head)
         except OSError as exc:

@@ -115,3 +115,29 @@ def test_passphrase_bundles_interoperate_with_age_tool(pair: Pair) -> None:
     assert back.getvalue() == decrypted.read_bytes()
     result = import_bundle(pair.clinician, again, passphrase="interop passphrase")
     assert result.counts["observation"] == 3
+
+
+def test_bundle_armored_by_age_imports(pair: Pair) -> None:
+    """`age -a` output (ASCII armor) is a bundle too: the importer decodes it as it reads."""
+    assert AGE is not None
+    fill(pair.patient, pair.profile.id)
+    me = identity.load_or_create(pair.clinician)
+    binary = pair.tmp / "binary.ohvbundle"
+    write_bundle(
+        pair.patient,
+        plan_export(pair.patient, pair.profile.id),
+        binary,
+        recipients=[me.age_recipient],
+    )
+    key_file = pair.tmp / "clinician.agekey"
+    identity.export_age_identity(pair.clinician, me, key_file)
+    plain = subprocess.run(
+        [AGE, "-d", "-i", str(key_file), str(binary)], check=True, capture_output=True
+    ).stdout
+    armored = pair.tmp / "armored.ohvbundle"
+    subprocess.run(
+        [AGE, "-a", "-r", me.age_recipient, "-o", str(armored)], input=plain, check=True
+    )
+    assert armored.read_bytes().startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    result = import_bundle(pair.clinician, armored)
+    assert result.added and result.trust == "new"
