@@ -102,6 +102,16 @@ class TarReader:
         return len(data)
 
 
+def not_a_bundle() -> BadBundle:
+    """The file decrypted, so it is an age file for us, but what it holds is no bundle."""
+    return BadBundle(
+        "This file is age-encrypted and opens with this vault's key or passphrase, "
+        "but it is not an ohvault bundle.",
+        hint="It may be another age-encrypted file: decrypt it with the age tool "
+        "(`ohvault identity export-age-key FILE` writes the key age needs).",
+    )
+
+
 class EntryConsumer(Protocol):
     def feed(self, data: bytes) -> None: ...
 
@@ -118,6 +128,7 @@ class TarSink:
         self._padding = 0
         self._consumer: EntryConsumer | None = None
         self._zero_blocks = 0
+        self._entries = 0
         self.finished = False
 
     def write(self, data: bytes) -> int:
@@ -165,7 +176,10 @@ class TarSink:
         try:
             info = tarfile.TarInfo.frombuf(block, "ascii", "strict")
         except (tarfile.HeaderError, UnicodeError, ValueError):
+            if not self._entries:
+                raise not_a_bundle() from None
             raise BadBundle("The bundle's archive is malformed.") from None
+        self._entries += 1
         if info.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
             raise BadBundle("The bundle contains something other than plain files.")
         check_path(info.name)
@@ -178,5 +192,7 @@ class TarSink:
         self._padding = -info.size % BLOCK
 
     def close(self) -> None:
+        if not self._entries:
+            raise not_a_bundle()
         if not self.finished or self._remaining or self._buf:
             raise BadBundle("The bundle is truncated.")

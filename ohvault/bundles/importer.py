@@ -52,6 +52,7 @@ from ohvault.bundles.manifest import (
 from ohvault.errors import BadInput, ConflictError, WrongKey
 from ohvault.fhir.mapping import EXPORTED_CLASSES, PendingDocument, from_bundle
 from ohvault.fhir.validate import validate_bundle
+from ohvault.filekind import FileKind, expect_kind
 from ohvault.model import RECORD_CLASSES, Document, Profile, Provenance, Record, RecordType
 from ohvault.storage.codec import columns, from_row, quoted
 from ohvault.vault import Vault
@@ -456,13 +457,14 @@ def import_bundle(
         total = os.fstat(handle.fileno()).st_size
         head = handle.read(age.HEAD_BYTES)
         handle.seek(0)
+        expect_kind(path, FileKind.BUNDLE, head=head)
         via = age.recipient_kind(head)
         me = identity_mod.load(vault)
         if via == "scrypt":
             if passphrase is None:
                 raise BadInput(
                     "This bundle is protected by a passphrase.",
-                    hint="Give it with --passphrase-stdin.",
+                    hint="Give it with --bundle-passphrase-stdin.",
                 )
         elif me is None:
             raise WrongKey(

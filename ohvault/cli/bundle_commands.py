@@ -1,10 +1,10 @@
 """CLI for identities, bundles, plain FHIR/CSV and the clinician's patient list.
 
 Secrets on stdin, one per line, in this order: the vault's passphrase
-(`--vault-passphrase-stdin`) or recovery key (`--recovery-key-stdin`), then the
-bundle's passphrase (`--passphrase-stdin`). On `export` and `import-bundle`,
-`--passphrase-stdin` always means the *bundle* passphrase; the vault unlocks
-from the keychain unless `--vault-passphrase-stdin` is given.
+(`--passphrase-stdin`) or recovery key (`--recovery-key-stdin`), then the
+bundle's passphrase (`--bundle-passphrase-stdin`). `--passphrase-stdin` unlocks
+the vault on every command, as everywhere else in the CLI; `--vault-passphrase-stdin`
+is its deprecated spelling from 0.1 and still works for one release, with a warning.
 """
 
 from __future__ import annotations
@@ -26,17 +26,18 @@ Cmd = Callable[..., argparse.ArgumentParser]
 def _unlock_options(p: argparse.ArgumentParser, *, bundle_passphrase: bool) -> None:
     g = p.add_argument_group("unlocking the vault (keychain first, then these)")
     g.add_argument(
-        "--vault-passphrase-stdin",
+        "--passphrase-stdin",
         action="store_true",
         help="read the vault's passphrase from stdin (first line)",
     )
+    g.add_argument("--vault-passphrase-stdin", action="store_true", help=argparse.SUPPRESS)
     g.add_argument(
         "--recovery-key-stdin", action="store_true", help="read the vault's recovery key from stdin"
     )
     g.add_argument("--no-keychain", action="store_true", help="do not use the OS keychain")
     if bundle_passphrase:
         p.add_argument(
-            "--passphrase-stdin",
+            "--bundle-passphrase-stdin",
             action="store_true",
             help="the bundle's passphrase, read from stdin (after any vault secret)",
         )
@@ -44,7 +45,13 @@ def _unlock_options(p: argparse.ArgumentParser, *, bundle_passphrase: bool) -> N
 
 def _open(args: argparse.Namespace) -> Vault:
     ns = argparse.Namespace(**vars(args))
-    ns.passphrase_stdin = getattr(args, "vault_passphrase_stdin", False)
+    if getattr(args, "vault_passphrase_stdin", False):
+        sys.stderr.write(
+            "WARNING: --vault-passphrase-stdin is deprecated; use --passphrase-stdin "
+            "(it unlocks the vault on every command). The bundle's passphrase is "
+            "--bundle-passphrase-stdin.\n"
+        )
+        ns.passphrase_stdin = True
     return open_vault(ns)
 
 
@@ -123,13 +130,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     targets = [t for t in (args.out, args.fhir, args.csv) if t]
     if len(targets) != 1:
         raise BadInput("Choose exactly one of --out (encrypted bundle), --fhir FILE or --csv FILE.")
-    if args.out and not args.to and not args.passphrase_stdin:
+    if args.out and not args.to and not args.bundle_passphrase_stdin:
         raise BadInput(
             "An encrypted bundle needs a recipient.",
-            hint="Pass --to age1… (the clinician's public key) or --passphrase-stdin.",
+            hint="Pass --to age1… (the clinician's public key) or --bundle-passphrase-stdin.",
         )
-    if not args.out and (args.to or args.passphrase_stdin):
-        raise BadInput("--to and --passphrase-stdin apply to encrypted bundles (--out).")
+    if not args.out and (args.to or args.bundle_passphrase_stdin):
+        raise BadInput("--to and --bundle-passphrase-stdin apply to encrypted bundles (--out).")
     with _open(args) as vault:
         profile = resolve_profile(vault, args)
         plan = plan_export(
@@ -144,7 +151,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             _print_summary(summary, f"an encrypted bundle to {args.out}")
             _confirm("Write the bundle?", yes=args.yes, required=False)
             passphrase = None
-            if args.passphrase_stdin:
+            if args.bundle_passphrase_stdin:
                 passphrase = read_secret("Bundle passphrase: ", from_stdin=True)
             info = write_bundle(
                 vault,
@@ -189,7 +196,7 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
 
     with _open(args) as vault:
         passphrase = None
-        if args.passphrase_stdin:
+        if args.bundle_passphrase_stdin:
             passphrase = read_secret("Bundle passphrase: ", from_stdin=True)
         result = import_bundle(
             vault,
@@ -221,7 +228,9 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
 
 def cmd_import_fhir(args: argparse.Namespace) -> int:
     from ohvault.fhir import plain
+    from ohvault.filekind import FileKind, expect_kind
 
+    expect_kind(Path(args.file).expanduser(), FileKind.FHIR_JSON)
     content = plain.read_fhir_file(Path(args.file).expanduser())
     with _open(args) as vault:
         profile = resolve_profile(vault, args)

@@ -122,9 +122,10 @@ class BundleImporter(QObject):
             self.session.notify.emit("A bundle is already being imported.")
             return
         try:
+            from ohvault.bundles.age import HEAD_BYTES, recipient_kind
+
             with path.open("rb") as handle:
                 head = handle.read(HEAD_BYTES)
-            from ohvault.bundles.age import HEAD_BYTES, recipient_kind
 
             kind = recipient_kind(head)
         except OSError as exc:

@@ -75,7 +75,80 @@ def test_cli_share_with_clinician(
         )
         assert code == 0 and json.loads(out)["added"] == {"observation": 1}
         code, _, err = run(capsys, "import-bundle", str(tmp_path / "plain.json"))
-        assert code == ExitCode.BAD_INPUT and "not an age-encrypted bundle" in err
+        assert code == ExitCode.BAD_INPUT and "is a FHIR JSON file" in err
+        assert "ohvault import-fhir" in err
     finally:
         for where in (clinic, home):
+            Vault.destroy(where, keychain=keychain, with_backups=True)
+
+
+def test_cli_unlock_flags_and_files_given_to_the_wrong_command(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keychain: Keychain,
+) -> None:
+    """--passphrase-stdin unlocks the vault on every command; a bundle's passphrase has its
+    own flag; the 0.1 spelling still works with a warning; wrong files name their command."""
+    import io as stdio
+    import sys
+
+    from ohvault.bundles import age
+    from ohvault.cli import commands
+
+    def cli(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+        commands._last_credentials = None
+        monkeypatch.setattr(sys, "stdin", stdio.StringIO(stdin))
+        return run(capsys, *argv)
+
+    vault_pass, bundle_pass = "correct horse battery staple\n", "a long bundle passphrase\n"
+    home, clinic = tmp_path / "home", tmp_path / "clinic"
+    try:
+        monkeypatch.setenv("OHVAULT_HOME", str(home))
+        assert (
+            cli("init", "--profile", "Dana Synthetic", "--passphrase-stdin", stdin=vault_pass)[0]
+            == 0
+        )
+        args = ["observations", "add", "--analyte", "Sodium", "--value", "140", "--unit", "mmol/L"]
+        assert cli(*args, "--date", "2024-03-03")[0] == 0
+        bundle = tmp_path / "dana.ohvbundle"
+        code, _, err = cli(
+            "export", "--out", str(bundle), "--no-keychain", "--passphrase-stdin",
+            "--bundle-passphrase-stdin", "--yes", stdin=vault_pass + bundle_pass,
+        )  # fmt: skip
+        assert code == 0, err
+
+        monkeypatch.setenv("OHVAULT_HOME", str(clinic))
+        assert cli("init", "--clinician", "--passphrase-stdin", stdin=vault_pass)[0] == 0
+        both = ["--no-keychain", "--bundle-passphrase-stdin", "--json"]
+        code, out, err = cli(
+            "import-bundle",
+            str(bundle),
+            "--passphrase-stdin",
+            *both,
+            stdin=vault_pass + bundle_pass,
+        )
+        assert code == 0, err
+        assert json.loads(out)["added"] == 1  # the observation (the patient is new, not counted)
+        code, out, err = cli(
+            "import-bundle", str(bundle), "--dry-run", "--vault-passphrase-stdin", *both,
+            stdin=vault_pass + bundle_pass,
+        )  # fmt: skip
+        assert code == 0 and "deprecated" in err and "--passphrase-stdin" in err
+        # Without the bundle's passphrase the hint names the new flag.
+        code, _, err = cli("import-bundle", str(bundle))
+        assert code == ExitCode.BAD_INPUT and "--bundle-passphrase-stdin" in err
+
+        # A bundle given to import-fhir says what it is and which command takes it.
+        code, _, err = cli("import-fhir", str(bundle))
+        assert code == ExitCode.BAD_INPUT
+        assert "encrypted ohvault bundle" in err and "ohvault import-bundle" in err
+        # An age file that opens but holds no bundle is named as such.
+        other = tmp_path / "notes.txt.age"
+        with other.open("wb") as sink:
+            age.encrypt_passphrase(stdio.BytesIO(b"just some notes"), sink, "pw", log_n=10)
+        code, _, err = cli("import-bundle", str(other), "--bundle-passphrase-stdin", stdin="pw\n")
+        assert code == ExitCode.BAD_INPUT and "not an ohvault bundle" in err
+    finally:
+        for where in (home, clinic):
             Vault.destroy(where, keychain=keychain, with_backups=True)

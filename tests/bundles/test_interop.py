@@ -135,9 +135,7 @@ def test_bundle_armored_by_age_imports(pair: Pair) -> None:
         [AGE, "-d", "-i", str(key_file), str(binary)], check=True, capture_output=True
     ).stdout
     armored = pair.tmp / "armored.ohvbundle"
-    subprocess.run(
-        [AGE, "-a", "-r", me.age_recipient, "-o", str(armored)], input=plain, check=True
-    )
+    subprocess.run([AGE, "-a", "-r", me.age_recipient, "-o", str(armored)], input=plain, check=True)
     assert armored.read_bytes().startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
     result = import_bundle(pair.clinician, armored)
     assert result.added and result.trust == "new"
