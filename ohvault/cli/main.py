@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _add_data_options(p, patient=True)
 
+    from ohvault.cli import records_commands
+
+    records_commands.register(cmd, _add_data_options)
+
     p = cmd("notes", c.cmd_notes, "add or list free-text notes")
     p.add_argument("action", choices=["add", "list"])
     p.add_argument("text", nargs="?")

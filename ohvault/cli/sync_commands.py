@@ -81,15 +81,31 @@ def register(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     add_arguments(s)
 
 
+# What the `server` extra brings; a missing one means the extra is not installed.
+SERVER_EXTRA_MODULES = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "jwt", "psycopg")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    missing = [m for m in SERVER_EXTRA_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise BadInput(
+            f"`ohvault serve` needs the 'server' extra ({', '.join(missing)} not installed).",
+            hint="Install it with: pip install 'ohvault[server]'",
+        )
     try:
         from ohvault.server.run import serve
-    except ModuleNotFoundError as exc:  # the server extra is not installed
+
+        return serve(args)
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").partition(".")[0]
+        if top not in SERVER_EXTRA_MODULES:
+            raise
         raise BadInput(
-            f"The server needs the 'server' extra ({exc.name} is missing).",
-            hint="pip install 'ohvault[server]'",
+            f"`ohvault serve` needs the 'server' extra ({top} is not installed).",
+            hint="Install it with: pip install 'ohvault[server]'",
         ) from None
-    return serve(args)
 
 
 def _password(args: argparse.Namespace) -> str:

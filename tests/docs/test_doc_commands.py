@@ -122,3 +122,20 @@ def test_the_check_rejects_what_ohvault_would_reject() -> None:
         with pytest.raises(AssertionError):
             _parse(bad)
     _parse("ohvault backup --every-hours N --keep N --dir DIR")
+
+
+def test_every_command_is_documented_in_the_cli_reference() -> None:
+    """docs/cli.md has a section for each command `ohvault --help` lists, and no other."""
+    import argparse
+
+    parser = build_parser()
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    listed = set(sub.choices)
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    documented = {
+        name
+        for heading in re.findall(r"^### (.*)$", text, re.M)
+        for name in re.findall(r"`ohvault ([a-z][a-z-]*)", heading)
+    }
+    assert listed - documented == set(), "commands missing from docs/cli.md"
+    assert documented - listed == set(), "docs/cli.md documents commands that do not exist"

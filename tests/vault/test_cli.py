@@ -247,3 +247,48 @@ def test_missing_qt_x11_libraries_are_named_not_a_qt_abort(
     assert cli_main.run_gui() == ExitCode.BAD_INPUT
     err = capsys.readouterr().err
     assert "libxcb-cursor0" in err and "apt-get install" in err
+
+
+def test_records_add_list_delete_for_every_kind(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init", "--profile", "Robin Synthetic")[0] == 0
+    code, out, err = cli(
+        "records", "add", "--type", "medication", "--name", "Metformin", "--dosage", "500 mg",
+        "--start", "2024-01-05", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    med = json.loads(out)
+    assert (med["name"], med["dosage"], med["start"], med["status"]) == (
+        "Metformin", "500 mg", "2024-01-05", "active",
+    )  # fmt: skip
+    assert cli("records", "add", "--type", "allergy", "--substance", "Peanut")[0] == 0
+    args = ["records", "add", "--type", "immunization", "--vaccine", "Influenza"]
+    assert cli(*args, "--occurrence", "2023-10-01", "--lot-number", "L1")[0] == 0
+    assert cli("records", "add", "--type", "condition", "--name", "Asthma")[0] == 0
+
+    code, out, _ = cli("records", "list", "--type", "medication", "--json")
+    assert code == 0 and [m["name"] for m in json.loads(out)] == ["Metformin"]
+    code, out, _ = cli("records", "list", "--type", "immunization")
+    assert code == 0 and "Influenza" in out and "2023-10-01" in out
+    # Bad input: a field of another type, a missing required field, a value outside the set.
+    code, _, err = cli("records", "add", "--type", "allergy", "--substance", "X", "--dosage", "1")
+    assert code == ExitCode.BAD_INPUT and "--dosage does not apply to a allergy" in err
+    code, _, err = cli("records", "add", "--type", "immunization", "--vaccine", "Tdap")
+    assert code == ExitCode.BAD_INPUT and "--occurrence" in err
+    args = ["records", "add", "--type", "condition", "--name", "X", "--clinical-status"]
+    code, _, err = cli(*args, "gone")
+    assert code == ExitCode.BAD_INPUT and "resolved" in err
+    code, _, err = cli("records", "add", "--type", "document")
+    assert code == ExitCode.BAD_INPUT and "import-pdf" in err
+
+    assert cli("records", "delete", med["id"], "--type", "medication")[0] == 0
+    code, out, _ = cli("records", "list", "--type", "medication", "--json")
+    assert json.loads(out) == []
+    code, _, err = cli("records", "delete", med["id"], "--type", "allergy")
+    assert code == ExitCode.NOT_FOUND
+
+
+def test_serve_without_the_server_extra_names_it(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
+    code, _, err = cli("serve", "--check-config")
+    assert code == ExitCode.BAD_INPUT
+    assert "'server' extra" in err and "uvicorn" in err and "ohvault[server]" in err
