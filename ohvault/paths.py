@@ -34,11 +34,16 @@ def log_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """The resources/ folder: beside the package in a checkout, or set for frozen builds."""
-    override = os.environ.get("OHVAULT_RESOURCES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[1] / "resources"
+    """The shipped data (catalog, icons, LOINC subset): the package `ohvault.resources`,
+    which pyproject.toml maps to the top-level resources/ folder. importlib.resources finds
+    it in a checkout, an installed wheel and the PyInstaller app, from any directory."""
+    import importlib.resources
+
+    try:
+        return Path(str(importlib.resources.files("ohvault.resources")))
+    except ModuleNotFoundError:
+        # A source checkout used without installing it (PYTHONPATH=.): the folder itself.
+        return Path(__file__).resolve().parents[1] / "resources"
 
 
 def ensure_private_dir(path: Path) -> Path:

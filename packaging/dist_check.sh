@@ -11,7 +11,7 @@ trap 'rm -rf "$WORK"' EXIT
 export OHVAULT_HOME="$WORK/vault" OHVAULT_CONFIG_DIR="$WORK/config" OHVAULT_LOG_DIR="$WORK/logs"
 # Run from elsewhere so nothing can come from the source tree by accident.
 cd "$WORK"
-unset OHVAULT_RESOURCES PYTHONPATH
+unset PYTHONPATH
 
 step() { printf 'dist-check: %s\n' "$*"; }
 

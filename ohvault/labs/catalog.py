@@ -7,7 +7,6 @@ The catalog is data (``resources/catalog/analytes.json`` and ``units.json``, doc
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,8 +18,6 @@ from typing import Any
 from ohvault.labs.errors import CatalogError, UnitConversionError
 from ohvault.labs.units import UnitTable, load_unit_table
 
-ENV_RESOURCES = "OHVAULT_RESOURCES"
-
 _GREEK = str.maketrans(
     {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "λ": "lambda"}
 )
@@ -29,15 +26,13 @@ _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
 def resources_dir() -> Path:
-    """Locate ``resources/``: ``$OHVAULT_RESOURCES`` (frozen builds) or the source tree."""
-    env = os.environ.get(ENV_RESOURCES)
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2] / "resources")
-    for cand in candidates:
-        if (cand / "catalog" / "analytes.json").is_file():
-            return cand
-    tried = ", ".join(str(c) for c in candidates)
-    raise CatalogError(f"biomarker catalog not found (tried {tried}); set {ENV_RESOURCES}")
+    """The shipped data folder (``ohvault.paths.resources_dir``), checked to hold the catalog."""
+    from ohvault import paths
+
+    found = paths.resources_dir()
+    if not (found / "catalog" / "analytes.json").is_file():
+        raise CatalogError(f"biomarker catalog not found in {found}; reinstall ohvault")
+    return found
 
 
 def catalog_dir() -> Path:

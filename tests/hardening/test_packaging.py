@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import struct
@@ -109,15 +110,65 @@ def test_flatpak_manifest_matches_the_metainfo_and_installs_what_exists() -> Non
         assert (ROOT / rel).exists(), f"the Flatpak manifest installs a missing file: {rel}"
 
 
-def test_runtime_hook_points_a_frozen_app_at_its_bundled_resources(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import runpy
+def test_every_package_is_listed_for_setuptools() -> None:
+    """pyproject.toml lists packages explicitly (resources/ ships as ohvault.resources)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(d.relative_to(ROOT).parts)
+        for d in (ROOT / "ohvault").rglob("*")
+        if d.is_dir() and any(d.glob("*.py"))
+    } | {"ohvault"}
+    data = {
+        "ohvault.resources." + d.name
+        for d in (ROOT / "resources").iterdir()
+        if d.is_dir() and not d.name.startswith("__")
+    } | {"ohvault.resources"}
+    assert listed == on_disk | data
+
+
+def test_a_wheel_finds_its_catalog_from_any_directory(tmp_path: Path) -> None:
+    """`pip install .` (not editable): the catalog and icons come as package data, so a lab
+    report parses with the installed package from a directory far from the checkout."""
     import sys
+    import zipfile
 
-    monkeypatch.delenv("OHVAULT_RESOURCES", raising=False)
-    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
-    runpy.run_path(str(PKG / "pyinstaller" / "rthook_ohvault.py"))
-    import os
+    from tests.hardening.fuzz.make_seeds import lab_pdf
 
-    assert os.environ["OHVAULT_RESOURCES"] == str(tmp_path / "resources")
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = wheels.glob("ohvault-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(site)
+    assert (site / "ohvault" / "resources" / "catalog" / "analytes.json").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    report = elsewhere / "report.pdf"
+    report.write_bytes(lab_pdf([("Sodium", "140", "mmol/L", "136 - 145")]))
+    script = (
+        "import json, sys, ohvault; from ohvault.cli.main import main;"
+        "print(ohvault.__file__, file=sys.stderr);"
+        "sys.exit(main(['import-pdf', '--dry-run', '--json', 'report.pdf']))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(site)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith(str(site / "ohvault")), "the wheel's package was not the one used"
+    [parsed] = (
+        json.loads(done.stdout)
+        if done.stdout.lstrip().startswith("[")
+        else [json.loads(done.stdout)]
+    )
+    assert [r["name"] for r in parsed["results"]] == ["Sodium"]

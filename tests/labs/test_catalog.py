@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from ohvault.labs.catalog import (
     catalog_dir,
     load_catalog,
     normalise_name,
-    resources_dir,
 )
 from ohvault.labs.units import spelling_key
 
@@ -245,10 +243,14 @@ def test_search_and_lookup(catalog: Catalog) -> None:
     assert catalog.category_for_heading("Urinalysis, Complete") == "urinalysis"
 
 
-def test_catalog_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "res"
-    shutil.copytree(resources_dir() / "catalog", target / "catalog")
-    monkeypatch.setenv("OHVAULT_RESOURCES", str(target))
-    assert catalog_dir() == target / "catalog"
-    monkeypatch.setenv("OHVAULT_RESOURCES", str(tmp_path / "missing"))
-    assert catalog_dir() == Path(__file__).resolve().parents[2] / "resources" / "catalog"
+def test_catalog_is_package_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.resources
+
+    from ohvault import paths
+    from ohvault.labs.errors import CatalogError
+
+    shipped = Path(str(importlib.resources.files("ohvault.resources")))
+    assert catalog_dir() == shipped / "catalog"
+    monkeypatch.setattr(paths, "resources_dir", lambda: tmp_path)  # a broken installation
+    with pytest.raises(CatalogError, match="reinstall"):
+        catalog_dir()
