@@ -30,6 +30,7 @@ MODULES = [
     "benchmarks.gui_startup",
     "benchmarks.bundle_throughput",
     "benchmarks.sync_bench",
+    "benchmarks.baselines",
 ]
 PREAMBLE = (
     "# Performance\n\n"

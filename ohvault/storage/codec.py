@@ -33,12 +33,17 @@ Converter = Callable[[Any], Any]
 
 
 def _encoder_for(kind: type) -> Converter | None:
-    if kind is datetime or kind is date:
-        return lambda v: v.isoformat()
+    # Unbound C methods, not lambdas: a bulk import calls these 100,000s of times.
+    if kind is datetime:
+        return datetime.isoformat
+    if kind is date:
+        return date.isoformat
     if kind is bool:
-        return int
+        return None  # sqlite binds bool as the int it is
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return lambda v: v.value
+        if issubclass(kind, (str, int)):
+            return None  # StrEnum / IntEnum members bind as their str / int value
+        return attrgetter("value")
     return None
 
 
