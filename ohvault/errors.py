@@ -38,6 +38,18 @@ class BadInput(OhvaultError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class Cancelled(OhvaultError):
+    """The person cancelled a long operation; nothing was written (the one Cancelled: bundle
+    export and import, the GUI's jobs and the lab parser all raise this class)."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(
+        self, message: str = "Cancelled; nothing was changed.", *, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+
+
 class VaultLocked(OhvaultError):
     """The vault could not be unlocked with what was offered."""
 

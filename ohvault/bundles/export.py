@@ -32,7 +32,7 @@ from ohvault.bundles.manifest import (
     EntryInfo,
     Manifest,
 )
-from ohvault.errors import BadInput, OhvaultError, VaultCorrupt
+from ohvault.errors import BadInput, Cancelled, VaultCorrupt
 from ohvault.fhir.mapping import EXPORTED_CLASSES, to_bundle
 from ohvault.model import (
     AllergyIntolerance,
@@ -51,10 +51,6 @@ from ohvault.vault import Vault
 Progress = Callable[[int, int], None]
 ShouldCancel = Callable[[], bool]
 EXPORTABLE_TYPES = [cls.TYPE for cls in EXPORTED_CLASSES]
-
-
-class Cancelled(OhvaultError):
-    """The user cancelled; nothing was written or imported."""
 
 
 def record_date(record: Record) -> date | None:

@@ -36,7 +36,7 @@ from ohvault import identity as identity_mod
 from ohvault.bundles import age
 from ohvault.bundles.age import BadBundle
 from ohvault.bundles.container import TarSink, check_path
-from ohvault.bundles.export import Cancelled, Progress, ShouldCancel
+from ohvault.bundles.export import Progress, ShouldCancel
 from ohvault.bundles.manifest import (
     ATTACHMENT_DIR,
     FHIR_PATH,
@@ -49,7 +49,7 @@ from ohvault.bundles.manifest import (
     EntryInfo,
     Manifest,
 )
-from ohvault.errors import BadInput, ConflictError, WrongKey
+from ohvault.errors import BadInput, Cancelled, ConflictError, WrongKey
 from ohvault.fhir.mapping import EXPORTED_CLASSES, PendingDocument, from_bundle
 from ohvault.fhir.validate import validate_bundle
 from ohvault.filekind import FileKind, expect_kind

@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QDialog, QInputDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ohvault.gui.tasks import Cancelled, Job, JobContext
+from ohvault.errors import Cancelled
+from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import button, label
 
 if TYPE_CHECKING:
@@ -159,23 +160,19 @@ class BundleImporter(QObject):
 
     def _run(self, path: Path, passphrase: str | None, *, dry_run: bool, accept: bool) -> None:
         def op(ctx: JobContext) -> Any:
-            from ohvault.bundles.export import Cancelled as BundleCancelled
             from ohvault.bundles.importer import import_bundle
 
-            try:
-                return import_bundle(
-                    ctx.vault,
-                    path,
-                    passphrase=passphrase,
-                    accept_key_change=accept,
-                    dry_run=dry_run,
-                    progress=lambda done, total: ctx.progress(
-                        done, total, "Checking the bundle" if dry_run else "Importing the bundle"
-                    ),
-                    should_cancel=ctx.cancelled,
-                )
-            except BundleCancelled:
-                raise Cancelled() from None
+            return import_bundle(
+                ctx.vault,
+                path,
+                passphrase=passphrase,
+                accept_key_change=accept,
+                dry_run=dry_run,
+                progress=lambda done, total: ctx.progress(
+                    done, total, "Checking the bundle" if dry_run else "Importing the bundle"
+                ),
+                should_cancel=ctx.cancelled,
+            )
 
         self.job = self.session.executor.run(
             op,

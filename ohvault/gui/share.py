@@ -439,26 +439,21 @@ class ShareWizard(QDialog):
         plan, recipients, log_n = self.plan, self.recipients, self.scrypt_log_n
 
         def op(ctx: JobContext) -> Any:
-            from ohvault.bundles.export import Cancelled as ExportCancelled
             from ohvault.bundles.export import write_bundle
-            from ohvault.gui.tasks import Cancelled
 
             kwargs: dict[str, Any] = {}
             if log_n is not None:
                 kwargs["scrypt_log_n"] = log_n
-            try:
-                return write_bundle(
-                    ctx.vault,
-                    plan,
-                    target,
-                    recipients=recipients.keys,
-                    passphrase=recipients.passphrase,
-                    progress=lambda done, total: ctx.progress(done, total, "Writing the bundle"),
-                    should_cancel=ctx.cancelled,
-                    **kwargs,
-                )
-            except ExportCancelled:
-                raise Cancelled() from None
+            return write_bundle(
+                ctx.vault,
+                plan,
+                target,
+                recipients=recipients.keys,
+                passphrase=recipients.passphrase,
+                progress=lambda done, total: ctx.progress(done, total, "Writing the bundle"),
+                should_cancel=ctx.cancelled,
+                **kwargs,
+            )
 
         self.stack.setCurrentIndex(3)
         self._page_changed()

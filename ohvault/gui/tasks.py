@@ -21,16 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from ohvault.errors import VaultLocked
+from ohvault.errors import Cancelled, VaultLocked
 
 if TYPE_CHECKING:
     from ohvault.vault import Vault
 
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside an op when the user pressed Cancel."""
 
 
 @dataclass

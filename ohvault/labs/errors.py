@@ -6,13 +6,14 @@ user as-is. Callers that only want "did it work" can catch :class:`LabParseError
 
 from __future__ import annotations
 
+from ohvault.errors import BadInput, Cancelled
 
-class LabParseError(Exception):
-    """Base class: the PDF could not be turned into lab results."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class LabParseError(BadInput):
+    """Base class: the PDF could not be turned into lab results (bad input, exit code 2)."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
 
     def __str__(self) -> str:
         return self.message
@@ -42,7 +43,7 @@ class ReportTooLarge(LabParseError):
     """The PDF has more pages than the caller allowed (``max_pages``)."""
 
 
-class ParseCancelled(LabParseError):
+class ParseCancelled(LabParseError, Cancelled):
     """The caller's ``should_cancel()`` returned True; no partial result is returned."""
 
 

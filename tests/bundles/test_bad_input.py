@@ -217,7 +217,7 @@ def test_compressed_inner_archive_is_not_a_bundle(pair: Pair, bundle: Path) -> N
     bad.write_bytes(
         pyrage.encrypt(gzip.compress(plain), [pyrage.x25519.Recipient.from_str(key.age_recipient)])
     )
-    expect_refused(pair, bad, BadBundle, "malformed")
+    expect_refused(pair, bad, BadBundle, "not an ohvault bundle")
 
 
 def test_fhir_that_does_not_validate(pair: Pair, bundle: Path) -> None:

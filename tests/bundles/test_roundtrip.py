@@ -160,7 +160,7 @@ def test_passphrase_bundle_round_trip(pair: Pair) -> None:
 
 
 def test_cancel_leaves_nothing_behind(pair: Pair) -> None:
-    from ohvault.bundles.export import Cancelled
+    from ohvault.errors import Cancelled
 
     fill(pair.patient, pair.profile.id)
     out = pair.tmp / "cancelled.ohvbundle"
