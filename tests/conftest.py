@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from coverage_gate import pytest_runtestloop  # noqa: F401 - the per-package coverage floors
 
 from ohvault.keys.keychain import Keychain
 from ohvault.keys.wrap import KdfParams
