@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 from ohvault.labs.catalog import (
+    Analyte,
     Catalog,
     catalog_dir,
     load_catalog,
     normalise_name,
     resources_dir,
 )
-from ohvault.labs.units import spelling_key
+from ohvault.labs.errors import CatalogError
+from ohvault.labs.loinc import loinc_display, loinc_terms, read_subset
+from ohvault.labs.units import spelling_key, unit_property
 
 LOINC_RE = re.compile(r"^(\d{1,7})-(\d)$")
 
@@ -252,3 +255,169 @@ def test_catalog_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert catalog_dir() == target / "catalog"
     monkeypatch.setenv("OHVAULT_RESOURCES", str(tmp_path / "missing"))
     assert catalog_dir() == Path(__file__).resolve().parents[2] / "resources" / "catalog"
+
+
+# -- LOINC: every code names the analyte, and the code follows the unit's property -----------
+
+# Analytes whose codes legitimately differ in component (variants of one test).
+SAME_TEST_COMPONENTS = {
+    "egfr": "formula variants (race-free, black/non-black, female) of one predicted GFR",
+    "co2": "total CO2 and bicarbonate are reported interchangeably",
+    "anion_gap": "anion gap with or without potassium",
+    "vitd": "25-OH vitamin D3 and D2+D3 (total)",
+    "hcg": "hCG and its beta subunit",
+    "vitd_125": "1,25-dihydroxyvitamin D and calcitriol (D3)",
+}
+# LOINC names some tests by a word no lab prints (Lutropin for LH).
+COMPONENT_ALIASES = {
+    "Hemoglobin.gastrointestinal": "occult",
+    "Lutropin": "luteinizing",
+    "Coagulation tissue factor induced": "prothrombin",
+    "Coagulation tissue factor induced actual/Normal": "prothrombin",
+    "Coagulation surface induced": "thromboplastin",
+}
+
+
+def _component_words(component: str) -> set[str]:
+    return {w for w in normalise_name(re.sub(r"[./+^]", " ", component)).split() if len(w) >= 2}
+
+
+def _names_words(a: Analyte) -> set[str]:
+    return {w for s in (a.preferred_name, *a.synonyms) for w in normalise_name(s).split()}
+
+
+def test_every_code_is_in_the_shipped_loinc_subset(catalog: Catalog) -> None:
+    terms = loinc_terms()
+    for a in catalog.all():
+        for code in (*a.loincs, *(c for c in a.loinc_by_property.values() if c)):
+            assert code in terms, f"{a.id}: {code} not in resources/loinc/loinc-subset.tsv"
+
+
+def test_every_code_names_the_analyte(catalog: Catalog) -> None:
+    """The component of every code is the analyte's: a code of another test fails here."""
+    for a in catalog.all():
+        codes = [*a.loincs, *(c for c in a.loinc_by_property.values() if c)]
+        components = {loinc_terms()[c].component.split("^")[0] for c in codes}
+        if a.id not in SAME_TEST_COMPONENTS:
+            assert len(components) == 1, f"{a.id}: codes name different tests {components}"
+        names = _names_words(a)
+        for comp in components:
+            alias = COMPONENT_ALIASES.get(comp)
+            words = {alias} if alias else _component_words(comp)
+            # five letters are enough to tell "Triiodothyronine" from "Toxoplasma"
+            assert any(w[:5] == n[:5] for w in words for n in names), (a.id, comp)
+
+
+def test_codes_that_named_another_test_are_gone(catalog: Catalog) -> None:
+    wrong = {
+        "83107-3": "pth",  # NT-proBNP
+        "83083-6": "ca125",  # CA 15-3
+        "14687-8": "dheas",  # a transfusion date
+        "14922-9": "t3",  # Toxoplasma antibodies
+        "1990-1": "vitd_125",  # cholecalciferol, not 1,25-dihydroxyvitamin D
+        "2286-3": "rbc_folate",  # follitropin
+        "1654-3": "vitb6",  # 1-naphthalene
+        "2147-7": "cortisol",  # free cortisol in 24-hour urine
+        "49054-0": "vitd",  # 25-OH vitamin D2 only
+        "7917-8": "hiv",  # HIV-1 antibodies only
+        "2990-0": "free_testosterone",  # free + weakly bound (bioavailable)
+        "20438-8": "glucose_2h",  # 1 hour after glucose
+    }
+    for code, analyte_id in wrong.items():
+        a = catalog.by_id(analyte_id)
+        assert a is not None and code not in a.loincs, (analyte_id, code)
+
+
+def test_loinc_property_agrees_with_loinc(catalog: Catalog) -> None:
+    """Where LOINC says a code's property ([Mass/volume]...), the catalog files it under it."""
+    named = {
+        "[Mass/volume]": "MCnc",
+        "[Moles/volume]": "SCnc",
+        "[Units/volume]": "ACnc",
+        "[Enzymatic activity/volume]": "ACnc",
+    }
+    for a in catalog.all():
+        slots = {unit_property(a.canonical_unit): a.loinc, **a.loinc_by_property}
+        for prop, code in slots.items():
+            long_name = loinc_terms()[code].long_name if code else None
+            for marker, expected in named.items():
+                if long_name and marker in long_name and prop in named.values():
+                    assert prop.startswith(expected), (a.id, code, prop, long_name)
+
+
+def test_every_unit_has_a_code_of_its_property(catalog: Catalog) -> None:
+    for a in catalog.all():
+        canonical = unit_property(a.canonical_unit)
+        for unit in a.units:
+            prop = unit_property(unit)
+            assert prop == canonical or prop in a.loinc_by_property, (
+                f"{a.id}: {unit} ({prop}) needs its own code in loinc_by_property (or null)"
+            )
+
+
+@pytest.mark.parametrize(
+    ("analyte_id", "unit", "code"),
+    [
+        ("glucose", "mg/dL", "2345-7"),
+        ("glucose", "mmol/L", "14749-6"),
+        ("hba1c", "%", "4548-4"),
+        ("hba1c", "mmol/mol", "59261-8"),
+        ("creatinine", "umol/L", "14682-9"),
+        ("chol", "mmol/L", "14647-2"),
+        ("cortisol", "nmol/L", "14675-3"),
+        ("ddimer", "ug/mL{FEU}", "48065-7"),
+        ("ddimer", "mg/L", None),  # no calibrator printed: neither FEU nor DDU
+        ("ddimer_ddu", "ng/mL{DDU}", "48066-5"),
+        ("tsh", "u[IU]/mL", "3016-3"),
+        ("ckmb", "ng/mL", "13969-1"),
+        ("ckmb_activity", "U/L", "32673-6"),
+        ("renin_activity", "ng/mL/h", "2915-7"),
+        ("u_ph", None, "5803-2"),  # no unit (qualitative or unit-less): the primary code
+    ],
+)
+def test_loinc_for_unit(
+    catalog: Catalog, analyte_id: str, unit: str | None, code: str | None
+) -> None:
+    a = catalog.by_id(analyte_id)
+    assert a is not None
+    assert a.loinc_for_unit(unit) == code
+    assert catalog.loinc_for(analyte_id, unit) == code
+
+
+def test_unit_of_another_property_gets_no_borrowed_code(catalog: Catalog) -> None:
+    a = catalog.by_id("glucose")
+    assert a is not None
+    assert a.loinc_for_unit("U/L") is None  # a unit glucose is never measured in
+
+
+def test_ckmb_and_renin_told_apart_by_unit(catalog: Catalog) -> None:
+    a = catalog.match("CK-MB", "ng/mL")
+    assert a is not None and a.id == "ckmb"
+    a = catalog.match("CK-MB", "U/L")
+    assert a is not None and a.id == "ckmb_activity"
+    a = catalog.match("Renin", "ng/mL/h")
+    assert a is not None and a.id == "renin_activity"
+    a = catalog.match("Renin", "µIU/mL")
+    assert a is not None and a.id == "renin"
+
+
+def test_loinc_display_names() -> None:
+    assert loinc_display("14749-6") == "Glucose [Moles/volume] in Serum or Plasma"
+    assert loinc_display("6690-2") == "Leukocytes"  # no long name in the subset: the component
+    assert loinc_display("0000-0") is None
+    assert loinc_display(None) is None
+
+
+def test_loinc_subset_carries_the_notice() -> None:
+    text = (resources_dir() / "loinc" / "loinc-subset.tsv").read_text(encoding="utf-8")
+    assert "content from LOINC (http://loinc.org)" in text.splitlines()[0]
+    assert "Regenstrief" in (resources_dir() / "loinc" / "README.md").read_text(encoding="utf-8")
+
+
+def test_bad_subset_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "loinc-subset.tsv"
+    bad.write_text("code\tname\n1-8\tX\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="columns"):
+        read_subset(bad)
+    with pytest.raises(CatalogError, match="cannot read"):
+        read_subset(tmp_path / "missing.tsv")
