@@ -17,6 +17,12 @@ from functools import cache
 from pathlib import Path
 
 from ohvault.labs.errors import CatalogError
+from ohvault.ucum import UNITLESS as _UNITLESS
+from ohvault.ucum import display_unit
+
+__all__ = ["UnitTable", "display_unit", "load_unit_table", "normalise_unit", "unit_property"]
+
+_ANNOTATION = re.compile(r"\{([^{}]*)\}")
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _SUP_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
@@ -98,47 +104,6 @@ def default_unit_table() -> UnitTable:
 def normalise_unit(printed: str) -> str | None:
     """Return the UCUM code for a printed unit (``"x10^3/µL"`` -> ``"10*3/uL"``), or None."""
     return default_unit_table().lookup(printed)
-
-
-_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_UCUM_POWER = re.compile(r"10[*^](-?\d+)")
-_MICRO = re.compile(r"(?<![A-Za-z])u(?=[A-Za-z\[])")
-_ANNOTATION = re.compile(r"\{([^{}]*)\}")
-_BRACKET = re.compile(r"\[([^\[\]]*)\]")
-_AREA = re.compile(r"(?<![A-Za-z])(mm|cm|m)([23])(?![\d.])")
-_PER_HOURS = re.compile(r"\((\d+)\.h\)")
-# Units that are only a label: the number is the whole result (a ratio, an index, INR, pH).
-_UNITLESS = {"1", "{ratio}", "{index}", "{INR}", "[pH]", "{Index_val}", "{titer}"}
-
-
-@cache
-def display_unit(ucum: str | None) -> str:
-    """The unit as a person reads it: ``10*3/uL`` -> ``10³/µL``, ``u[IU]/mL`` -> ``µIU/mL``.
-
-    Works for any UCUM code (and leaves free text that is not UCUM readable as it was typed);
-    unit-less results (ratios, indices, INR, pH, specific gravity) show no unit at all.
-    Storage, FHIR and JSON output keep the UCUM code; only screens, PDFs and CLI text use this.
-    """
-    if not ucum:
-        return ""
-    s = ucum.strip()
-    if s in _UNITLESS or _ANNOTATION.fullmatch(s):
-        return ""
-    s = _UCUM_POWER.sub(lambda m: "10" + m.group(1).translate(_SUPER), s)
-    s = _MICRO.sub("µ", s)
-    s = _PER_HOURS.sub(lambda m: f"{m.group(1)} h", s)
-    # an annotation glued to a unit is a qualifier ("ng/mL{FEU}" -> "ng/mL FEU")
-    s = _ANNOTATION.sub(
-        lambda m: (
-            ("" if m.start() == 0 or s[m.start() - 1] == "/" else " ")
-            + m.group(1).replace("_", " ")
-        ),
-        s,
-    )
-    s = _BRACKET.sub(lambda m: m.group(1).replace("arb'U", "U").replace("'", " "), s)
-    s = _AREA.sub(lambda m: m.group(1) + m.group(2).translate(_SUPER), s)
-    s = s.replace("mosm", "mOsm").replace("meq", "mEq")
-    return " ".join(s.split())
 
 
 # The property a unit measures, named as LOINC names them: the code of a result follows it.
