@@ -97,7 +97,7 @@ class MeasurementDialog(QDialog):
         self.unit.setCurrentText(
             current if current in shown else display_unit(analyte.canonical_unit)
         )
-        parts = [f"{analyte.preferred_name} · LOINC {analyte.loinc}"]
+        parts = [analyte.preferred_name + (f" · LOINC {analyte.loinc}" if analyte.loinc else "")]
         if analyte.ref_low is not None and analyte.ref_high is not None:
             parts.append(
                 f"typical range {analyte.ref_low:g}–{analyte.ref_high:g} "

@@ -99,9 +99,10 @@ class Analyte:
     _by_unit: dict[str, UnitConversion] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def loinc(self) -> str:
-        """The primary code: the one for results in the canonical unit."""
-        return self.loincs[0]
+    def loinc(self) -> str | None:
+        """The primary code (for results in the canonical unit); None for a derived index that
+        LOINC has no code for (NLR, Mentzer index, HOMA-IR)."""
+        return self.loincs[0] if self.loincs else None
 
     def loinc_for_unit(self, ucum: str | None) -> str | None:
         """The LOINC code for a result of this analyte reported in ``ucum``.
@@ -513,8 +514,10 @@ def _analyte(raw: dict[str, Any], family: str | None = None) -> Analyte:
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise CatalogError(f"analytes.json: bad analyte {raw.get('id')!r}: {exc}") from exc
-    if not a.loincs:
-        raise CatalogError(f"analytes.json: analyte {a.id!r} has no LOINC code")
+    if not a.loincs and not raw.get("no_loinc"):
+        raise CatalogError(
+            f"analytes.json: analyte {a.id!r} has no LOINC code and no 'no_loinc' reason"
+        )
     a._by_unit.update({c.unit: c for c in convs})
     return a
 
@@ -524,7 +527,8 @@ def expand_family(family: dict[str, Any]) -> list[dict[str, Any]]:
 
     A member ``{"code": "f13", "name": "Peanut", "loinc": "6206-7", "synonyms": ["Groundnut"]}``
     with patterns ``["{name} IgE", "IgE {name}", "{code} {name}"]`` is printed by labs as
-    "Peanut IgE", "IgE Peanut", "f13 Peanut", "Groundnut IgE"... Every other key of the family
+    "Peanut IgE", "IgE Peanut", "f13 Peanut", "Groundnut IgE"; the code alone ("t3") is never a
+    name, as it is often another test's. Every other key of the family
     (units, category, reference, plausible bounds) is shared by its members.
     """
     try:
@@ -549,8 +553,6 @@ def expand_family(family: dict[str, Any]) -> list[dict[str, Any]]:
                 if code:
                     for pat in code_patterns:
                         synonyms.append(pat.format(name=name, code=code))
-            if code:
-                synonyms.append(code)
             entry = dict(shared)
             entry.update(
                 id=f"{fid}_{m['id']}",

@@ -57,10 +57,15 @@ def test_check_digit_algorithm_on_known_codes() -> None:
     assert loinc_check_digit("2345") != 8
 
 
-def test_every_loinc_is_well_formed(catalog: Catalog) -> None:
+def test_every_loinc_is_well_formed(catalog: Catalog, raw: dict[str, object]) -> None:
+    analytes = raw["analytes"]
+    assert isinstance(analytes, list)
+    # derived indices LOINC has no code for say so, with a reason
+    codeless = {a["id"] for a in analytes if a.get("no_loinc")}
     seen: dict[str, str] = {}
     for a in catalog.all():
-        assert a.loincs, a.id
+        assert a.loincs or a.id in codeless, a.id
+        assert a.loinc == (a.loincs[0] if a.loincs else None)
         for code in a.loincs:
             m = LOINC_RE.match(code)
             assert m, f"{a.id}: malformed LOINC {code!r}"
@@ -268,13 +273,15 @@ SAME_TEST_COMPONENTS = {
     "hcg": "hCG and its beta subunit",
     "vitd_125": "1,25-dihydroxyvitamin D and calcitriol (D3)",
 }
-# LOINC names some tests by a word no lab prints (Lutropin for LH).
+# LOINC names some tests by a word no lab prints (Lutropin for LH): component prefix -> lab word.
 COMPONENT_ALIASES = {
     "Hemoglobin.gastrointestinal": "occult",
     "Lutropin": "luteinizing",
     "Coagulation tissue factor induced": "prothrombin",
-    "Coagulation tissue factor induced actual/Normal": "prothrombin",
     "Coagulation surface induced": "thromboplastin",
+    "Lipoprotein.beta": "ldl",  # beta lipoproteins are LDL, alpha HDL, pre-beta VLDL
+    "Lipoprotein.alpha": "hdl",
+    "Lipoprotein.pre-beta": "vldl",
 }
 
 
@@ -298,11 +305,11 @@ def test_every_code_names_the_analyte(catalog: Catalog) -> None:
     for a in catalog.all():
         codes = [*a.loincs, *(c for c in a.loinc_by_property.values() if c)]
         components = {loinc_terms()[c].component.split("^")[0] for c in codes}
-        if a.id not in SAME_TEST_COMPONENTS:
+        if a.id not in SAME_TEST_COMPONENTS and codes:
             assert len(components) == 1, f"{a.id}: codes name different tests {components}"
         names = _names_words(a)
         for comp in components:
-            alias = COMPONENT_ALIASES.get(comp)
+            alias = next((w for k, w in COMPONENT_ALIASES.items() if comp.startswith(k)), None)
             words = {alias} if alias else _component_words(comp)
             # five letters are enough to tell "Triiodothyronine" from "Toxoplasma"
             assert any(w[:5] == n[:5] for w in words for n in names), (a.id, comp)
@@ -421,3 +428,81 @@ def test_bad_subset_is_a_clear_error(tmp_path: Path) -> None:
         read_subset(bad)
     with pytest.raises(CatalogError, match="cannot read"):
         read_subset(tmp_path / "missing.tsv")
+
+
+# -- growth: families, derived indices, the families of tests real reports carry ------------
+
+
+def test_catalog_covers_what_real_reports_print(catalog: Catalog) -> None:
+    assert len(catalog.all()) >= 500
+    for printed, unit, expected in [
+        ("LDL-P", "nmol/L", "ldl_p"),
+        ("Small LDL-P", "nmol/L", "ldl_p_small"),
+        ("HDL-P (total)", "umol/L", "hdl_p"),
+        ("LDL Size", "nm", "ldl_size"),
+        ("Omega-3 Index", "%", "omega3_index"),
+        ("AA/EPA Ratio", None, "aa_epa"),
+        ("Campesterol", "mg/L", "campesterol"),
+        ("Neutrophil/lymphocyte ratio", None, "nlr"),
+        ("Mentzer index", None, "mentzer"),
+        ("TG/HDL ratio", None, "tg_hdl"),
+        ("Granular casts", "/LPF", "u_gran_casts"),
+        ("Mucus", None, "u_mucus"),
+        ("CA 27.29", "U/mL", "ca2729"),
+        ("Chromogranin A", "ng/mL", "chromogranin"),
+        ("Reverse T3", "pg/mL", "rt3"),
+        ("Vitamin A", "µg/dL", "vita"),
+        ("Methylmalonic acid", "nmol/L", "mma"),
+    ]:
+        a = catalog.match(printed, unit)
+        assert a is not None and a.id == expected, (printed, a and a.id)
+
+
+def test_allergen_ige_is_one_family_with_printed_name_patterns(catalog: Catalog) -> None:
+    family = catalog.family("sige")
+    assert len(family) >= 100
+    assert all(a.category == "allergy" and a.canonical_unit == "k[IU]/L" for a in family)
+    for printed in ["Peanut IgE", "IgE Peanut", "f13 Peanut", "Peanut (f13)", "Erdnuss IgE"]:
+        a = catalog.match(printed, "kU/L")
+        assert a is not None and a.id == "sige_peanut" and a.loinc == "6206-7", printed
+    a = catalog.match("d1 House dust mite (D. pteronyssinus)", "kUA/L")
+    assert a is not None and a.loinc == "6096-2"
+    a = catalog.match("Parlagfű IgE")  # Hungarian: ragweed
+    assert a is not None and a.id == "sige_ragweed"
+    # an ImmunoCAP code alone names nothing: "t3" is birch pollen and triiodothyronine
+    t3 = catalog.match("T3", "ng/dL")
+    assert t3 is not None and t3.id == "t3"
+    assert catalog.match("Peanut") is None  # the food is not a test
+
+
+def test_family_entries_are_validated(tmp_path: Path) -> None:
+    from ohvault.labs.catalog import expand_family
+
+    good = {
+        "id": "x",
+        "preferred_name": "{name} IgE",
+        "name_patterns": ["{name} IgE", "IgE {name}"],
+        "code_patterns": ["{code} {name}"],
+        "category": "allergy",
+        "members": [
+            {"id": "a", "code": "f1", "name": "Egg", "loinc": "6106-9", "synonyms": ["Ei"]}
+        ],
+    }
+    (entry,) = expand_family(good)
+    assert entry["id"] == "x_a" and entry["loinc"] == ["6106-9"]
+    assert entry["synonyms"] == ["Egg IgE", "IgE Egg", "f1 Egg", "Ei IgE", "IgE Ei", "f1 Ei"]
+    with pytest.raises(CatalogError, match="bad family 'x'"):
+        expand_family({**good, "members": [{"id": "a", "name": "Egg"}]})
+
+
+def test_derived_indices_without_a_loinc_code_say_why(raw: dict[str, object]) -> None:
+    analytes = raw["analytes"]
+    assert isinstance(analytes, list)
+    for a in analytes:
+        if not a["loinc"]:
+            assert "derived index" in a["no_loinc"], a["id"]
+    bad = {**analytes[0], "loinc": []}
+    with pytest.raises(CatalogError, match="no LOINC code"):
+        from ohvault.labs.catalog import parse_catalog
+
+        parse_catalog({**raw, "analytes": [bad], "families": []}, load_catalog().unit_table)
