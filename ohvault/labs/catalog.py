@@ -111,7 +111,12 @@ class Analyte:
         is 4548-4, in mmol/mol 59261-8. A unit of the canonical unit's property (or no unit, a
         qualitative result) gets the primary code. None when the unit's property has no code
         in the catalog: storing a mass code on a molar value would be wrong, not approximate.
+        A printed spelling (``"mmol/l"``, ``"µIU/mL"``) is read as its UCUM code first.
         """
+        if ucum and ucum not in self._by_unit:
+            from ohvault.labs.units import normalise_unit
+
+            ucum = normalise_unit(ucum) or ucum
         prop = unit_property(ucum) if ucum else None
         if prop is None or prop == unit_property(self.canonical_unit):
             return self.loinc

@@ -380,6 +380,8 @@ def test_every_unit_has_a_code_of_its_property(catalog: Catalog) -> None:
         ("ckmb_activity", "U/L", "32673-6"),
         ("renin_activity", "ng/mL/h", "2915-7"),
         ("u_ph", None, "5803-2"),  # no unit (qualitative or unit-less): the primary code
+        ("glucose", "mmol/l", "14749-6"),  # a printed spelling is read as UCUM first
+        ("tsh", "µIU/mL", "3016-3"),
     ],
 )
 def test_loinc_for_unit(
