@@ -16,6 +16,7 @@ from ohvault.errors import BadInput, ExitCode, OhvaultError, RecordNotFound, Vau
 from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain
 from ohvault.model import Note, Observation, Profile, RecordType
+from ohvault.ucum import display_unit
 from ohvault.vault import Credentials, Vault, VaultFiles
 
 # Modules that add subcommands (lab import, bundles, sync, server); each has register(cmd).
@@ -80,16 +81,6 @@ def parse_date(text: str | None, what: str = "date") -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise BadInput(f"The {what} {text!r} is not a date in the form YYYY-MM-DD.") from None
-
-
-def parse_value(text: str) -> tuple[float | None, str | None]:
-    cleaned = text.strip()
-    try:
-        return float(cleaned.replace(",", ".")) if cleaned.count(",") <= 1 else float(cleaned), None
-    except ValueError:
-        if not cleaned:
-            raise BadInput("A value is required.") from None
-        return None, cleaned
 
 
 def observation_json(o: Observation) -> dict[str, Any]:
@@ -267,7 +258,7 @@ def cmd_observations(args: argparse.Namespace) -> int:
                             o.effective.isoformat(),
                             o.analyte,
                             o.display_value(),
-                            o.unit or "",
+                            display_unit(o.unit),
                             o.flag or "",
                             o.id,
                         ]
@@ -280,6 +271,8 @@ def cmd_observations(args: argparse.Namespace) -> int:
 
 def build_observation(profile_id: str, args: argparse.Namespace) -> Observation:
     """An observation from CLI arguments, checked against the biomarker catalog where it knows the analyte."""
+    from ohvault.manual_entry import enrich_from_catalog, parse_value
+
     value_num, value_text = parse_value(args.value)
     effective = parse_date(args.date) or date.today()
     obs = Observation(
@@ -291,8 +284,6 @@ def build_observation(profile_id: str, args: argparse.Namespace) -> Observation:
         effective=effective,
         note=args.note,
     )
-    from ohvault.manual_entry import enrich_from_catalog
-
     return enrich_from_catalog(obs)
 
 

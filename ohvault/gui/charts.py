@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from ohvault.gui.data import MedicationSpan, Series
+from ohvault.ucum import display_unit
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def draw_trends(
                 linewidths=1.2,
                 label="out of range",
             )
-        title = f"{series.name}" + (f"  ({series.unit})" if series.unit else "")
+        unit = display_unit(series.unit)
+        title = f"{series.name}" + (f"  ({unit})" if unit else "")
         ax.set_title(title, loc="left", fontsize=10, color=palette.text, fontweight="bold")
         plotted.append(Plotted(ax, series, dates, values))
     events = sorted(

@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 from ohvault.gui import theme
 from ohvault.gui.data import fmt_value
 from ohvault.gui.models import FLAG_WORDS
+from ohvault.ucum import display_unit
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ["", "Kind", "Name", "Value", "Unit", "Flag", "Date"]
@@ -63,8 +64,8 @@ def record_name(r: Any) -> str:
 def record_value(r: Any) -> tuple[str, str]:
     if r.TYPE.value == "observation":
         if r.value_text is not None:
-            return r.value_text, r.unit or ""
-        return ("" if r.value_num is None else fmt_value(r.value_num)), r.unit or ""
+            return r.value_text, display_unit(r.unit)
+        return ("" if r.value_num is None else fmt_value(r.value_num)), display_unit(r.unit)
     if r.TYPE.value == "medication":
         return r.dosage or "", ""
     if r.TYPE.value == "allergy":

@@ -21,19 +21,9 @@ from PySide6.QtWidgets import (
 from ohvault.errors import BadInput, OhvaultError
 from ohvault.gui import catalog
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
-from ohvault.manual_entry import enrich_from_catalog
+from ohvault.manual_entry import enrich_from_catalog, parse_value, to_ucum
 from ohvault.model import Observation, Provenance
-
-
-def parse_value(text: str) -> tuple[float | None, str | None]:
-    """A number (comma or point decimal) or a qualitative/censored text such as "<0.5"."""
-    text = text.strip()
-    if not text:
-        raise BadInput("Enter a value.")
-    try:
-        return float(text.replace(",", ".")), None
-    except ValueError:
-        return None, text
+from ohvault.ucum import display_unit
 
 
 class MeasurementDialog(QDialog):
@@ -90,7 +80,7 @@ class MeasurementDialog(QDialog):
             self.analyte.setText(existing.analyte)
             self._analyte_changed()
             self.value.setText(existing.display_value())
-            self.unit.setCurrentText(existing.unit or "")
+            self.unit.setCurrentText(display_unit(existing.unit) or existing.unit or "")
             self.when.setDate(QDate(existing.effective))
             self.note.setPlainText(existing.note or "")
 
@@ -102,12 +92,16 @@ class MeasurementDialog(QDialog):
             self.hint.setText("")
             self.unit.setCurrentText(current)
             return
-        self.unit.addItems(list(analyte.units))
-        self.unit.setCurrentText(current if current in analyte.units else analyte.canonical_unit)
-        parts = [f"{analyte.preferred_name} · LOINC {analyte.loinc}"]
+        shown = [display_unit(u) for u in analyte.units if display_unit(u)]
+        self.unit.addItems(shown)
+        self.unit.setCurrentText(
+            current if current in shown else display_unit(analyte.canonical_unit)
+        )
+        parts = [analyte.preferred_name + (f" · LOINC {analyte.loinc}" if analyte.loinc else "")]
         if analyte.ref_low is not None and analyte.ref_high is not None:
             parts.append(
-                f"typical range {analyte.ref_low:g}–{analyte.ref_high:g} {analyte.canonical_unit}"
+                f"typical range {analyte.ref_low:g}–{analyte.ref_high:g} "
+                + display_unit(analyte.canonical_unit)
             )
         self.hint.setText(" · ".join(parts))
 
@@ -126,7 +120,7 @@ class MeasurementDialog(QDialog):
             obs.analyte, obs.value_num, obs.value_text, obs.unit = name, value_num, value_text, unit
             obs.effective = when
             obs.note = self.note.toPlainText().strip() or None
-            if obs.analyte != self.existing.analyte or obs.unit != self.existing.unit:
+            if obs.analyte != self.existing.analyte or to_ucum(unit) != self.existing.unit:
                 obs.ref_low = obs.ref_high = None  # recomputed from the catalog below
         else:
             obs = Observation(
@@ -139,9 +133,7 @@ class MeasurementDialog(QDialog):
                 note=self.note.toPlainText().strip() or None,
                 provenance=Provenance.MANUAL,
             )
-        obs = enrich_from_catalog(obs)
-        obs.flag = compute_flag(obs)
-        return obs
+        return enrich_from_catalog(obs)
 
     def accept(self) -> None:
         try:
@@ -150,15 +142,3 @@ class MeasurementDialog(QDialog):
             self.error.setText(exc.message)
             return
         super().accept()
-
-
-def compute_flag(obs: Observation) -> str | None:
-    if obs.value_num is None:
-        return obs.flag
-    if obs.ref_high is not None and obs.value_num > obs.ref_high:
-        return "H"
-    if obs.ref_low is not None and obs.value_num < obs.ref_low:
-        return "L"
-    if obs.ref_low is not None or obs.ref_high is not None:
-        return "N"
-    return None

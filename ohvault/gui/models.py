@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from ohvault.gui import theme
 from ohvault.model import Observation, Record
 from ohvault.storage.audit import AuditEntry
+from ohvault.ucum import display_unit
 
 SortRole = Qt.ItemDataRole.UserRole + 1
 RecordRole = Qt.ItemDataRole.UserRole + 2
@@ -136,7 +137,7 @@ OBSERVATION_COLUMNS: list[Column[Observation]] = [
         lambda o: o.value_num if o.value_num is not None else float("-inf"),
         align_right=True,
     ),
-    Column("Unit", lambda o: o.unit or ""),
+    Column("Unit", lambda o: display_unit(o.unit)),
     Column("Reference", reference_text),
     Column("Flag", lambda o: FLAG_WORDS.get(o.flag or "", o.flag or "")),
     Column("Category", lambda o: (o.category or "").replace("_", " ").capitalize()),

@@ -18,6 +18,7 @@ from ohvault.gui import charts
 from ohvault.gui.data import build_series, medication_spans, series_key
 from ohvault.gui.models import FLAG_WORDS, reference_text
 from ohvault.model import Condition, MedicationStatement, Observation
+from ohvault.ucum import display_unit
 from ohvault.vault import Vault
 
 MAX_CHARTS = 6
@@ -102,7 +103,7 @@ def build_visit_summary(
                     [
                         o.analyte,
                         o.display_value(),
-                        o.unit or "",
+                        display_unit(o.unit),
                         reference_text(o),
                         FLAG_WORDS.get(o.flag or "", o.flag or ""),
                         o.effective.isoformat(),

@@ -1,7 +1,9 @@
 """The biomarker catalog: analytes, their names in many languages, units and conversions.
 
 The catalog is data (``resources/catalog/analytes.json`` and ``units.json``, documented in
-``docs/catalog-format.md``); this module loads and indexes it.
+``docs/catalog-format.md``); this module loads and indexes it. Families of analytes that differ
+only by one ingredient (allergen-specific IgE) are written once with a member list and expanded
+here into one analyte per member.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ohvault.labs.errors import CatalogError, UnitConversionError
-from ohvault.labs.units import UnitTable, load_unit_table
+from ohvault.labs.units import UnitTable, load_unit_table, unit_property
 
 _GREEK = str.maketrans(
     {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "λ": "lambda"}
@@ -86,11 +88,34 @@ class Analyte:
     qualitative: bool = False
     values: tuple[str, ...] = ()
     normal: str | None = None
+    family: str | None = None
+    # LOINC code per unit property (``{"SCnc": "14749-6"}``); None: LOINC has no code for it
+    loinc_by_property: dict[str, str | None] = field(default_factory=dict, compare=False)
     _by_unit: dict[str, UnitConversion] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def loinc(self) -> str:
-        return self.loincs[0]
+    def loinc(self) -> str | None:
+        """The primary code (for results in the canonical unit); None for a derived index that
+        LOINC has no code for (NLR, Mentzer index, HOMA-IR)."""
+        return self.loincs[0] if self.loincs else None
+
+    def loinc_for_unit(self, ucum: str | None) -> str | None:
+        """The LOINC code for a result of this analyte reported in ``ucum``.
+
+        LOINC codes name a property: glucose in mg/dL is 2345-7, in mmol/L 14749-6; HbA1c in %
+        is 4548-4, in mmol/mol 59261-8. A unit of the canonical unit's property (or no unit, a
+        qualitative result) gets the primary code. None when the unit's property has no code
+        in the catalog: storing a mass code on a molar value would be wrong, not approximate.
+        A printed spelling (``"mmol/l"``, ``"µIU/mL"``) is read as its UCUM code first.
+        """
+        if ucum and ucum not in self._by_unit:
+            from ohvault.labs.units import normalise_unit
+
+            ucum = normalise_unit(ucum) or ucum
+        prop = unit_property(ucum) if ucum else None
+        if prop is None or prop == unit_property(self.canonical_unit):
+            return self.loinc
+        return self.loinc_by_property.get(prop)
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -230,6 +255,15 @@ class Catalog:
 
     def by_loinc(self, code: str) -> Analyte | None:
         return self._by_loinc.get(code.strip())
+
+    def loinc_for(self, analyte_id: str, ucum: str | None) -> str | None:
+        """The LOINC code for a result of ``analyte_id`` in ``ucum`` (see Analyte.loinc_for_unit)."""
+        analyte = self._by_id.get(analyte_id)
+        return analyte.loinc_for_unit(ucum) if analyte is not None else None
+
+    def family(self, family_id: str) -> list[Analyte]:
+        """The analytes expanded from one family (``"sige"``: allergen-specific IgE)."""
+        return [a for a in self._analytes if a.family == family_id]
 
     def shared_names(self) -> dict[str, tuple[str, ...]]:
         return {k: s.analytes for k, s in self._shared.items()}
@@ -443,45 +477,102 @@ def _num(v: Any) -> float | None:
     return float(v)
 
 
+def _analyte(raw: dict[str, Any], family: str | None = None) -> Analyte:
+    try:
+        convs = tuple(
+            UnitConversion(
+                unit=str(u["unit"]),
+                factor=float(u["factor"]),
+                divisor=float(u.get("divisor", 1.0)),
+                offset=float(u.get("offset", 0.0)),
+            )
+            for u in raw["units"]
+        )
+        plaus = raw.get("plausible", [None, None])
+        ref = raw.get("reference", {})
+        by_prop = raw.get("loinc_by_property", {})
+        if not isinstance(by_prop, dict):
+            raise TypeError("loinc_by_property must be an object")
+        a = Analyte(
+            id=str(raw["id"]),
+            preferred_name=str(raw["preferred_name"]),
+            loincs=tuple(str(c) for c in raw["loinc"]),
+            category=str(raw["category"]),
+            canonical_unit=str(raw["canonical_unit"]),
+            conversions=convs,
+            plausible_low=_num(plaus[0]),
+            plausible_high=_num(plaus[1]),
+            ref_low=_num(ref.get("low")),
+            ref_high=_num(ref.get("high")),
+            ref_text=ref.get("text"),
+            synonyms=tuple(str(s) for s in raw.get("synonyms", [])),
+            qualitative=bool(raw.get("qualitative", False)),
+            values=tuple(str(s) for s in raw.get("values", [])),
+            normal=raw.get("normal"),
+            family=family,
+            loinc_by_property={str(k): None if v is None else str(v) for k, v in by_prop.items()},
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CatalogError(f"analytes.json: bad analyte {raw.get('id')!r}: {exc}") from exc
+    if not a.loincs and not raw.get("no_loinc"):
+        raise CatalogError(
+            f"analytes.json: analyte {a.id!r} has no LOINC code and no 'no_loinc' reason"
+        )
+    a._by_unit.update({c.unit: c for c in convs})
+    return a
+
+
+def expand_family(family: dict[str, Any]) -> list[dict[str, Any]]:
+    """One analyte entry per family member, names generated from the family's patterns.
+
+    A member ``{"code": "f13", "name": "Peanut", "loinc": "6206-7", "synonyms": ["Groundnut"]}``
+    with patterns ``["{name} IgE", "IgE {name}", "{code} {name}"]`` is printed by labs as
+    "Peanut IgE", "IgE Peanut", "f13 Peanut", "Groundnut IgE"; the code alone ("t3") is never a
+    name, as it is often another test's. Every other key of the family
+    (units, category, reference, plausible bounds) is shared by its members.
+    """
+    try:
+        fid = str(family["id"])
+        patterns = [str(p) for p in family["name_patterns"]]
+        code_patterns = [str(p) for p in family.get("code_patterns", [])]
+        template = str(family["preferred_name"])
+        members = family["members"]
+        shared = {
+            k: v
+            for k, v in family.items()
+            if k not in ("id", "name_patterns", "code_patterns", "preferred_name", "members")
+        }
+        out: list[dict[str, Any]] = []
+        for m in members:
+            names = [str(m["name"]), *map(str, m.get("synonyms", []))]
+            code = str(m.get("code", "")).strip()
+            synonyms: list[str] = []
+            for name in names:
+                for pat in patterns:
+                    synonyms.append(pat.format(name=name, code=code))
+                if code:
+                    for pat in code_patterns:
+                        synonyms.append(pat.format(name=name, code=code))
+            entry = dict(shared)
+            entry.update(
+                id=f"{fid}_{m['id']}",
+                preferred_name=template.format(name=m["name"], code=code),
+                loinc=[str(m["loinc"])],
+                synonyms=list(dict.fromkeys(synonyms)),
+            )
+            out.append(entry)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CatalogError(f"analytes.json: bad family {family.get('id')!r}: {exc}") from exc
+    return out
+
+
 def parse_catalog(data: dict[str, Any], unit_table: UnitTable) -> Catalog:
     """Build a :class:`Catalog` from the decoded ``analytes.json``."""
     if data.get("format") != "ohvault-biomarker-catalog":
         raise CatalogError("analytes.json: unexpected 'format'")
-    analytes: list[Analyte] = []
-    for raw in data["analytes"]:
-        try:
-            convs = tuple(
-                UnitConversion(
-                    unit=str(u["unit"]),
-                    factor=float(u["factor"]),
-                    divisor=float(u.get("divisor", 1.0)),
-                    offset=float(u.get("offset", 0.0)),
-                )
-                for u in raw["units"]
-            )
-            plaus = raw.get("plausible", [None, None])
-            ref = raw.get("reference", {})
-            a = Analyte(
-                id=str(raw["id"]),
-                preferred_name=str(raw["preferred_name"]),
-                loincs=tuple(str(c) for c in raw["loinc"]),
-                category=str(raw["category"]),
-                canonical_unit=str(raw["canonical_unit"]),
-                conversions=convs,
-                plausible_low=_num(plaus[0]),
-                plausible_high=_num(plaus[1]),
-                ref_low=_num(ref.get("low")),
-                ref_high=_num(ref.get("high")),
-                ref_text=ref.get("text"),
-                synonyms=tuple(str(s) for s in raw.get("synonyms", [])),
-                qualitative=bool(raw.get("qualitative", False)),
-                values=tuple(str(s) for s in raw.get("values", [])),
-                normal=raw.get("normal"),
-            )
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise CatalogError(f"analytes.json: bad analyte {raw.get('id')!r}: {exc}") from exc
-        a._by_unit.update({c.unit: c for c in convs})
-        analytes.append(a)
+    analytes = [_analyte(raw) for raw in data["analytes"]]
+    for family in data.get("families", []):
+        analytes.extend(_analyte(raw, str(family["id"])) for raw in expand_family(family))
     shared = [
         _Shared(str(s["name"]), tuple(str(x) for x in s["analytes"]), s.get("default"))
         for s in data.get("shared_names", [])

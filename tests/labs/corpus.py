@@ -612,7 +612,8 @@ NAMES: dict[str, dict[str, str]] = {
         "fibrinogen": "Fibrinogen (Clauss)",
     },
 }
-UNKNOWN_TESTS = ["Zonulin", "Lp-PLA2 Activity", "Omega-3 Index", "TMAO", "Galectin-3"]
+# Real tests the catalog does not list (it lists Omega-3 index, Galectin-3, Lp-PLA2 and TMAO).
+UNKNOWN_TESTS = ["Zonulin", "Pentraxin-3", "Fetuin-A", "Irisin", "Diamine oxidase"]
 
 SI_PREF = [
     "mmol/L",

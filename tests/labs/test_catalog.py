@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 
 from ohvault.labs.catalog import (
+    Analyte,
     Catalog,
     catalog_dir,
     load_catalog,
     normalise_name,
 )
-from ohvault.labs.units import spelling_key
+from ohvault.labs.errors import CatalogError
+from ohvault.labs.loinc import loinc_display, loinc_terms, read_subset
+from ohvault.labs.units import spelling_key, unit_property
+from ohvault.paths import resources_dir
 
 LOINC_RE = re.compile(r"^(\d{1,7})-(\d)$")
 
@@ -52,10 +56,15 @@ def test_check_digit_algorithm_on_known_codes() -> None:
     assert loinc_check_digit("2345") != 8
 
 
-def test_every_loinc_is_well_formed(catalog: Catalog) -> None:
+def test_every_loinc_is_well_formed(catalog: Catalog, raw: dict[str, object]) -> None:
+    analytes = raw["analytes"]
+    assert isinstance(analytes, list)
+    # derived indices LOINC has no code for say so, with a reason
+    codeless = {a["id"] for a in analytes if a.get("no_loinc")}
     seen: dict[str, str] = {}
     for a in catalog.all():
-        assert a.loincs, a.id
+        assert a.loincs or a.id in codeless, a.id
+        assert a.loinc == (a.loincs[0] if a.loincs else None)
         for code in a.loincs:
             m = LOINC_RE.match(code)
             assert m, f"{a.id}: malformed LOINC {code!r}"
@@ -254,3 +263,251 @@ def test_catalog_is_package_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(paths, "resources_dir", lambda: tmp_path)  # a broken installation
     with pytest.raises(CatalogError, match="reinstall"):
         catalog_dir()
+
+
+# -- LOINC: every code names the analyte, and the code follows the unit's property -----------
+
+# Analytes whose codes legitimately differ in component (variants of one test).
+SAME_TEST_COMPONENTS = {
+    "egfr": "formula variants (race-free, black/non-black, female) of one predicted GFR",
+    "co2": "total CO2 and bicarbonate are reported interchangeably",
+    "anion_gap": "anion gap with or without potassium",
+    "vitd": "25-OH vitamin D3 and D2+D3 (total)",
+    "hcg": "hCG and its beta subunit",
+    "vitd_125": "1,25-dihydroxyvitamin D and calcitriol (D3)",
+}
+# LOINC names some tests by a word no lab prints (Lutropin for LH): component prefix -> lab word.
+COMPONENT_ALIASES = {
+    "Hemoglobin.gastrointestinal": "occult",
+    "Lutropin": "luteinizing",
+    "Coagulation tissue factor induced": "prothrombin",
+    "Coagulation surface induced": "thromboplastin",
+    "Lipoprotein.beta": "ldl",  # beta lipoproteins are LDL, alpha HDL, pre-beta VLDL
+    "Lipoprotein.alpha": "hdl",
+    "Lipoprotein.pre-beta": "vldl",
+}
+
+
+def _component_words(component: str) -> set[str]:
+    return {w for w in normalise_name(re.sub(r"[./+^]", " ", component)).split() if len(w) >= 2}
+
+
+def _names_words(a: Analyte) -> set[str]:
+    return {w for s in (a.preferred_name, *a.synonyms) for w in normalise_name(s).split()}
+
+
+def test_every_code_is_in_the_shipped_loinc_subset(catalog: Catalog) -> None:
+    terms = loinc_terms()
+    for a in catalog.all():
+        for code in (*a.loincs, *(c for c in a.loinc_by_property.values() if c)):
+            assert code in terms, f"{a.id}: {code} not in resources/loinc/loinc-subset.tsv"
+
+
+def test_every_code_names_the_analyte(catalog: Catalog) -> None:
+    """The component of every code is the analyte's: a code of another test fails here."""
+    for a in catalog.all():
+        codes = [*a.loincs, *(c for c in a.loinc_by_property.values() if c)]
+        components = {loinc_terms()[c].component.split("^")[0] for c in codes}
+        if a.id not in SAME_TEST_COMPONENTS and codes:
+            assert len(components) == 1, f"{a.id}: codes name different tests {components}"
+        names = _names_words(a)
+        for comp in components:
+            alias = next((w for k, w in COMPONENT_ALIASES.items() if comp.startswith(k)), None)
+            words = {alias} if alias else _component_words(comp)
+            # five letters are enough to tell "Triiodothyronine" from "Toxoplasma"
+            assert any(w[:5] == n[:5] for w in words for n in names), (a.id, comp)
+
+
+def test_codes_that_named_another_test_are_gone(catalog: Catalog) -> None:
+    wrong = {
+        "83107-3": "pth",  # NT-proBNP
+        "83083-6": "ca125",  # CA 15-3
+        "14687-8": "dheas",  # a transfusion date
+        "14922-9": "t3",  # Toxoplasma antibodies
+        "1990-1": "vitd_125",  # cholecalciferol, not 1,25-dihydroxyvitamin D
+        "2286-3": "rbc_folate",  # follitropin
+        "1654-3": "vitb6",  # 1-naphthalene
+        "2147-7": "cortisol",  # free cortisol in 24-hour urine
+        "49054-0": "vitd",  # 25-OH vitamin D2 only
+        "7917-8": "hiv",  # HIV-1 antibodies only
+        "2990-0": "free_testosterone",  # free + weakly bound (bioavailable)
+        "20438-8": "glucose_2h",  # 1 hour after glucose
+    }
+    for code, analyte_id in wrong.items():
+        a = catalog.by_id(analyte_id)
+        assert a is not None and code not in a.loincs, (analyte_id, code)
+
+
+def test_loinc_property_agrees_with_loinc(catalog: Catalog) -> None:
+    """Where LOINC says a code's property ([Mass/volume]...), the catalog files it under it."""
+    named = {
+        "[Mass/volume]": "MCnc",
+        "[Moles/volume]": "SCnc",
+        "[Units/volume]": "ACnc",
+        "[Enzymatic activity/volume]": "ACnc",
+    }
+    for a in catalog.all():
+        slots = {unit_property(a.canonical_unit): a.loinc, **a.loinc_by_property}
+        for prop, code in slots.items():
+            long_name = loinc_terms()[code].long_name if code else None
+            for marker, expected in named.items():
+                if long_name and marker in long_name and prop in named.values():
+                    assert prop.startswith(expected), (a.id, code, prop, long_name)
+
+
+def test_every_unit_has_a_code_of_its_property(catalog: Catalog) -> None:
+    for a in catalog.all():
+        canonical = unit_property(a.canonical_unit)
+        for unit in a.units:
+            prop = unit_property(unit)
+            assert prop == canonical or prop in a.loinc_by_property, (
+                f"{a.id}: {unit} ({prop}) needs its own code in loinc_by_property (or null)"
+            )
+
+
+@pytest.mark.parametrize(
+    ("analyte_id", "unit", "code"),
+    [
+        ("glucose", "mg/dL", "2345-7"),
+        ("glucose", "mmol/L", "14749-6"),
+        ("hba1c", "%", "4548-4"),
+        ("hba1c", "mmol/mol", "59261-8"),
+        ("creatinine", "umol/L", "14682-9"),
+        ("chol", "mmol/L", "14647-2"),
+        ("cortisol", "nmol/L", "14675-3"),
+        ("ddimer", "ug/mL{FEU}", "48065-7"),
+        ("ddimer", "mg/L", None),  # no calibrator printed: neither FEU nor DDU
+        ("ddimer_ddu", "ng/mL{DDU}", "48066-5"),
+        ("tsh", "u[IU]/mL", "3016-3"),
+        ("ckmb", "ng/mL", "13969-1"),
+        ("ckmb_activity", "U/L", "32673-6"),
+        ("renin_activity", "ng/mL/h", "2915-7"),
+        ("u_ph", None, "5803-2"),  # no unit (qualitative or unit-less): the primary code
+        ("glucose", "mmol/l", "14749-6"),  # a printed spelling is read as UCUM first
+        ("tsh", "µIU/mL", "3016-3"),
+    ],
+)
+def test_loinc_for_unit(
+    catalog: Catalog, analyte_id: str, unit: str | None, code: str | None
+) -> None:
+    a = catalog.by_id(analyte_id)
+    assert a is not None
+    assert a.loinc_for_unit(unit) == code
+    assert catalog.loinc_for(analyte_id, unit) == code
+
+
+def test_unit_of_another_property_gets_no_borrowed_code(catalog: Catalog) -> None:
+    a = catalog.by_id("glucose")
+    assert a is not None
+    assert a.loinc_for_unit("U/L") is None  # a unit glucose is never measured in
+
+
+def test_ckmb_and_renin_told_apart_by_unit(catalog: Catalog) -> None:
+    a = catalog.match("CK-MB", "ng/mL")
+    assert a is not None and a.id == "ckmb"
+    a = catalog.match("CK-MB", "U/L")
+    assert a is not None and a.id == "ckmb_activity"
+    a = catalog.match("Renin", "ng/mL/h")
+    assert a is not None and a.id == "renin_activity"
+    a = catalog.match("Renin", "µIU/mL")
+    assert a is not None and a.id == "renin"
+
+
+def test_loinc_display_names() -> None:
+    assert loinc_display("14749-6") == "Glucose [Moles/volume] in Serum or Plasma"
+    assert loinc_display("6690-2") == "Leukocytes"  # no long name in the subset: the component
+    assert loinc_display("0000-0") is None
+    assert loinc_display(None) is None
+
+
+def test_loinc_subset_carries_the_notice() -> None:
+    text = (resources_dir() / "loinc" / "loinc-subset.tsv").read_text(encoding="utf-8")
+    assert "content from LOINC (http://loinc.org)" in text.splitlines()[0]
+    assert "Regenstrief" in (resources_dir() / "loinc" / "README.md").read_text(encoding="utf-8")
+
+
+def test_bad_subset_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "loinc-subset.tsv"
+    bad.write_text("code\tname\n1-8\tX\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="columns"):
+        read_subset(bad)
+    with pytest.raises(CatalogError, match="cannot read"):
+        read_subset(tmp_path / "missing.tsv")
+
+
+# -- growth: families, derived indices, the families of tests real reports carry ------------
+
+
+def test_catalog_covers_what_real_reports_print(catalog: Catalog) -> None:
+    assert len(catalog.all()) >= 500
+    for printed, unit, expected in [
+        ("LDL-P", "nmol/L", "ldl_p"),
+        ("Small LDL-P", "nmol/L", "ldl_p_small"),
+        ("HDL-P (total)", "umol/L", "hdl_p"),
+        ("LDL Size", "nm", "ldl_size"),
+        ("Omega-3 Index", "%", "omega3_index"),
+        ("AA/EPA Ratio", None, "aa_epa"),
+        ("Campesterol", "mg/L", "campesterol"),
+        ("Neutrophil/lymphocyte ratio", None, "nlr"),
+        ("Mentzer index", None, "mentzer"),
+        ("TG/HDL ratio", None, "tg_hdl"),
+        ("Granular casts", "/LPF", "u_gran_casts"),
+        ("Mucus", None, "u_mucus"),
+        ("CA 27.29", "U/mL", "ca2729"),
+        ("Chromogranin A", "ng/mL", "chromogranin"),
+        ("Reverse T3", "pg/mL", "rt3"),
+        ("Vitamin A", "µg/dL", "vita"),
+        ("Methylmalonic acid", "nmol/L", "mma"),
+    ]:
+        a = catalog.match(printed, unit)
+        assert a is not None and a.id == expected, (printed, a and a.id)
+
+
+def test_allergen_ige_is_one_family_with_printed_name_patterns(catalog: Catalog) -> None:
+    family = catalog.family("sige")
+    assert len(family) >= 100
+    assert all(a.category == "allergy" and a.canonical_unit == "k[IU]/L" for a in family)
+    for printed in ["Peanut IgE", "IgE Peanut", "f13 Peanut", "Peanut (f13)", "Erdnuss IgE"]:
+        a = catalog.match(printed, "kU/L")
+        assert a is not None and a.id == "sige_peanut" and a.loinc == "6206-7", printed
+    a = catalog.match("d1 House dust mite (D. pteronyssinus)", "kUA/L")
+    assert a is not None and a.loinc == "6096-2"
+    a = catalog.match("Parlagfű IgE")  # Hungarian: ragweed
+    assert a is not None and a.id == "sige_ragweed"
+    # an ImmunoCAP code alone names nothing: "t3" is birch pollen and triiodothyronine
+    t3 = catalog.match("T3", "ng/dL")
+    assert t3 is not None and t3.id == "t3"
+    assert catalog.match("Peanut") is None  # the food is not a test
+
+
+def test_family_entries_are_validated(tmp_path: Path) -> None:
+    from ohvault.labs.catalog import expand_family
+
+    good = {
+        "id": "x",
+        "preferred_name": "{name} IgE",
+        "name_patterns": ["{name} IgE", "IgE {name}"],
+        "code_patterns": ["{code} {name}"],
+        "category": "allergy",
+        "members": [
+            {"id": "a", "code": "f1", "name": "Egg", "loinc": "6106-9", "synonyms": ["Ei"]}
+        ],
+    }
+    (entry,) = expand_family(good)
+    assert entry["id"] == "x_a" and entry["loinc"] == ["6106-9"]
+    assert entry["synonyms"] == ["Egg IgE", "IgE Egg", "f1 Egg", "Ei IgE", "IgE Ei", "f1 Ei"]
+    with pytest.raises(CatalogError, match="bad family 'x'"):
+        expand_family({**good, "members": [{"id": "a", "name": "Egg"}]})
+
+
+def test_derived_indices_without_a_loinc_code_say_why(raw: dict[str, object]) -> None:
+    analytes = raw["analytes"]
+    assert isinstance(analytes, list)
+    for a in analytes:
+        if not a["loinc"]:
+            assert "derived index" in a["no_loinc"], a["id"]
+    bad = {**analytes[0], "loinc": []}
+    with pytest.raises(CatalogError, match="no LOINC code"):
+        from ohvault.labs.catalog import parse_catalog
+
+        parse_catalog({**raw, "analytes": [bad], "families": []}, load_catalog().unit_table)

@@ -21,6 +21,7 @@ from ohvault.gui.models import FLAG_WORDS
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, EmptyState, ViewHeader, button, label
+from ohvault.ucum import display_unit
 
 
 class Sparkline(QWidget):
@@ -94,12 +95,12 @@ class Tile(QFrame):
         )
         value.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         if tile.exact and tile.exact != tile.value:
-            value.setToolTip(f"{tile.exact} {tile.unit}".strip())
+            value.setToolTip(f"{tile.exact} {display_unit(tile.unit)}".strip())
         value.setAccessibleName("Latest value")
         self.value_label = value
         value_row.addWidget(value)
         value_row.addSpacing(6)  # keep the unit off the number
-        unit = QLabel(tile.unit)
+        unit = QLabel(display_unit(tile.unit))
         unit.setObjectName("muted")
         self.unit_label = unit
         value_row.addWidget(unit, 0, Qt.AlignmentFlag.AlignBottom)

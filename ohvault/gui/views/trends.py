@@ -25,6 +25,7 @@ from ohvault.gui.data import TrendData
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
+from ohvault.ucum import display_unit
 
 RANGES = [
     ("All time", None),
@@ -125,7 +126,9 @@ class TrendsView(View):
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if key in checked else Qt.CheckState.Unchecked)
-            item.setToolTip(f"{len(series.points)} values in {series.unit or 'no unit'}")
+            item.setToolTip(
+                f"{len(series.points)} values in {display_unit(series.unit) or 'no unit'}"
+            )
             self.analytes.addItem(item)
         if not checked and self.analytes.count():
             # Start with something useful: the first analyte with the longest history.
@@ -226,7 +229,7 @@ class TrendsView(View):
             return
         plotted, i = hit
         d, v = plotted.dates[i], plotted.values[i]
-        unit = f" {plotted.series.unit}" if plotted.series.unit else ""
+        unit = f" {display_unit(plotted.series.unit)}".rstrip()
         self.hover_text = f"{plotted.series.name}\n{d.isoformat()}: {v:g}{unit}"
         if self.annotation is not None:
             self.annotation.remove()
