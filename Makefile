@@ -23,8 +23,8 @@ system-deps:
 	bash packaging/install-system-deps.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check ohvault tests benchmarks
-	$(BIN)/ruff format --check ohvault tests benchmarks
+	$(BIN)/ruff check ohvault tests benchmarks tools
+	$(BIN)/ruff format --check ohvault tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
