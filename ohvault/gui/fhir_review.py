@@ -60,18 +60,77 @@ def record_name(r: Any) -> str:
     return ""
 
 
+def status_words(r: Any) -> str:
+    """Statuses that change what a record means, as a person reads them ("" when plain)."""
+    kind = r.TYPE.value
+    parts: list[str] = []
+    if getattr(r, "no_known", False):
+        return "statement"
+    if kind == "condition" and r.clinical_status not in ("active", "unknown"):
+        parts.append(r.clinical_status)
+    if kind == "allergy" and r.clinical_status not in (None, "active"):
+        parts.append(r.clinical_status)
+    if kind in ("condition", "allergy") and r.verification_status in ("refuted", "unconfirmed"):
+        parts.append(r.verification_status)
+    if kind == "immunization" and r.status == "not-done":
+        parts.append(
+            "not given"
+            + (f": {r.status_reason}" if r.status_reason not in (None, "not given") else "")
+        )
+    if kind == "medication" and r.status not in ("active",):
+        parts.append(r.status)
+    return ", ".join(parts)
+
+
 def record_value(r: Any) -> tuple[str, str]:
     if r.TYPE.value == "observation":
         if r.value_text is not None:
             return r.value_text, r.unit or ""
-        return ("" if r.value_num is None else fmt_value(r.value_num)), r.unit or ""
+        if r.value_num is None:
+            return r.display_value(), r.unit or ""
+        return fmt_value(r.value_num), r.unit or ""
+    words = status_words(r)
     if r.TYPE.value == "medication":
-        return r.dosage or "", ""
+        return " · ".join(x for x in (r.dosage, words) if x), ""
     if r.TYPE.value == "allergy":
-        return r.reaction or "", ""
+        return " · ".join(x for x in (r.reaction, words) if x), ""
     if r.TYPE.value == "document":
         return f"{r.size:,}", "bytes"
-    return "", ""
+    return words, ""
+
+
+def fhir_skipped_title(content: Any) -> str:
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(content.skipped.items()))
+    n = len(content.problems)
+    title = f"Skipped ({n})" if n else "Nothing skipped"
+    return title + (f" · not kept (kinds ohvault does not store): {kinds}" if kinds else "")
+
+
+def fhir_skipped_lines(content: Any) -> list[str]:
+    """Every resource that was not imported with its path and reason, then adjustments."""
+    lines = [f"{p.resource_type} at {p.path}: {p.reason}" for p in content.problems]
+    return lines + [f"Note: {n}" for n in content.notes]
+
+
+def fhir_outcome_text(outcome: Any) -> str:
+    """What an import did, in one sentence for the status bar."""
+
+    def n(d: dict[str, int]) -> int:
+        return sum(d.values())
+
+    added, updated, unchanged = n(outcome.added), n(outcome.updated), n(outcome.unchanged)
+    if outcome.imported_before:
+        return "This file was imported before; nothing was changed."
+    parts = [f"Imported {added} record{'s' if added != 1 else ''}"]
+    if updated:
+        parts.append(f"{updated} updated")
+    if unchanged:
+        parts.append(f"{unchanged} unchanged")
+    if outcome.duplicates:
+        parts.append(f"{outcome.duplicates} already in the vault")
+    if outcome.skipped:
+        parts.append(f"{len(outcome.skipped)} skipped")
+    return ", ".join(parts) + "."
 
 
 def record_date(r: Any) -> str:
