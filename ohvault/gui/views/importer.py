@@ -873,11 +873,22 @@ class ImportView(View):
             self.committed.emit(outcome)
             self._next()
 
+        def failed(exc: BaseException) -> None:
+            from ohvault.importing import IdentityMismatch
+
+            if isinstance(exc, IdentityMismatch) and not confirm:
+                # The check had not come back before the click: ask now, then import.
+                self._show_mismatch(exc.reasons)
+                self.commit_button.setEnabled(True)
+                self._commit_fhir(pending)
+                return
+            self._commit_failed(exc)
+
         self.commit_button.setEnabled(False)
         return self.session.executor.run(
             op,
             success=done,
-            failure=self._commit_failed,
+            failure=failed,
             writes={
                 "observation",
                 "diagnostic_report",
