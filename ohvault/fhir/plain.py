@@ -1,10 +1,13 @@
 """Plain (unencrypted) FHIR JSON and CSV: import from other apps, export after a warning.
 
-Import reads a FHIR R4 Bundle JSON as other personal health record apps write it
-and returns its records for review (`read_fhir_file`); `store_fhir_import`
-stores the accepted ones. Records get fresh ids and `Provenance.FHIR`; an
-observation already stored (same analyte, date and value) is skipped. Export
-writes everything a plan covers, documents inline (base64), atomically.
+Import reads a FHIR R4 Bundle JSON as other systems write it and returns its
+records for review (`read_fhir_file`, resource by resource: what cannot be read
+is listed with its path and reason); `store_fhir_import` checks the person
+against the profile and stores the accepted records. Each record's id is derived
+from its source (server + resource id, identifiers), so importing the same or a
+newer file updates in place instead of adding copies; an observation already
+stored from another source (same test, date and value) is skipped. Export writes
+everything a plan covers, documents inline (base64), atomically.
 """
 
 from __future__ import annotations
@@ -227,7 +230,9 @@ def store_fhir_import(
             if accepted is not None and original.id not in accepted:
                 continue
             key = content.keys.get(original.id)
-            record = dataclasses.replace(original, profile_id=profile_id, id=ids.get(original.id, original.id))
+            record = dataclasses.replace(
+                original, profile_id=profile_id, id=ids.get(original.id, original.id)
+            )
             if isinstance(record, Observation):
                 record.report_id = new_id(record.report_id)
                 record.panel_id = new_id(record.panel_id)
@@ -267,7 +272,9 @@ def store_fhir_import(
             if (accepted is not None and original.id not in accepted) or pending.inline is None:
                 continue  # a reference to a file elsewhere: listed as not fetched
             key = content.keys.get(original.id)
-            doc = dataclasses.replace(original, profile_id=profile_id, id=ids.get(original.id, original.id))
+            doc = dataclasses.replace(
+                original, profile_id=profile_id, id=ids.get(original.id, original.id)
+            )
             if _existing(vault, Document, profile_id, doc.id) is not None:
                 bump(outcome.unchanged, "document")
             elif vault.repo.find_document_by_hash(profile_id, doc.sha256):
@@ -277,6 +284,7 @@ def store_fhir_import(
                 bump(outcome.added, "document")
             if key is not None:
                 _remember(vault, profile_id, key, doc, now.isoformat())
+
         def total(d: dict[str, int]) -> int:
             return sum(d.values())
 

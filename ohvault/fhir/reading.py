@@ -623,7 +623,7 @@ def _document(res: dict[str, Any], base: dict[str, Any]) -> PendingDocument:
 
 
 def _resource_hash(res: dict[str, Any]) -> str:
-    body = {k: v for k, v in res.items() if k not in ("meta", "text")}
+    body = {k: v for k, v in res.items() if k not in ("meta", "text") and not k.startswith("_")}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -820,6 +820,9 @@ def _read(
                     for m in members_found:
                         panel_of[m] = (res["_local"], obs.analyte)
                     content.panels += 1
+                    if not keep_ids:
+                        # No record, but a stable id, so that members point at the same group.
+                        content.keys[res["_local"]] = _keys(data, entry, res, scope)
                     continue
                 record = obs
             elif kind == "DiagnosticReport":

@@ -394,3 +394,50 @@ def test_export_validates_and_round_trips(vault: Vault, tmp_path: Path) -> None:
     assert twin_obs == {
         (o.loinc, o.effective, o.display_value()) for o in vault.repo.records(Observation, synthea)
     }
+
+
+def test_panel_members_are_kept_as_a_group(vault: Vault, tmp_path: Path) -> None:
+    def obs(n: int, code: str, text: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation", "id": f"obs-{n}", "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": LOINC, "code": code}], "text": text},
+            "effectiveDateTime": "2024-05-06T07:45:00Z", **extra,
+        }  # fmt: skip
+
+    def mmhg(v: float) -> dict[str, Any]:
+        return {"value": v, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "http://ehr.example/fhir/Observation/obs-1", "resource": obs(
+                1, "85354-9", "Blood pressure panel",
+                hasMember=[{"reference": "Observation/obs-2"}, {"reference": "Observation/obs-3"}],
+            )},
+            {"fullUrl": "http://ehr.example/fhir/Observation/obs-2",
+             "resource": obs(2, "8480-6", "Systolic", valueQuantity=mmhg(131))},
+            {"fullUrl": "http://ehr.example/fhir/Observation/obs-3",
+             "resource": obs(3, "8462-4", "Diastolic", valueQuantity=mmhg(85))},
+        ],
+    }  # fmt: skip
+    pid = vault.repo.profiles()[0].id
+    content = plain.read_fhir_file(write(tmp_path, "panel.json", bundle))
+    assert content.panels == 1 and content.problems == []
+    outcome = plain.store_fhir_import(vault, pid, content)
+    assert outcome.added == {"observation": 2} and outcome.panels == 1
+    members = vault.repo.records(Observation, pid, order="loinc")
+    assert [m.loinc for m in members] == ["8462-4", "8480-6"]
+    assert members[0].panel_id == members[1].panel_id is not None
+    assert {m.category for m in members} == {"Blood pressure panel"}
+    # Bare ids ("obs-2") are scoped by their server, so the same ids from another EHR are new.
+    again = plain.store_fhir_import(vault, pid, plain.read_fhir_file(tmp_path / "panel.json"))
+    assert again.unchanged == {"observation": 2}
+    for e in bundle["entry"]:
+        e["fullUrl"] = e["fullUrl"].replace("ehr.example", "other.example")
+    other = plain.store_fhir_import(
+        vault, pid, plain.read_fhir_file(write(tmp_path, "other.json", bundle))
+    )
+    # Same test, time and value already stored from another source: not stored twice.
+    assert other.added == {} and other.duplicates == 2

@@ -79,7 +79,21 @@ MEDICATIONS = Kind(
     [
         Field("name", "Medication", required=True),
         Field("dosage", "Dosage"),
-        Field("status", "Status", "choice", choices=("active", "completed", "stopped", "on-hold")),
+        # Every status an import can bring, so that editing never changes one silently.
+        Field(
+            "status",
+            "Status",
+            "choice",
+            choices=(
+                "active",
+                "completed",
+                "stopped",
+                "on-hold",
+                "intended",
+                "not-taken",
+                "unknown",
+            ),
+        ),
         Field("start", "Started", "date"),
         Field("end", "Stopped", "date"),
         Field("note", "Note", "long"),
@@ -101,7 +115,20 @@ CONDITIONS = Kind(
     ],
     [
         Field("name", "Condition", required=True),
-        Field("clinical_status", "Status", "choice", choices=("active", "resolved", "inactive")),
+        Field(
+            "clinical_status",
+            "Status",
+            "choice",
+            choices=(
+                "active",
+                "resolved",
+                "inactive",
+                "recurrence",
+                "relapse",
+                "remission",
+                "unknown",
+            ),
+        ),
         Field("onset", "Since", "date"),
         Field("abatement", "Resolved", "date"),
         Field("code", "Code (SNOMED CT or ICD-10)"),
