@@ -278,6 +278,16 @@ def split_components(obs: Observation) -> list[Observation]:
     return out
 
 
+def human_unit(loinc: str | None, unit: str | None) -> str | None:
+    """The unit a person reads for a vital sign stored in UCUM; other units unchanged."""
+    if loinc in (SYSTOLIC, DIASTOLIC):
+        loinc = BP_PANEL
+    for k in KINDS.values():
+        if k.loinc == loinc and unit == k.unit:
+            return k.unit_label
+    return unit
+
+
 def format_vital(obs: Observation) -> str:
     """ "120/80 mmHg", "72.5 kg": the value with the unit a person reads."""
     k = kind_of(obs)

@@ -194,7 +194,7 @@ class TrendData:
 
 
 def trend_data(vault: Vault, profile_id: str) -> TrendData:
-    from ohvault.vitals import BP_PANEL, DIASTOLIC, SYSTOLIC, split_components
+    from ohvault.vitals import BP_PANEL, DIASTOLIC, SYSTOLIC, human_unit, split_components
 
     by_key: dict[str, list[Observation]] = defaultdict(list)
     for o in vault.repo.observations(profile_id):
@@ -205,6 +205,8 @@ def trend_data(vault: Vault, profile_id: str) -> TrendData:
     for key, obs in by_key.items():
         s = build_series(obs)
         if s is not None and s.points:
+            # Vital signs are stored in UCUM (mm[Hg], Cel, /min); people read mmHg, °C, beats/min.
+            s.unit = human_unit(s.key, s.unit)
             series[key] = s
     names = sorted(((k, s.name) for k, s in series.items()), key=lambda kv: kv[1].lower())
     groups: dict[str, list[str]] = {}

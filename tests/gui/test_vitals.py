@@ -58,6 +58,18 @@ def test_vitals_entry_to_trend_to_fhir(qtbot: Any, unlocked: Any, tmp_path: Path
         "Diastolic blood pressure",
     ]
     assert [len(p.dates) for p in trends.plotted] == [3, 3]
+    assert trends.plotted[0].series.unit == "mmHg"  # what a person reads, not mm[Hg]
+
+    # The visit summary lists the latest reading of each vital sign.
+    import pdfplumber
+
+    from ohvault.gui.summary import build_visit_summary
+
+    pdf_path = tmp_path / "summary.pdf"
+    run_op(qtbot, window, lambda ctx: build_visit_summary(ctx.vault, pid, pdf_path))
+    with pdfplumber.open(pdf_path) as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert "Vital signs" in text and "117/77 mmHg" in text and "74.8 kg" in text
     if os.environ.get("OHVAULT_SCREENSHOTS"):
         out = Path(os.environ["OHVAULT_SCREENSHOTS"])
         window.resize(1220, 780)
