@@ -30,6 +30,7 @@ class VitalKind:
     decimals: int = 1
 
 
+VITAL_SIGNS_TEXT = "Vital signs"  # the category people filter results by
 SYSTOLIC = "8480-6"
 DIASTOLIC = "8462-4"
 BP_PANEL = "85354-9"
@@ -129,6 +130,7 @@ def make_vital(
         "effective": day,
         "effective_at": effective_at,
         "category_code": VITAL_SIGNS,
+        "category": VITAL_SIGNS_TEXT,
         "provenance": Provenance.MANUAL,
         "note": note,
     }

@@ -786,6 +786,10 @@ def _read(
             )
     patient, _ = _patients(entries, content)
     content.patient = patient
+    if patient is None and lenient and entries:
+        content.notes.append(
+            "The file names no Patient: its records go into the profile you import into."
+        )
     scope = ""
     if patient is not None:
         scope = f"patient:{'|'.join(sorted(_name_key(patient.name)))}|{patient.birth_date}"
@@ -874,6 +878,9 @@ def _read(
             if r.id in panel_of:
                 r.panel_id, panel_name = panel_of[r.id]
                 r.category = r.category or panel_name
+            if r.category is None and r.category_code == codes.VITAL_SIGNS:
+                # Vital signs share one category people can filter by.
+                r.category = "Vital signs"
         if isinstance(r, DiagnosticReport):
             r.document_id = report_of_doc.get(r.id)
     return content

@@ -49,6 +49,16 @@ def test_vitals_entry_to_trend_to_fhir(qtbot: Any, unlocked: Any, tmp_path: Path
     ]
     assert [o.value_num for o in stored if o.loinc == "29463-7"] == [74.8]
 
+    window.show_view("Dashboard")
+    wait_idle(qtbot, window)
+    if os.environ.get("OHVAULT_SCREENSHOTS"):
+        window.resize(1220, 780)
+        qtbot.wait(200)
+        window.grab().save(str(Path(os.environ["OHVAULT_SCREENSHOTS"]) / "vitals-dashboard.png"))
+    window.show_view("Results")
+    wait_idle(qtbot, window)
+    if os.environ.get("OHVAULT_SCREENSHOTS"):
+        window.grab().save(str(Path(os.environ["OHVAULT_SCREENSHOTS"]) / "vitals-results.png"))
     window.show_view("Trends")
     wait_idle(qtbot, window)
     trends = window.view("Trends")
