@@ -76,7 +76,8 @@ READS: dict[str, set[str]] = {
     "Observation": {
         "status", "category", "code", "effectiveDateTime", "effectivePeriod", "effectiveInstant",
         "issued", "valueQuantity", "valueString", "valueCodeableConcept", "valueBoolean",
-        "valueInteger", "referenceRange", "interpretation", "component", "hasMember",
+        "valueInteger", "valueDateTime", "valueTime", "valuePeriod", "valueRange", "valueRatio",
+        "referenceRange", "interpretation", "component", "hasMember",
         "performer", "note", "id", "identifier",
     },
     "DiagnosticReport": {"status", "code", "effectiveDateTime", "issued", "result", "performer"},
@@ -313,6 +314,26 @@ def _observation(res: dict[str, Any], base: dict[str, Any]) -> Observation:
         value_text = "true" if res["valueBoolean"] else "false"
     elif res.get("valueInteger") is not None:
         value_num = float(res["valueInteger"])
+    elif res.get("valueDateTime") or res.get("valueTime") or res.get("valuePeriod"):
+        period = res.get("valuePeriod") or {}
+        value_text = str(
+            res.get("valueDateTime")
+            or res.get("valueTime")
+            or f"{period.get('start', '')}–{period.get('end', '')}"
+        )
+    elif res.get("valueRange") or res.get("valueRatio"):
+        # Kept as the text a person reads ("3–5 mg", "1/2"), units included.
+        def part(q: Any) -> str:
+            v, u, _ = _qty(q)
+            return f"{_num(v)} {u or ''}".strip() if v is not None else ""
+
+        if res.get("valueRange"):
+            value_text = (
+                f"{part(res['valueRange'].get('low'))}–{part(res['valueRange'].get('high'))}"
+            )
+        else:
+            ratio = res["valueRatio"]
+            value_text = f"{part(ratio.get('numerator'))}/{part(ratio.get('denominator'))}"
     refs = [r for r in res.get("referenceRange") or [] if isinstance(r, dict)]
     ref = refs[0] if refs else {}
     ref_low, low_unit, _ = _qty(ref.get("low"))
@@ -753,7 +774,10 @@ def _read(
                 res = _validate(res, kind, path, content)
             except _Skip as why:
                 content.problems.append(Skipped(kind, path, str(why)))
-                continue
+                if kind != "Patient":
+                    continue
+                # Still read for the identity check: an invalid Patient must not let a file
+                # about someone else in unchecked.
         res = dict(res)
         rid = res.get("id")
         if keep_ids:

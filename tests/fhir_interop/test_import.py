@@ -441,3 +441,24 @@ def test_panel_members_are_kept_as_a_group(vault: Vault, tmp_path: Path) -> None
     )
     # Same test, time and value already stored from another source: not stored twice.
     assert other.added == {} and other.duplicates == 2
+
+
+def test_invalid_patient_is_reported_and_still_checked(vault: Vault, tmp_path: Path) -> None:
+    data = json.loads(SYNTHEA[2].read_text())
+    patient = next(
+        e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    patient["birthDate"] = "1993-13-45"
+    obs = next(
+        e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Observation"
+    )
+    obs.pop("valueQuantity", None)
+    obs["valueRange"] = {"low": {"value": 3, "unit": "mg"}, "high": {"value": 5, "unit": "mg"}}
+    content = plain.read_fhir_file(write(tmp_path, "bad-patient.json", data))
+    assert [p.resource_type for p in content.problems] == ["Patient"]
+    assert content.patient is not None and content.patient.name == patient_of(SYNTHEA[2]).name
+    pid = _profile(vault, Profile(name="Somebody Different"))
+    with pytest.raises(plain.FhirIdentityMismatch):
+        plain.store_fhir_import(vault, pid, content)
+    ranged = next(r for r in content.records if isinstance(r, Observation) and r.value_text)
+    assert ranged.value_text == "3 mg–5 mg"
