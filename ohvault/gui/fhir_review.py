@@ -141,6 +141,32 @@ def record_date(r: Any) -> str:
     return ""
 
 
+_SYSTEM_NAMES = {
+    "http://loinc.org": "LOINC",
+    "http://snomed.info/sct": "SNOMED CT",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm",
+    "http://hl7.org/fhir/sid/cvx": "CVX",
+    "http://hl7.org/fhir/sid/ndc": "NDC",
+    "http://hl7.org/fhir/sid/icd-10": "ICD-10",
+    "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
+    "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips": "IPS",
+}
+
+
+def _coding_text(c: dict[str, str]) -> str:
+    system = c.get("system", "")
+    name = _SYSTEM_NAMES.get(system, system.rsplit("/", 1)[-1] or "code")
+    return f"{name} {c.get('code', '')}" + (f" ({c['display']})" if c.get("display") else "")
+
+
+def _component_text(c: dict[str, Any]) -> str:
+    value = c.get("value")
+    shown = (
+        f"{value:g}" if isinstance(value, int | float) else c.get("value_text") or c.get("absent")
+    )
+    return f"{c.get('name') or c.get('code')}: {shown or '—'} {c.get('unit') or ''}".strip()
+
+
 def record_details(r: Any) -> list[tuple[str, str]]:
     """Every field of the record for the side pane (shown, never logged)."""
     out = []
@@ -148,9 +174,16 @@ def record_details(r: Any) -> list[tuple[str, str]]:
         if f.name in _SKIP:
             continue
         value = getattr(r, f.name)
-        if value is None or value == "":
+        if value is None or value == "" or value == [] or value is False:
             continue
-        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        if f.name == "codings":
+            text = "\n".join(_coding_text(c) for c in value)
+        elif f.name == "components":
+            text = "\n".join(_component_text(c) for c in value)
+        elif value is True:
+            text = "yes"
+        else:
+            text = value.isoformat() if hasattr(value, "isoformat") else str(value)
         out.append((f.name.replace("_", " ").capitalize(), text))
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,19 @@ def test_review_lists_skipped_and_asks_about_identity(
     assert shown["Penicillin"] == "inactive, refuted"
     assert shown["Influenza"] == "not given: Patient objection"
     assert shown["No known food allergies"] == "statement"
+    if os.environ.get("OHVAULT_SCREENSHOTS"):
+        from PySide6.QtWidgets import QApplication
+
+        from ohvault.gui import theme
+
+        out = Path(os.environ["OHVAULT_SCREENSHOTS"])
+        window.resize(1220, 780)
+        qtbot.wait(200)
+        window.grab().save(str(out / "fhir-review.png"))
+        theme.apply(QApplication.instance(), "dark")  # type: ignore[arg-type]
+        qtbot.wait(200)
+        window.grab().save(str(out / "fhir-review-dark.png"))
+        theme.apply(QApplication.instance(), "light")  # type: ignore[arg-type]
     asked: list[str] = []
     window.session.bridge.answer = lambda title, text: asked.append(text) is None
     view.commit_button.click()
