@@ -363,7 +363,7 @@ def to_bundle(
         entries.append(
             {"fullUrl": _urn(r.id), "resource": record_resource(r, subject, attachment, report_of)}
         )
-    return {
+    bundle = {
         "resourceType": "Bundle",
         "id": bundle_id,
         "meta": {"lastUpdated": _ts(timestamp)},
@@ -371,3 +371,15 @@ def to_bundle(
         "timestamp": _ts(timestamp),
         "entry": entries,
     }
+    # Every export is checked with fhir.resources: a receiver (our own importer included)
+    # refuses a bundle that does not validate, so an invalid one is never written.
+    from ohvault.fhir.validate import FhirInvalid, validate_bundle
+
+    try:
+        validate_bundle(bundle)
+    except FhirInvalid as exc:
+        raise BadInput(
+            f"The export would not be valid FHIR: {exc.message}",
+            hint="Nothing was written. Please report this as a bug.",
+        ) from None
+    return bundle

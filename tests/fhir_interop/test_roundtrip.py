@@ -113,3 +113,16 @@ def test_document_url_is_listed_not_fetched(tmp_path: Path) -> None:
         ("DocumentReference", "the attachment is a URL; it was not fetched")
     ]
     assert any("names no Patient" in n for n in content.notes)
+
+
+def test_an_export_that_would_not_validate_is_refused() -> None:
+    import pytest
+
+    from ohvault.errors import BadInput
+    from ohvault.model import Observation
+
+    profile = Profile(name="Test Person")
+    broken = Observation(profile_id=profile.id, analyte="Glucose", effective=date(2024, 1, 1))
+    broken.status = ""  # an empty required code: FHIR has no such status
+    with pytest.raises(BadInput, match=r"would not be valid FHIR: .*status"):
+        to_bundle(profile, [broken], attachment=lambda d: {}, bundle_id="b", timestamp=NOW)
