@@ -688,13 +688,20 @@ def derived_id(profile_id: str, key: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{profile_id}\n{key}"))
 
 
+def _same_person(a: Profile, b: Profile) -> bool:
+    """Same name (order, case, accents aside) and birth date; a missing one does not differ."""
+    ka, kb = _name_key(a.name), _name_key(b.name)
+    names = not ka or not kb or ka == kb
+    born = a.birth_date is None or b.birth_date is None or a.birth_date == b.birth_date
+    return names and born
+
+
 def _patients(
     entries: list[tuple[str, dict[str, Any], dict[str, Any]]], content: FhirContent
-) -> tuple[Profile | None, list[str]]:
-    people: dict[tuple[frozenset[str], date | None], Profile] = {}
-    ids: list[str] = []
+) -> Profile | None:
+    people: list[Profile] = []
     count = 0
-    for path, _entry, res in entries:
+    for _path, _entry, res in entries:
         if res["resourceType"] != "Patient":
             continue
         count += 1
@@ -704,11 +711,16 @@ def _patients(
             born = None
         name = _patient_name(res)
         profile = Profile(
-            id=res.get("_local", ""), name=name or "Unnamed patient", birth_date=born,
-            sex=res.get("gender"),
-        )  # fmt: skip
-        people.setdefault((_name_key(name), born), profile)
-        ids.append(path)
+            id=res.get("_local", ""), name=name, birth_date=born, sex=res.get("gender")
+        )
+        match = next((p for p in people if _same_person(p, profile)), None)
+        if match is None:
+            people.append(profile)
+        else:
+            # Keep what either entry knows.
+            match.name = match.name or profile.name
+            match.birth_date = match.birth_date or profile.birth_date
+            match.sex = match.sex or profile.sex
     if len(people) > 1:
         raise BadInput(
             f"The file holds records of {len(people)} different people "
@@ -720,8 +732,9 @@ def _patients(
             f"{count} Patient entries describe the same person (same name and birth date); "
             "their records are imported together."
         )
-    patient = next(iter(people.values()), None)
-    return patient, ids
+    if not people:
+        return None
+    return people[0]  # name "" when no entry names the person: nothing to check it against
 
 
 def read_bundle(data: Any, *, provenance: Provenance = Provenance.FHIR) -> FhirContent:
@@ -808,7 +821,9 @@ def _read(
             raise BadInput(
                 "The FHIR Bundle holds more than one Patient; import one person at a time."
             )
-    patient, _ = _patients(entries, content)
+    patient = _patients(entries, content)
+    if keep_ids and patient is not None and not patient.name:
+        patient.name = "Unnamed patient"  # a profile needs a name
     content.patient = patient
     if patient is None and lenient and entries:
         content.notes.append(

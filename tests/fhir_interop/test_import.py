@@ -297,6 +297,15 @@ def test_two_patients_same_person_accepted_different_people_refused(
     pid = _profile(vault, patient_of(SYNTHEA[0]))
     assert plain.store_fhir_import(vault, pid, content).added["observation"] == 32
 
+    # A stub with the name only (as payers send) is the same person too.
+    stub = {
+        "resource": {"resourceType": "Patient", "id": "stub", "name": patient["resource"]["name"]}
+    }
+    data["entry"].append(stub)
+    content = plain.read_fhir_file(write(tmp_path, "stub.json", data))
+    assert any("3 Patient entries describe the same person" in n for n in content.notes)
+    assert content.patient is not None and content.patient.birth_date is not None
+
     other = copy.deepcopy(patient)
     other["resource"]["id"] = "other"
     other["resource"]["birthDate"] = "1950-01-01"
