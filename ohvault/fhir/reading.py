@@ -860,6 +860,8 @@ def _read(
                     and not obs.components
                 ):
                     # A panel: kept as the group its members belong to, not as a result.
+                    if not members_found:
+                        raise _Skip("a panel whose results are not in the file")
                     for m in members_found:
                         panel_of[m] = (res["_local"], obs.analyte)
                     content.panels += 1
