@@ -124,8 +124,9 @@ class Observation(Record):
         if self.value_num is None:
             # A reading made of parts (blood pressure 120/80) shows its parts in order.
             parts = [c.get("value") for c in self.components]
-            if parts and all(isinstance(v, int | float) for v in parts):
-                return "/".join(f"{v:g}" for v in parts)
+            if any(isinstance(v, int | float) for v in parts):
+                # A part the sender marked absent shows as a dash: 109/–.
+                return "/".join(f"{v:g}" if isinstance(v, int | float) else "–" for v in parts)
             return ""
         return f"{self.value_num:g}"
 

@@ -150,6 +150,7 @@ def test_us_core_examples_keep_their_meaning(vault: Vault, tmp_path: Path) -> No
     obs = vault.repo.records(Observation, pid)
     absent = next(o for o in obs if any("absent" in c for c in o.components))
     assert absent.components[0]["value"] == 109.0 and "value" not in absent.components[1]
+    assert absent.display_value() == "109/–"
     [allergy] = [
         a
         for a in vault.repo.records(AllergyIntolerance, pid)
