@@ -62,18 +62,23 @@ def _name_tokens(name: str) -> set[str]:
 
 def identity_mismatches(profile: Profile, report: ParsedReport) -> list[str]:
     """Why the report may not be this profile's (PHI-free reasons), or an empty list."""
+    return person_mismatches(profile, report.patient_name, report.patient_birth_date)
+
+
+def person_mismatches(
+    profile: Profile, name: str | None, birth_date: date | None, where: str = "on the report"
+) -> list[str]:
+    """Why a person named in an imported file may not be this profile's, or an empty list.
+
+    One rule for lab reports and FHIR files alike."""
     reasons: list[str] = []
-    if report.patient_name:
-        printed, ours = _name_tokens(report.patient_name), _name_tokens(profile.name)
+    if name:
+        printed, ours = _name_tokens(name), _name_tokens(profile.name)
         # Order ("LAST, First"), case, accents and middle names may differ; the names may not.
         if printed and ours and not (printed <= ours or ours <= printed):
-            reasons.append("the patient name on the report differs from the profile's name")
-    if (
-        report.patient_birth_date
-        and profile.birth_date
-        and report.patient_birth_date != profile.birth_date
-    ):
-        reasons.append("the birth date on the report differs from the profile's birth date")
+            reasons.append(f"the patient name {where} differs from the profile's name")
+    if birth_date and profile.birth_date and birth_date != profile.birth_date:
+        reasons.append(f"the birth date {where} differs from the profile's birth date")
     return reasons
 
 

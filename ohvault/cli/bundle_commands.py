@@ -227,6 +227,7 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_import_fhir(args: argparse.Namespace) -> int:
+    from ohvault.errors import ExitCode
     from ohvault.fhir import plain
     from ohvault.filekind import FileKind, expect_kind
 
@@ -240,13 +241,31 @@ def cmd_import_fhir(args: argparse.Namespace) -> int:
             sys.stderr.write(f"  {name:18} {count}\n")
         for name, count in sorted(content.skipped.items()):
             sys.stderr.write(f"  {name:18} {count} (not kept by ohvault)\n")
+        for problem in content.problems:
+            sys.stderr.write(
+                f"  skipped {problem.resource_type} at {problem.path}: {problem.reason}\n"
+            )
+        for note in content.notes:
+            sys.stderr.write(f"  note: {note}\n")
         _confirm("Import these records?", yes=args.yes, required=False)
-        outcome = plain.store_fhir_import(vault, profile.id, content)
+        outcome = plain.store_fhir_import(
+            vault, profile.id, content, confirm_identity=args.confirm_identity
+        )
     if args.json:
-        print_json(outcome.__dict__)
+        print_json(outcome.to_json())
     else:
-        added = ", ".join(f"{v} {k}" for k, v in sorted(outcome.added.items())) or "nothing"
-        print(f"Imported {added}; {outcome.duplicates} already in the vault were skipped.")
+
+        def listed(d: dict[str, int]) -> str:
+            return ", ".join(f"{v} {k}" for k, v in sorted(d.items())) or "nothing"
+
+        print(
+            f"Imported {listed(outcome.added)}; updated {listed(outcome.updated)}; "
+            f"unchanged {listed(outcome.unchanged)}; {outcome.duplicates} already in the vault "
+            f"from elsewhere; {len(outcome.skipped)} skipped."
+        )
+    if outcome.imported_before:
+        sys.stderr.write("This file was imported before; nothing was changed.\n")
+        return int(ExitCode.CONFLICT)
     return 0
 
 
@@ -334,6 +353,11 @@ def register(cmd: Cmd) -> None:
 
     p = cmd("import-fhir", cmd_import_fhir, "import a FHIR R4 Bundle JSON from another app")
     p.add_argument("file")
+    p.add_argument(
+        "--confirm-identity",
+        action="store_true",
+        help="import even though the name or birth date in the file differs from the profile's",
+    )
     p.add_argument("--profile", metavar="NAME", help="profile name or id (default: the first)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")

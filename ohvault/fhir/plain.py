@@ -1,29 +1,35 @@
 """Plain (unencrypted) FHIR JSON and CSV: import from other apps, export after a warning.
 
-Import reads a FHIR R4 Bundle JSON as other personal health record apps write it
-and returns its records for review (`read_fhir_file`); `store_fhir_import`
-stores the accepted ones. Records get fresh ids and `Provenance.FHIR`; an
-observation already stored (same analyte, date and value) is skipped. Export
-writes everything a plan covers, documents inline (base64), atomically.
+Import reads a FHIR R4 Bundle JSON as other systems write it and returns its
+records for review (`read_fhir_file`, resource by resource: what cannot be read
+is listed with its path and reason); `store_fhir_import` checks the person
+against the profile and stores the accepted records. Each record's id is derived
+from its source (server + resource id, identifiers), so importing the same or a
+newer file updates in place instead of adding copies; an observation already
+stored from another source (same test, date and value) is skipped. Export writes
+everything a plan covers, documents inline (base64), atomically.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import io
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ohvault.atomic import atomic_write_bytes
 from ohvault.errors import BadInput
-from ohvault.fhir.mapping import FhirContent, from_bundle, to_bundle
-from ohvault.fhir.validate import FhirInvalid, validate_bundle
+from ohvault.fhir.mapping import to_bundle
+from ohvault.fhir.reading import FhirContent, ImportKey, Skipped, derived_id, read_bundle
+from ohvault.fhir.validate import FhirInvalid
+from ohvault.importing import IdentityMismatch, person_mismatches
 from ohvault.model import (
     AllergyIntolerance,
     Condition,
@@ -32,9 +38,11 @@ from ohvault.model import (
     Immunization,
     MedicationStatement,
     Observation,
+    Profile,
     Provenance,
     Record,
 )
+from ohvault.storage.codec import columns, from_row, quoted
 from ohvault.vault import Vault
 
 if TYPE_CHECKING:
@@ -49,26 +57,143 @@ PLAINTEXT_WARNING = (
 
 
 def read_fhir_file(path: Path) -> FhirContent:
-    """Parse and validate a FHIR Bundle JSON file; nothing is stored."""
+    """Parse a FHIR Bundle JSON file resource by resource; nothing is stored.
+
+    Only a file that is not a FHIR Bundle is refused whole; resources that cannot be
+    read are listed in `content.problems` with their path and reason."""
     try:
         if path.stat().st_size > MAX_FHIR_FILE:
             raise BadInput("The FHIR file is larger than ohvault accepts (256 MiB).")
         raw = path.read_bytes()
     except OSError:
         raise BadInput("The FHIR file cannot be read.") from None
+    if raw.lstrip()[:3] in (b"age", b"---") and b"age-encryption.org" in raw[:200]:
+        raise FhirInvalid(
+            "The file is age-encrypted, not a plain FHIR Bundle.",
+            hint="An ohvault bundle is imported with `ohvault import-bundle FILE`.",
+        )
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise FhirInvalid("The file is not JSON, so not a FHIR Bundle.") from None
-    validate_bundle(data)
-    return from_bundle(data, keep_ids=False, provenance=Provenance.FHIR)
+    return read_bundle(data, provenance=Provenance.FHIR)
+
+
+class FhirIdentityMismatch(IdentityMismatch):
+    """The FHIR file names someone other than the profile's person."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        BadInput.__init__(
+            self,
+            "This file may belong to someone else: " + "; ".join(reasons) + ".",
+            hint="Check the file and the profile. To import it anyway, confirm "
+            "(--confirm-identity).",
+        )
+        self.reasons = reasons
+
+
+def fhir_identity_mismatches(profile: Profile, content: FhirContent) -> list[str]:
+    """Why the person in the file may not be this profile's (PHI-free), or an empty list."""
+    if content.patient is None:
+        return []
+    return person_mismatches(
+        profile, content.patient.name, content.patient.birth_date, where="in the file"
+    )
 
 
 @dataclass
 class FhirImportOutcome:
     added: dict[str, int]
     duplicates: int
-    skipped_resources: dict[str, int]
+    skipped_resources: dict[str, int]  # resource types ohvault does not keep
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)  # resources not imported, and why
+    notes: list[str] = field(default_factory=list)
+    panels: int = 0
+    identity_confirmed: bool = False
+
+    @property
+    def imported_before(self) -> bool:
+        """Nothing new: every record was already in the vault as the file has it."""
+        return not self.added and not self.updated and bool(self.unchanged or self.duplicates)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "skipped": [s.to_json() for s in self.skipped],
+            "not_kept": self.skipped_resources,
+            "skipped_resources": self.skipped_resources,
+            "panels": self.panels,
+            "notes": self.notes,
+            "imported_before": self.imported_before,
+            "identity_confirmed": self.identity_confirmed,
+        }
+
+
+_META_FIELDS = {
+    "id",
+    "profile_id",
+    "created_at",
+    "updated_at",
+    "provenance",
+    "source_id",
+    "deleted",
+}
+
+
+def _same_content(a: Record, b: Record) -> bool:
+    return all(
+        getattr(a, f.name) == getattr(b, f.name)
+        for f in dataclasses.fields(a)
+        if f.name not in _META_FIELDS
+    )
+
+
+def _existing(vault: Vault, cls: type[Record], profile_id: str, record_id: str) -> Record | None:
+    row = vault.db.execute(
+        f"SELECT {quoted(columns(cls))} FROM {cls.TABLE} WHERE id = ? AND profile_id = ?",  # noqa: S608
+        (record_id, profile_id),
+    ).fetchone()
+    return from_row(cls, row) if row else None
+
+
+def _resolve_ids(vault: Vault, profile_id: str, content: FhirContent) -> dict[str, str]:
+    """Temporary id -> stored id: the record this source resource became before, else a
+    stable id derived from its import key (the same on every device)."""
+    out: dict[str, str] = {}
+    for temp, key in content.keys.items():
+        found = None
+        for k in key.keys:
+            row = vault.db.execute(
+                "SELECT record_id FROM fhir_import_keys WHERE profile_id = ? AND key = ?",
+                (profile_id, k),
+            ).fetchone()
+            if row:
+                found = str(row[0])
+                break
+        out[temp] = found or derived_id(profile_id, key.primary)
+    return out
+
+
+def _remember(vault: Vault, profile_id: str, key: ImportKey, record: Record, now: str) -> None:
+    for k in key.keys:
+        vault.db.execute(
+            "INSERT OR REPLACE INTO fhir_import_keys (profile_id, key, record_table, record_id, "
+            "resource_hash, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (profile_id, k, type(record).TABLE, record.id, key.resource_hash, now),
+        )
+
+
+def _known_hash(vault: Vault, profile_id: str, key: ImportKey) -> str | None:
+    row = vault.db.execute(
+        "SELECT resource_hash FROM fhir_import_keys WHERE profile_id = ? AND key = ?",
+        (profile_id, key.primary),
+    ).fetchone()
+    return str(row[0]) if row else None
 
 
 def store_fhir_import(
@@ -76,40 +201,102 @@ def store_fhir_import(
     profile_id: str,
     content: FhirContent,
     accepted: Collection[str] | None = None,
+    *,
+    confirm_identity: bool = False,
 ) -> FhirImportOutcome:
-    """Store the accepted records (all when `accepted` is None) in one transaction."""
-    vault.repo.profile(profile_id)
-    added: dict[str, int] = {}
-    duplicates = 0
+    """Store the accepted records (all when `accepted` is None) in one transaction.
+
+    A record imported before from the same source resource is updated in place when
+    the resource changed and left alone when it did not; the outcome says which."""
+    profile = vault.repo.profile(profile_id)
+    reasons = fhir_identity_mismatches(profile, content)
+    if reasons and not confirm_identity:
+        raise FhirIdentityMismatch(reasons)
+    outcome = FhirImportOutcome(
+        {}, 0, dict(content.skipped), skipped=list(content.problems), notes=list(content.notes),
+        panels=content.panels, identity_confirmed=bool(reasons),
+    )  # fmt: skip
+    ids = _resolve_ids(vault, profile_id, content)
+
+    def new_id(old: str | None) -> str | None:
+        return ids.get(old, old) if old else old
+
+    def bump(bucket: dict[str, int], kind: str) -> None:
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    now = datetime.now(UTC)
     with vault.db.transaction():
-        for record in content.records:
-            if accepted is not None and record.id not in accepted:
+        for original in content.records:
+            if accepted is not None and original.id not in accepted:
                 continue
-            record.profile_id = profile_id
-            if isinstance(record, Observation) and vault.repo.find_duplicate_observation(
-                profile_id, record
+            key = content.keys.get(original.id)
+            record = dataclasses.replace(
+                original, profile_id=profile_id, id=ids.get(original.id, original.id)
+            )
+            if isinstance(record, Observation):
+                record.report_id = new_id(record.report_id)
+                record.panel_id = new_id(record.panel_id)
+            if isinstance(record, DiagnosticReport):
+                record.document_id = new_id(record.document_id)
+            kind = record.TYPE.value
+            existing = _existing(vault, type(record), profile_id, record.id)
+            if existing is not None:
+                if (
+                    existing.deleted
+                    or (
+                        key is not None and _known_hash(vault, profile_id, key) == key.resource_hash
+                    )
+                    or _same_content(existing, record)
+                ):
+                    # Unchanged at the source, or deleted here on purpose: left as it is.
+                    bump(outcome.unchanged, kind)
+                else:
+                    record.created_at = existing.created_at
+                    record.updated_at = now
+                    vault.repo.upsert(record, action="import.fhir")
+                    bump(outcome.updated, kind)
+            elif (
+                isinstance(record, Observation)
+                and (record.value_num is not None or record.value_text is not None)
+                and vault.repo.find_duplicate_observation(profile_id, record)
             ):
-                duplicates += 1
-                continue
-            vault.repo.add(record)
-            added[record.TYPE.value] = added.get(record.TYPE.value, 0) + 1
+                outcome.duplicates += 1
+            else:
+                record.created_at = now
+                vault.repo.add(record, audit=False)
+                bump(outcome.added, kind)
+            if key is not None:
+                _remember(vault, profile_id, key, record, now.isoformat())
         for pending in content.documents:
-            doc = pending.record
-            if (accepted is not None and doc.id not in accepted) or pending.inline is None:
-                continue  # a reference to a file elsewhere: nothing to keep
-            doc.profile_id = profile_id
-            if vault.repo.find_document_by_hash(profile_id, doc.sha256):
-                duplicates += 1
-                continue
-            vault.repo.add_document(doc, pending.inline)
-            added["document"] = added.get("document", 0) + 1
+            original = pending.record
+            if (accepted is not None and original.id not in accepted) or pending.inline is None:
+                continue  # a reference to a file elsewhere: listed as not fetched
+            key = content.keys.get(original.id)
+            doc = dataclasses.replace(
+                original, profile_id=profile_id, id=ids.get(original.id, original.id)
+            )
+            if _existing(vault, Document, profile_id, doc.id) is not None:
+                bump(outcome.unchanged, "document")
+            elif vault.repo.find_document_by_hash(profile_id, doc.sha256):
+                outcome.duplicates += 1
+            else:
+                vault.repo.add_document(doc, pending.inline)
+                bump(outcome.added, "document")
+            if key is not None:
+                _remember(vault, profile_id, key, doc, now.isoformat())
+
+        def total(d: dict[str, int]) -> int:
+            return sum(d.values())
+
         vault.audit.append(
             "import.fhir",
             profile_id=profile_id,
-            detail=" ".join(f"{k}={v}" for k, v in sorted(added.items()))
-            + f" duplicates={duplicates}",
+            detail=" ".join(f"{k}={v}" for k, v in sorted(outcome.added.items()))
+            + f" updated={total(outcome.updated)} unchanged={total(outcome.unchanged)}"
+            + f" duplicates={outcome.duplicates} skipped={len(outcome.skipped)}"
+            + f" identity_confirmed={bool(reasons)}",
         )
-    return FhirImportOutcome(added, duplicates, dict(content.skipped))
+    return outcome
 
 
 def fhir_json_bytes(vault: Vault, plan: ExportPlan) -> bytes:

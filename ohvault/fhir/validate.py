@@ -20,7 +20,7 @@ class FhirInvalid(BadInput):
     """A FHIR document that does not validate against the R4(B) models."""
 
 
-def _where(err: dict[str, Any]) -> str:
+def where(err: dict[str, Any]) -> str:
     # Field names and list positions only; anything else could be input text.
     parts = [str(p) for p in err.get("loc", ()) if isinstance(p, int) or _FIELD.match(str(p))]
     return ".".join(parts) or "(root)"
@@ -37,10 +37,10 @@ def validate_bundle(data: Any) -> None:
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
         first: dict[str, Any] = dict(errors[0]) if errors else {}
-        where = _where(first)
+        where_ = where(first)
         kind = str(first.get("type", "invalid"))
         raise FhirInvalid(
-            f"The FHIR Bundle does not validate: {len(errors)} problem(s); first at {where} ({kind}).",
+            f"The FHIR Bundle does not validate: {len(errors)} problem(s); first at {where_} ({kind}).",
             hint="Nothing was imported.",
         ) from None
     except (ValueError, TypeError, KeyError):

@@ -185,16 +185,37 @@ class TrendData:
     analytes: list[tuple[str, str]]  # (key, display name) of analytes with numeric values
     series: dict[str, Series]
     medications: list[MedicationSpan]
+    # Entries that chart several series together (blood pressure: systolic and diastolic).
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def members(self, key: str) -> list[Series]:
+        keys = self.groups.get(key, [key])
+        return [self.series[k] for k in keys if k in self.series]
 
 
 def trend_data(vault: Vault, profile_id: str) -> TrendData:
+    from ohvault.vitals import BP_PANEL, DIASTOLIC, SYSTOLIC, human_unit, split_components
+
     by_key: dict[str, list[Observation]] = defaultdict(list)
     for o in vault.repo.observations(profile_id):
-        by_key[series_key(o)].append(o)
+        # A reading made of parts (blood pressure) charts one series per part.
+        for part in split_components(o):
+            by_key[series_key(part)].append(part)
     series: dict[str, Series] = {}
     for key, obs in by_key.items():
         s = build_series(obs)
         if s is not None and s.points:
+            # Vital signs are stored in UCUM (mm[Hg], Cel, /min); people read mmHg, °C, beats/min.
+            s.unit = human_unit(s.key, s.unit)
             series[key] = s
     names = sorted(((k, s.name) for k, s in series.items()), key=lambda kv: kv[1].lower())
-    return TrendData(names, series, medication_spans(vault, profile_id))
+    groups: dict[str, list[str]] = {}
+    if SYSTOLIC in series and DIASTOLIC in series:
+        groups[BP_PANEL] = [SYSTOLIC, DIASTOLIC]
+        names.insert(
+            next(
+                (i for i, (_k, n) in enumerate(names) if n.lower() > "blood pressure"), len(names)
+            ),
+            (BP_PANEL, "Blood pressure"),
+        )
+    return TrendData(names, series, medication_spans(vault, profile_id), groups)

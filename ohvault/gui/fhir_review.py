@@ -61,18 +61,77 @@ def record_name(r: Any) -> str:
     return ""
 
 
+def status_words(r: Any) -> str:
+    """Statuses that change what a record means, as a person reads them ("" when plain)."""
+    kind = r.TYPE.value
+    parts: list[str] = []
+    if getattr(r, "no_known", False):
+        return "statement"
+    if kind == "condition" and r.clinical_status not in ("active", "unknown"):
+        parts.append(r.clinical_status)
+    if kind == "allergy" and r.clinical_status not in (None, "active"):
+        parts.append(r.clinical_status)
+    if kind in ("condition", "allergy") and r.verification_status in ("refuted", "unconfirmed"):
+        parts.append(r.verification_status)
+    if kind == "immunization" and r.status == "not-done":
+        parts.append(
+            "not given"
+            + (f": {r.status_reason}" if r.status_reason not in (None, "not given") else "")
+        )
+    if kind == "medication" and r.status not in ("active",):
+        parts.append(r.status)
+    return ", ".join(parts)
+
+
 def record_value(r: Any) -> tuple[str, str]:
     if r.TYPE.value == "observation":
         if r.value_text is not None:
             return r.value_text, display_unit(r.unit)
-        return ("" if r.value_num is None else fmt_value(r.value_num)), display_unit(r.unit)
+        if r.value_num is None:
+            return r.display_value(), display_unit(r.unit)
+        return fmt_value(r.value_num), display_unit(r.unit)
+    words = status_words(r)
     if r.TYPE.value == "medication":
-        return r.dosage or "", ""
+        return " · ".join(x for x in (r.dosage, words) if x), ""
     if r.TYPE.value == "allergy":
-        return r.reaction or "", ""
+        return " · ".join(x for x in (r.reaction, words) if x), ""
     if r.TYPE.value == "document":
         return f"{r.size:,}", "bytes"
-    return "", ""
+    return words, ""
+
+
+def fhir_skipped_title(content: Any) -> str:
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(content.skipped.items()))
+    n = len(content.problems)
+    title = f"Skipped ({n})" if n else "Nothing skipped"
+    return title + (f" · not kept (kinds ohvault does not store): {kinds}" if kinds else "")
+
+
+def fhir_skipped_lines(content: Any) -> list[str]:
+    """Every resource that was not imported with its path and reason, then adjustments."""
+    lines = [f"{p.resource_type} at {p.path}: {p.reason}" for p in content.problems]
+    return lines + [f"Note: {n}" for n in content.notes]
+
+
+def fhir_outcome_text(outcome: Any) -> str:
+    """What an import did, in one sentence for the status bar."""
+
+    def n(d: dict[str, int]) -> int:
+        return sum(d.values())
+
+    added, updated, unchanged = n(outcome.added), n(outcome.updated), n(outcome.unchanged)
+    if outcome.imported_before:
+        return "This file was imported before; nothing was changed."
+    parts = [f"Imported {added} record{'s' if added != 1 else ''}"]
+    if updated:
+        parts.append(f"{updated} updated")
+    if unchanged:
+        parts.append(f"{unchanged} unchanged")
+    if outcome.duplicates:
+        parts.append(f"{outcome.duplicates} already in the vault")
+    if outcome.skipped:
+        parts.append(f"{len(outcome.skipped)} skipped")
+    return ", ".join(parts) + "."
 
 
 def record_date(r: Any) -> str:
@@ -83,6 +142,32 @@ def record_date(r: Any) -> str:
     return ""
 
 
+_SYSTEM_NAMES = {
+    "http://loinc.org": "LOINC",
+    "http://snomed.info/sct": "SNOMED CT",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm",
+    "http://hl7.org/fhir/sid/cvx": "CVX",
+    "http://hl7.org/fhir/sid/ndc": "NDC",
+    "http://hl7.org/fhir/sid/icd-10": "ICD-10",
+    "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
+    "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips": "IPS",
+}
+
+
+def _coding_text(c: dict[str, str]) -> str:
+    system = c.get("system", "")
+    name = _SYSTEM_NAMES.get(system, system.rsplit("/", 1)[-1] or "code")
+    return f"{name} {c.get('code', '')}" + (f" ({c['display']})" if c.get("display") else "")
+
+
+def _component_text(c: dict[str, Any]) -> str:
+    value = c.get("value")
+    shown = (
+        f"{value:g}" if isinstance(value, int | float) else c.get("value_text") or c.get("absent")
+    )
+    return f"{c.get('name') or c.get('code')}: {shown or '—'} {c.get('unit') or ''}".strip()
+
+
 def record_details(r: Any) -> list[tuple[str, str]]:
     """Every field of the record for the side pane (shown, never logged)."""
     out = []
@@ -90,9 +175,16 @@ def record_details(r: Any) -> list[tuple[str, str]]:
         if f.name in _SKIP:
             continue
         value = getattr(r, f.name)
-        if value is None or value == "":
+        if value is None or value == "" or value == [] or value is False:
             continue
-        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        if f.name == "codings":
+            text = "\n".join(_coding_text(c) for c in value)
+        elif f.name == "components":
+            text = "\n".join(_component_text(c) for c in value)
+        elif value is True:
+            text = "yes"
+        else:
+            text = value.isoformat() if hasattr(value, "isoformat") else str(value)
         out.append((f.name.replace("_", " ").capitalize(), text))
     return out
 

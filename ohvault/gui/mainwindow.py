@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -244,6 +244,7 @@ class MainWindow(QMainWindow):
 
         act(file_menu, "import", "&Import lab reports…", "Ctrl+I", self.import_files, "import")
         act(file_menu, "add", "&Add measurement…", "Ctrl+N", self.add_measurement, "add")
+        act(file_menu, "add_vital", "Add &vital sign…", "Ctrl+Shift+V", self.add_vital, "add")
         act(
             file_menu,
             "summary",
@@ -492,6 +493,44 @@ class MainWindow(QMainWindow):
         if self.session.is_unlocked:
             self.show_view("Results")
             self.view("Results").add_measurement()  # type: ignore[attr-defined]
+
+    def add_vital(self, kind: str = "weight") -> Any:
+        """Quick entry of a vital sign; stored by the core (`vitals.add_vital`) on the worker."""
+        if not self.session.is_unlocked or self.session.profile_id is None:
+            return None
+        from ohvault.gui.vitals_dialog import VitalsDialog
+
+        pid = self.session.profile_id
+        dialog = VitalsDialog(self, pid, kind)
+
+        def save() -> None:
+            entry = dialog.entry
+            if entry is None:
+                return
+
+            def op(ctx: Any) -> Any:
+                from ohvault import vitals
+
+                return vitals.add_vital(
+                    ctx.vault, pid, entry.kind, value=entry.value, systolic=entry.systolic,
+                    diastolic=entry.diastolic, unit=entry.unit, when=entry.when.astimezone(),
+                    note=entry.note,
+                )  # fmt: skip
+
+            def done(stored: Any) -> None:
+                from ohvault.vitals import format_vital
+
+                self.session.notify.emit(
+                    "Saved " + "; ".join(f"{o.analyte} {format_vital(o)}" for o in stored) + "."
+                )
+
+            self.session.executor.run(
+                op, success=done, writes={"observation"}, label="Saving the vital sign"
+            )
+
+        dialog.accepted.connect(save)
+        dialog.open()
+        return dialog
 
     def find_results(self) -> None:
         if self.session.is_unlocked:

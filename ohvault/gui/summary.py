@@ -117,6 +117,21 @@ def build_visit_summary(
         pdf.cell(
             0, 6, "No latest result is outside its reference range.", new_x="LMARGIN", new_y="NEXT"
         )
+    from ohvault.vitals import format_vital, is_vital, split_components
+
+    # Vital signs: the latest reading of each kind, with its time of day when known.
+    vital_rows = sorted((o for o in latest if is_vital(o)), key=lambda o: o.analyte.lower())
+    if vital_rows:
+        heading("Vital signs")
+        with pdf.table(col_widths=(60, 50, 60), text_align="LEFT", line_height=5.5) as table:
+            table.row(["Vital sign", "Latest", "Measured"])
+            for o in vital_rows:
+                measured = (
+                    o.effective_at.strftime("%Y-%m-%d %H:%M")
+                    if o.effective_at is not None
+                    else o.effective.isoformat()
+                )
+                table.row([o.analyte, format_vital(o), measured])
     if meds or conditions:
         heading("Current medications and conditions")
         for m in meds:
@@ -130,16 +145,18 @@ def build_visit_summary(
             )
         for c in conditions:
             pdf.multi_cell(0, 5.5, f"• {c.name}", new_x="LMARGIN", new_y="NEXT")
-    heading(f"Latest results ({len(latest)})")
-    if latest:
-        results_table(sorted(latest, key=lambda o: ((o.category or "~"), o.analyte.lower())))
+    lab_latest = [o for o in latest if not is_vital(o)]
+    heading(f"Latest results ({len(lab_latest)})")
+    if lab_latest:
+        results_table(sorted(lab_latest, key=lambda o: ((o.category or "~"), o.analyte.lower())))
     else:
         pdf.cell(0, 6, "No results recorded.", new_x="LMARGIN", new_y="NEXT")
 
     # Trend charts: flagged analytes first, then the ones with the longest history.
     by_key: dict[str, list[Observation]] = defaultdict(list)
     for o in observations:
-        by_key[series_key(o)].append(o)
+        for part in split_components(o):  # blood pressure: systolic and diastolic
+            by_key[series_key(part)].append(part)
     flagged_keys = [series_key(o) for o in flagged]
     ranked = flagged_keys + sorted(
         (k for k in by_key if k not in flagged_keys), key=lambda k: -len(by_key[k])

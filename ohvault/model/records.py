@@ -16,7 +16,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
+
+# A code from a terminology, as FHIR's Coding: {"system": ..., "code": ..., "display": ...}.
+Coding = dict[str, str]
 
 
 def new_id() -> str:
@@ -105,11 +108,25 @@ class Observation(Record):
     category: str | None = None
     report_id: str | None = None
     note: str | None = None
+    # v7: every coding of the test (LOINC drives `loinc`; others are kept as sent), the
+    # FHIR category code (vital-signs, laboratory, ...), the time of day when known,
+    # components (blood pressure: systolic and diastolic in one reading), and the panel
+    # this result was grouped under.
+    codings: list[Coding] = field(default_factory=list)
+    category_code: str | None = None
+    effective_at: datetime | None = None
+    components: list[dict[str, Any]] = field(default_factory=list)
+    panel_id: str | None = None
 
     def display_value(self) -> str:
         if self.value_text is not None:
             return self.value_text
         if self.value_num is None:
+            # A reading made of parts (blood pressure 120/80) shows its parts in order.
+            parts = [c.get("value") for c in self.components]
+            if any(isinstance(v, int | float) for v in parts):
+                # A part the sender marked absent shows as a dash: 109/–.
+                return "/".join(f"{v:g}" if isinstance(v, int | float) else "–" for v in parts)
             return ""
         return f"{self.value_num:g}"
 
@@ -150,10 +167,17 @@ class MedicationStatement(Record):
 
     name: str
     dosage: str | None = None
-    status: str = "active"  # active | completed | stopped | on-hold
+    status: str = "active"  # active | completed | stopped | on-hold | intended | not-taken
     start: date | None = None
     end: date | None = None
     note: str | None = None
+    codings: list[Coding] = field(default_factory=list)  # RxNorm, SNOMED, ... as sent
+    no_known: bool = False  # a "no known medications" statement, not a medication
+
+
+NO_KNOWN_ALLERGIES = "No known allergies"
+NO_KNOWN_MEDICATIONS = "No known medications"
+NO_KNOWN_PROBLEMS = "No known problems"
 
 
 @dataclass(kw_only=True)
@@ -163,10 +187,15 @@ class Condition(Record):
 
     name: str
     code: str | None = None  # SNOMED CT or ICD-10 where known
-    clinical_status: str = "active"  # active | resolved | inactive
+    clinical_status: str = (
+        "active"  # active | recurrence | relapse | inactive | remission | resolved
+    )
     onset: date | None = None
     abatement: date | None = None
     note: str | None = None
+    verification_status: str | None = None  # unconfirmed | provisional | confirmed | refuted ...
+    codings: list[Coding] = field(default_factory=list)
+    no_known: bool = False  # a "no known problems" statement
 
 
 @dataclass(kw_only=True)
@@ -179,6 +208,10 @@ class AllergyIntolerance(Record):
     criticality: str | None = None  # low | high | unable-to-assess
     recorded: date | None = None
     note: str | None = None
+    clinical_status: str | None = None  # active | inactive | resolved
+    verification_status: str | None = None  # unconfirmed | presumed | confirmed | refuted
+    codings: list[Coding] = field(default_factory=list)
+    no_known: bool = False  # a "no known (food, drug, ...) allergies" statement
 
 
 @dataclass(kw_only=True)
@@ -191,6 +224,9 @@ class Immunization(Record):
     lot_number: str | None = None
     performer: str | None = None
     note: str | None = None
+    status: str = "completed"  # completed | not-done (kept as "not given", with its reason)
+    status_reason: str | None = None
+    codings: list[Coding] = field(default_factory=list)  # CVX, NDC, SNOMED, ... as sent
 
 
 @dataclass(kw_only=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import types
 import typing
 from collections.abc import Callable
 from datetime import date, datetime
@@ -20,8 +22,11 @@ def field_types(cls: Any) -> dict[str, type]:
     out: dict[str, type] = {}
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        out[f.name] = args[0] if args else hint
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(hint) if a is not type(None)]
+            hint = args[0]
+        # list[...] and dict[...] fields are stored as JSON text.
+        out[f.name] = typing.get_origin(hint) or hint
     return out
 
 
@@ -44,6 +49,8 @@ def _encoder_for(kind: type) -> Converter | None:
         if issubclass(kind, (str, int)):
             return None  # StrEnum / IntEnum members bind as their str / int value
         return attrgetter("value")
+    if kind is list or kind is dict:
+        return lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     return None
 
 
@@ -56,6 +63,8 @@ def _decoder_for(kind: type) -> Converter | None:
         return bool
     if isinstance(kind, type) and issubclass(kind, Enum):
         return kind
+    if kind is list or kind is dict:
+        return json.loads
     return None
 
 

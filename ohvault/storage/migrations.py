@@ -260,12 +260,80 @@ DROP INDEX IF EXISTS observations_profile;
 """
 
 
+# v7 (FHIR from other systems, vital signs): every coding of a coded record (JSON), the
+# observation's FHIR category, time of day, components (blood pressure as one reading)
+# and panel; statuses that change meaning (verification, allergy clinical status,
+# immunization not-done with its reason); "no known ..." statements; and the keys that
+# make a FHIR re-import update in place instead of duplicating (a local index: record
+# ids are derived from the same keys, so a synced copy is recognised too).
+V7 = """
+ALTER TABLE observations ADD COLUMN codings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE observations ADD COLUMN category_code TEXT;
+ALTER TABLE observations ADD COLUMN effective_at TEXT;
+ALTER TABLE observations ADD COLUMN components TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE observations ADD COLUMN panel_id TEXT;
+ALTER TABLE medications ADD COLUMN codings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE medications ADD COLUMN no_known INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conditions ADD COLUMN verification_status TEXT;
+ALTER TABLE conditions ADD COLUMN codings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE conditions ADD COLUMN no_known INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE allergies ADD COLUMN clinical_status TEXT;
+ALTER TABLE allergies ADD COLUMN verification_status TEXT;
+ALTER TABLE allergies ADD COLUMN codings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE allergies ADD COLUMN no_known INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE immunizations ADD COLUMN status TEXT NOT NULL DEFAULT 'completed';
+ALTER TABLE immunizations ADD COLUMN status_reason TEXT;
+ALTER TABLE immunizations ADD COLUMN codings TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE fhir_import_keys (
+    profile_id TEXT NOT NULL REFERENCES profiles(id),
+    key TEXT NOT NULL,
+    record_table TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    resource_hash TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (profile_id, key)
+);
+CREATE INDEX fhir_import_keys_record ON fhir_import_keys(record_id)
+"""
+V7_TABLES = ("observations", "medications", "conditions", "allergies", "immunizations")
+
+
+def recreate_update_trigger(db: Database, table: str) -> None:
+    """Rebuild `sync_{table}_upd` so that its shadow copy holds every column the table has now.
+
+    The column list is read from the table itself, so migrations that each add columns
+    to the same table compose in any order."""
+    exists = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (f"sync_{table}_upd",)
+    ).fetchone()
+    if exists is None:
+        return
+    cols = [str(r[1]) for r in db.execute(f'PRAGMA table_info("{table}")').fetchall()]
+    stamp = _V4_STAMP.format(table=table, key="id")
+    old_json = ", ".join(f"'{c}', OLD.\"{c}\"" for c in cols)
+    db.execute(f"DROP TRIGGER sync_{table}_upd")
+    db.execute(
+        f"CREATE TRIGGER sync_{table}_upd AFTER UPDATE ON {table} WHEN {_V4_ACTIVE} BEGIN "
+        f"INSERT OR IGNORE INTO sync_shadow (tbl, record_id, data) "
+        f"SELECT '{table}', OLD.id, json_object({old_json}) WHERE NOT EXISTS "
+        f"(SELECT 1 FROM sync_changes WHERE tbl = '{table}' AND record_id = OLD.id); "
+        f"{stamp} END"
+    )
+
+
+def _apply_v7(db: Database) -> None:
+    _script(V7)(db)
+    for table in V7_TABLES:
+        recreate_update_trigger(db, table)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
     Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
     Migration(3, "bundles: trusted senders (TOFU) and bundle import provenance", _script(V3)),
     Migration(4, "sync: change capture triggers, clock, shadows, outbox, conflicts", _apply_v4),
     Migration(5, "drop an index that the latest-value index makes redundant", _script(V5)),
+    Migration(7, "FHIR meaning: codings, statuses, components, no-known, import keys", _apply_v7),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -73,6 +73,17 @@ def test_cli_share_with_clinician(
             "Local Person",
             "--json",
         )
+        # The file is Casey's: importing it into another person's profile needs a confirmation.
+        assert code == ExitCode.BAD_INPUT
+        code, out, _ = run(
+            capsys,
+            "import-fhir",
+            str(tmp_path / "plain.json"),
+            "--profile",
+            "Local Person",
+            "--confirm-identity",
+            "--json",
+        )
         assert code == 0 and json.loads(out)["added"] == {"observation": 1}
         code, _, err = run(capsys, "import-bundle", str(tmp_path / "plain.json"))
         assert code == ExitCode.BAD_INPUT and "is a FHIR JSON file" in err

@@ -40,7 +40,14 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput, OhvaultError
 from ohvault.gui import catalog, theme
-from ohvault.gui.fhir_review import FhirPending, FhirReviewModel, record_details
+from ohvault.gui.fhir_review import (
+    FhirPending,
+    FhirReviewModel,
+    fhir_outcome_text,
+    fhir_skipped_lines,
+    fhir_skipped_title,
+    record_details,
+)
 from ohvault.gui.models import FLAG_WORDS
 from ohvault.gui.pdfview import PdfView
 from ohvault.gui.tasks import JobContext
@@ -558,13 +565,23 @@ class ImportView(View):
         self.fhir_pending = pending
         self._use_model(self.fhir_model)
         self.fhir_model.set_pending(pending)
+        # Skipped resources (with path and reason), adjustments and kinds not kept.
+        lines = fhir_skipped_lines(content)
         self.unmatched.clear()
-        self.unmatched.setVisible(False)
-        skipped = ", ".join(f"{n} {k}" for k, n in sorted(content.skipped.items()))
-        self.unmatched_label.setText(f"Not kept (kinds ohvault does not store): {skipped}")
-        self.unmatched_label.setVisible(bool(skipped))
+        self.unmatched.addItems(lines)
+        self.unmatched.setVisible(bool(lines))
+        self.unmatched_label.setText(fhir_skipped_title(content))
+        self.unmatched_label.setVisible(bool(lines) or bool(content.skipped))
         self.identity_banner.setVisible(False)
         self.mismatch = []
+        pid = self.session.profile_id
+
+        def check(ctx: JobContext) -> list[str]:
+            from ohvault.fhir.plain import fhir_identity_mismatches
+
+            return fhir_identity_mismatches(ctx.vault.repo.profile(pid), content)  # type: ignore[arg-type]
+
+        self.session.executor.run(check, success=self._show_mismatch, label="Checking the profile")
         self.stack.setCurrentWidget(self.review)
         self._size_split()
         profile = self.session.profile
@@ -692,8 +709,9 @@ class ImportView(View):
     def _show_mismatch(self, reasons: list[str]) -> None:
         self.mismatch = reasons
         if reasons:
+            what = "file" if self.fhir_pending is not None else "report"
             self.identity_text.setText(
-                "⚠ This report may belong to someone else: "
+                f"⚠ This {what} may belong to someone else: "
                 + "; ".join(reasons)
                 + ". Check that you are importing into the right profile (switch with Ctrl+P); "
                 "you will be asked to confirm."
@@ -740,7 +758,7 @@ class ImportView(View):
                 "<table>"
                 + "".join(
                     f"<tr><td style='color: gray; padding-right: 12px'>{escape(k)}</td>"
-                    f"<td>{escape(v)}</td></tr>"
+                    f"<td>{escape(v).replace(chr(10), '<br>')}</td></tr>"
                     for k, v in record_details(record)
                 )
                 + "</table>"
@@ -832,30 +850,46 @@ class ImportView(View):
         if pid is None:
             return None
         accepted = pending.accepted_ids
+        confirm = False
+        if self.mismatch:
+            if not self.session.bridge.confirm(
+                "Import into this profile?",
+                "The name or birth date in this file does not match the profile you are "
+                "importing into. Import it here anyway?",
+                ok="Import anyway",
+                danger=True,
+            ):
+                return None
+            confirm = True
 
         def op(ctx: JobContext) -> Any:
             from ohvault.fhir.plain import store_fhir_import
 
-            return store_fhir_import(ctx.vault, pid, pending.content, accepted=accepted)
+            return store_fhir_import(
+                ctx.vault, pid, pending.content, accepted=accepted, confirm_identity=confirm
+            )
 
         def done(outcome: Any) -> None:
-            added = sum(outcome.added.values())
-            self.session.notify.emit(
-                f"Imported {added} record{'s' if added != 1 else ''}"
-                + (
-                    f"; {outcome.duplicates} already in the vault were skipped."
-                    if outcome.duplicates
-                    else "."
-                )
-            )
+            self.session.notify.emit(fhir_outcome_text(outcome))
             self.committed.emit(outcome)
             self._next()
+
+        def failed(exc: BaseException) -> None:
+            from ohvault.importing import IdentityMismatch
+
+            if isinstance(exc, IdentityMismatch) and not confirm:
+                # The check had not come back before the click: ask now, then import.
+                self._show_mismatch(exc.reasons)
+                self.commit_button.setEnabled(True)
+                self._commit_fhir(pending)
+                return
+            self._commit_failed(exc)
 
         self.commit_button.setEnabled(False)
         return self.session.executor.run(
             op,
             success=done,
-            failure=self._commit_failed,
+            failure=failed,
             writes={
                 "observation",
                 "diagnostic_report",

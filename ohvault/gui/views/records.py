@@ -30,6 +30,13 @@ from ohvault.gui.widgets import EmptyState, ViewHeader, button
 from ohvault.model import AllergyIntolerance, Condition, Immunization, MedicationStatement, Record
 
 
+def _status(record: Record) -> str:
+    # Refuted, resolved, not given, "no known ..." statements: shown, never hidden.
+    from ohvault.gui.fhir_review import status_words
+
+    return status_words(record).capitalize()
+
+
 def _ends_after_starts(start: str, end: str, what: str) -> Callable[[dict[str, Any]], None]:
     def check(values: dict[str, Any]) -> None:
         if values.get(start) and values.get(end) and values[end] < values[start]:
@@ -72,7 +79,21 @@ MEDICATIONS = Kind(
     [
         Field("name", "Medication", required=True),
         Field("dosage", "Dosage"),
-        Field("status", "Status", "choice", choices=("active", "completed", "stopped", "on-hold")),
+        # Every status an import can bring, so that editing never changes one silently.
+        Field(
+            "status",
+            "Status",
+            "choice",
+            choices=(
+                "active",
+                "completed",
+                "stopped",
+                "on-hold",
+                "intended",
+                "not-taken",
+                "unknown",
+            ),
+        ),
         Field("start", "Started", "date"),
         Field("end", "Stopped", "date"),
         Field("note", "Note", "long"),
@@ -86,7 +107,7 @@ CONDITIONS = Kind(
     "conditions",
     [
         Column("Condition", lambda c: c.name, lambda c: c.name.lower()),
-        Column("Status", lambda c: c.clinical_status.capitalize()),
+        Column("Status", lambda c: _status(c) or c.clinical_status.capitalize()),
         Column("Since", lambda c: fmt_date(c.onset), lambda c: fmt_date(c.onset)),
         Column("Resolved", lambda c: fmt_date(c.abatement), lambda c: fmt_date(c.abatement)),
         Column("Code", lambda c: c.code or ""),
@@ -94,7 +115,20 @@ CONDITIONS = Kind(
     ],
     [
         Field("name", "Condition", required=True),
-        Field("clinical_status", "Status", "choice", choices=("active", "resolved", "inactive")),
+        Field(
+            "clinical_status",
+            "Status",
+            "choice",
+            choices=(
+                "active",
+                "resolved",
+                "inactive",
+                "recurrence",
+                "relapse",
+                "remission",
+                "unknown",
+            ),
+        ),
         Field("onset", "Since", "date"),
         Field("abatement", "Resolved", "date"),
         Field("code", "Code (SNOMED CT or ICD-10)"),
@@ -109,6 +143,7 @@ ALLERGIES = Kind(
     [
         Column("Substance", lambda a: a.substance, lambda a: a.substance.lower()),
         Column("Reaction", lambda a: a.reaction or ""),
+        Column("Status", lambda a: _status(a) or "Active"),
         Column("Criticality", lambda a: (a.criticality or "").replace("-", " ").capitalize()),
         Column("Recorded", lambda a: fmt_date(a.recorded), lambda a: fmt_date(a.recorded)),
         Column("Note", lambda a: a.note or ""),
@@ -128,6 +163,7 @@ IMMUNIZATIONS = Kind(
     [
         Column("Vaccine", lambda i: i.vaccine, lambda i: i.vaccine.lower()),
         Column("Date", lambda i: fmt_date(i.occurrence), lambda i: fmt_date(i.occurrence)),
+        Column("Status", lambda i: _status(i) or "Given"),
         Column("Lot", lambda i: i.lot_number or ""),
         Column("Given by", lambda i: i.performer or ""),
         Column("Note", lambda i: i.note or ""),

@@ -121,7 +121,7 @@ class TrendsView(View):
         self.analytes.blockSignals(True)
         self.analytes.clear()
         for key, name in data.analytes:
-            series = data.series[key]
+            series = data.members(key)[0]
             item = QListWidgetItem(f"{name}  ·  {len(series.points)}")
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -134,7 +134,7 @@ class TrendsView(View):
             # Start with something useful: the first analyte with the longest history.
             best = max(
                 range(self.analytes.count()),
-                key=lambda i: len(data.series[data.analytes[i][0]].points),
+                key=lambda i: len(data.members(data.analytes[i][0])[0].points),
             )
             self.analytes.item(best).setCheckState(Qt.CheckState.Checked)
         self.analytes.blockSignals(False)
@@ -209,7 +209,7 @@ class TrendsView(View):
 
         since, until = self.period()
         palette = charts.DARK if theme.colours().dark else charts.LIGHT
-        series = [self.data.series[k] for k in keys if k in self.data.series]
+        series = [s for k in keys for s in self.data.members(k)]
         self.plotted = charts.draw_trends(
             self.figure, series, self.data.medications, since=since, until=until, palette=palette
         )
