@@ -15,6 +15,7 @@ from typing import Any
 from ohvault.errors import BadInput
 from ohvault.fhir.codes import LOINC, VITAL_SIGNS
 from ohvault.model import Observation, Provenance
+from ohvault.ucum import display_unit
 from ohvault.vault import Vault
 
 
@@ -281,18 +282,12 @@ def split_components(obs: Observation) -> list[Observation]:
 
 
 def human_unit(loinc: str | None, unit: str | None) -> str | None:
-    """The unit a person reads for a vital sign stored in UCUM; other units unchanged."""
-    if loinc in (SYSTOLIC, DIASTOLIC):
-        loinc = BP_PANEL
-    for k in KINDS.values():
-        if k.loinc == loinc and unit == k.unit:
-            return k.unit_label
-    return unit
+    """The unit a person reads for a vital sign stored in UCUM (the one rule in ohvault.ucum)."""
+    return display_unit(unit) or unit
 
 
 def format_vital(obs: Observation) -> str:
     """ "120/80 mmHg", "72.5 kg": the value with the unit a person reads."""
-    k = kind_of(obs)
-    label = k.unit_label if k else (obs.unit or "")
+    label = display_unit(obs.unit)
     value = obs.display_value()
     return f"{value} {label}".strip() if value else ""

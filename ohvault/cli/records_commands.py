@@ -84,11 +84,11 @@ KINDS: dict[str, RecordKind] = {
         RecordKind(
             "report", DiagnosticReport, ("title", "lab", "effective", "issued"), can_add=False
         ),
+        # Vital signs are observations; list and add go through ohvault.vitals.
         RecordKind(
             "vital",
             Observation,
-            ("analyte", "loinc", "value_num", "value_text", "unit", "effective"),
-            where="category = 'vital-signs'",
+            ("analyte", "loinc", "value_num", "value_text", "unit", "effective", "components"),
             can_add=False,
         ),
     )
@@ -142,6 +142,8 @@ def cmd_records(args: argparse.Namespace) -> int:
     kind = _kind(args)
     with open_vault(args) as vault:
         profile = resolve_profile(vault, args)
+        if kind.name == "vital" and args.action in ("list", "add"):
+            return _vitals(vault, profile.id, args)
         if args.action == "list":
             rows = vault.repo.records(kind.cls, profile.id, where=kind.where)
             if args.json:
@@ -165,7 +167,6 @@ def cmd_records(args: argparse.Namespace) -> int:
             how = {
                 "document": "import-pdf FILE or the app's Documents screen",
                 "report": "import-pdf FILE or import-fhir FILE",
-                "vital": "observations add --analyte NAME --value V --unit U",
             }[kind.name]
             raise BadInput(f"A {kind.name} is not added with records add.", hint=f"Use {how}.")
         values: dict[str, Any] = {}
@@ -188,6 +189,59 @@ def cmd_records(args: argparse.Namespace) -> int:
         else:
             print(record.id)
     return 0
+
+
+def _vitals(vault: Any, profile_id: str, args: argparse.Namespace) -> int:
+    from ohvault import vitals
+
+    kind = KINDS["vital"]
+    if args.action == "list":
+        rows = vitals.list_vitals(vault, profile_id, args.kind)
+        if args.json:
+            print_json([record_json(kind, r) | {"kind": _vital_kind(r)} for r in rows])
+        else:
+            print_table(
+                [[r.effective.isoformat(), r.analyte, vitals.format_vital(r), r.id] for r in rows],
+                ["DATE", "VITAL SIGN", "VALUE", "ID"],
+            )
+        return 0
+    if not args.kind:
+        raise BadInput(
+            "records add --type vital needs --kind: " + ", ".join(vitals.KINDS) + ".",
+        )
+    stored = vitals.add_vital(
+        vault,
+        profile_id,
+        args.kind,
+        value=_number(args.value, "--value"),
+        systolic=_number(args.systolic, "--systolic"),
+        diastolic=_number(args.diastolic, "--diastolic"),
+        when=parse_date(args.date, "--date"),
+        unit=args.unit,
+        note=args.note,
+    )
+    if args.json:
+        print_json([record_json(kind, r) | {"kind": _vital_kind(r)} for r in stored])
+    else:
+        for r in stored:
+            print(r.id)
+    return 0
+
+
+def _vital_kind(obs: Observation) -> str | None:
+    from ohvault import vitals
+
+    found = vitals.kind_of(obs)
+    return found.key if found else None
+
+
+def _number(text: str | None, flag: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise BadInput(f"{flag} must be a number.") from None
 
 
 def _text(value: object) -> str:
@@ -219,6 +273,17 @@ def register(cmd: Cmd, add_data_options: Callable[..., None]) -> None:
             metavar="YYYY-MM-DD" if _is_date(field) else "TEXT",
             help=f"({', '.join(users)})",
         )
+    v = p.add_argument_group("vital signs (--type vital)")
+    v.add_argument(
+        "--kind",
+        metavar="KIND",
+        help="weight, height, bmi, bp, heart_rate, temperature or spo2 (list: one kind)",
+    )
+    v.add_argument("--value", metavar="V", help="the reading (not for bp)")
+    v.add_argument("--systolic", metavar="MMHG", help="bp: systolic")
+    v.add_argument("--diastolic", metavar="MMHG", help="bp: diastolic")
+    v.add_argument("--unit", metavar="U", help="kg/lb, cm/in/m, Cel/[degF] … (default: stored)")
+    v.add_argument("--date", metavar="YYYY-MM-DD", help="when it was measured (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_data_options(p, patient=True)
 

@@ -280,6 +280,20 @@ def test_records_add_list_delete_for_every_kind(cli) -> None:  # type: ignore[no
     code, _, err = cli("records", "add", "--type", "document")
     assert code == ExitCode.BAD_INPUT and "import-pdf" in err
 
+    # Vital signs go through the vitals core: blood pressure is one reading.
+    args = ["records", "add", "--type", "vital", "--kind", "bp", "--systolic", "128"]
+    assert cli(*args, "--diastolic", "84", "--date", "2024-05-01")[0] == 0
+    args = ["records", "add", "--type", "vital", "--kind", "weight", "--value", "70.5"]
+    assert cli(*args, "--date", "2024-05-01")[0] == 0
+    code, out, _ = cli("records", "list", "--type", "vital", "--json")
+    vitals = {v["kind"]: v for v in json.loads(out)}
+    assert set(vitals) == {"bp", "weight"}
+    assert [c["value"] for c in vitals["bp"]["components"]] == [128, 84]
+    code, out, _ = cli("records", "list", "--type", "vital")
+    assert "128/84 mmHg" in out and "70.5 kg" in out
+    code, _, err = cli("records", "add", "--type", "vital", "--kind", "weight", "--value", "9000")
+    assert code == ExitCode.BAD_INPUT
+
     assert cli("records", "delete", med["id"], "--type", "medication")[0] == 0
     code, out, _ = cli("records", "list", "--type", "medication", "--json")
     assert json.loads(out) == []
