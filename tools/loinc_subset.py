@@ -2,7 +2,8 @@
 
 Usage: python tools/loinc_subset.py LOINC_TABLE.tsv
 LOINC_TABLE.tsv has the columns loinc, component, long_common_name (e.g. the LOINC core table
-reduced to those columns). Every code of resources/catalog/analytes.json must be in it.
+reduced to those columns). Every code of resources/catalog/analytes.json and of the vital
+signs (ohvault/vitals.py) must be in it.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ NEWER = {
 
 
 def catalog_codes() -> set[str]:
+    """Every code ohvault stores or exports: the catalog's and the vital signs'."""
+    from ohvault import vitals
+
     codes: set[str] = set()
     for analyte in load_catalog().all():
         codes.update(analyte.loincs)
         codes.update(c for c in analyte.loinc_by_property.values() if c)
+    codes.update(vitals.VITAL_LOINCS)
     return codes
 
 

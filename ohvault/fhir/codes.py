@@ -90,19 +90,11 @@ def no_info(codings: list[dict[str, str]]) -> bool:
 
 
 def loinc_display(code: str, fallback: str) -> str:
-    """The display to export with a LOINC code.
+    """The display to export with a LOINC code: LOINC's long name from the shipped subset
+    (resources/loinc), else the record's analyte name."""
+    from ohvault.labs.loinc import loinc_display as long_name
 
-    The catalog's LOINC long names are the right source; until the catalog offers a
-    lookup by code, the record's analyte name is used. This is the one place to swap.
-    """
-    from ohvault.labs import catalog
-
-    lookup = getattr(catalog, "loinc_long_name", None)
-    if callable(lookup):
-        name = lookup(code)
-        if isinstance(name, str) and name:
-            return name
-    return fallback
+    return long_name(code) or fallback
 
 
 # Units a vital sign or lab result may be stored in that are valid UCUM codes although the

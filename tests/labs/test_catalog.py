@@ -511,3 +511,12 @@ def test_derived_indices_without_a_loinc_code_say_why(raw: dict[str, object]) ->
         from ohvault.labs.catalog import parse_catalog
 
         parse_catalog({**raw, "analytes": [bad], "families": []}, load_catalog().unit_table)
+
+
+def test_vital_sign_codes_are_in_the_loinc_subset() -> None:
+    """FHIR export names vital signs by LOINC's long name, so their codes ship too."""
+    from ohvault import vitals
+
+    terms = loinc_terms()
+    assert not vitals.VITAL_LOINCS - terms.keys()
+    assert "Blood pressure" in (loinc_display(vitals.BP_PANEL) or "")
