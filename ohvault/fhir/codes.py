@@ -97,35 +97,11 @@ def loinc_display(code: str, fallback: str) -> str:
     return long_name(code) or fallback
 
 
-# Units a vital sign or lab result may be stored in that are valid UCUM codes although the
-# lab unit table (printed spellings of lab units) does not list them, and common printed
-# spellings of those units.
-_UCUM_CODES = {"kg", "g", "cm", "m", "[lb_av]", "[in_i]", "mm[Hg]", "/min", "Cel", "[degF]", "%"}
-_UCUM_ALIASES = {
-    "mmHg": "mm[Hg]",
-    "mm Hg": "mm[Hg]",
-    "bpm": "/min",
-    "beats/min": "/min",
-    "{beats}/min": "/min",
-    "°C": "Cel",
-    "degC": "Cel",
-    "°F": "[degF]",
-    "lb": "[lb_av]",
-    "lbs": "[lb_av]",
-    "in": "[in_i]",
-    "kg/m²": "kg/m2",
-}
-
-
 def ucum_code(unit: str | None) -> str | None:
     """The UCUM code for a stored unit, or None when it is not one (then export the text only)."""
     if not unit:
         return None
-    if unit in _UCUM_CODES or unit == "kg/m2":
-        return unit
-    if unit in _UCUM_ALIASES:
-        return _UCUM_ALIASES[unit]
-    from ohvault.labs.units import normalise_unit
+    from ohvault.labs.units import normalise_unit  # the one table of unit spellings
 
     try:
         return normalise_unit(unit)
