@@ -307,7 +307,10 @@ class Vault:
         *,
         keychain: Keychain | None = None,
         auto_backup: bool = True,
+        keep_restore_copy: bool = False,
     ) -> Vault:
+        """Unlock the vault at `home`. An unlock removes the copy a restore kept of the vault
+        it replaced, except the reopen that is part of the restore (`keep_restore_copy`)."""
         files = VaultFiles(home or paths.vault_home())
         credentials = credentials or Credentials()
         keychain = keychain or Keychain()
@@ -347,7 +350,8 @@ class Vault:
             vault._tidy_keychain(unlocked)
             vault._migrate_if_needed()
             vault.audit.append("unlock", detail=f"method={unlocked.report.method.value}")
-            vault._drop_safety_copy()
+            if not keep_restore_copy:
+                vault._drop_safety_copy()
             if auto_backup:
                 from ohvault.storage.backup import run_scheduled_backup
 
