@@ -16,7 +16,6 @@ from ohvault.errors import (
     BadInput,
     ExitCode,
     OhvaultError,
-    OtherVaultBackup,
     RecordNotFound,
     VaultLocked,
 )
@@ -355,21 +354,18 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ohvault.storage.backup import current_vault_id, inspect_backup, restore_backup
+    from ohvault.storage.backup import check_restore_target, inspect_backup, restore_backup
 
     home = paths.vault_home()
     backup = Path(args.path).expanduser()
     # Stdin is read once: the same credentials unlock the backup for checking and restoring.
     creds = credentials(args)
     details = inspect_backup(backup, home=home)  # no unlock: id and date only
-    here = current_vault_id(VaultFiles(home))
+    # Refused before asking anything (the core checks again when it restores).
+    here = check_restore_target(
+        VaultFiles(home), backup, details.vault_id, allow_other_vault=args.other_vault
+    )
     other = here is not None and here != details.vault_id
-    if other and not args.other_vault:
-        raise OtherVaultBackup(
-            f"{backup.name} is a backup of another vault (id {details.vault_id}), "
-            f"not of this one (id {here}).",
-            hint="Nothing was changed. Pass --other-vault to replace this vault with that one.",
-        )
     if not args.yes:
         if not sys.stdin.isatty() or args.passphrase_stdin or args.recovery_key_stdin:
             raise BadInput(

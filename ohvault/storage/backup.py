@@ -173,6 +173,22 @@ class BackupDetails:
     unlock_error: str | None = None
 
 
+def check_restore_target(
+    files: VaultFiles, backup: Path, backup_vault_id: str, *, allow_other_vault: bool
+) -> str | None:
+    """The id of the vault a restore would replace; OtherVaultBackup if the backup is another
+    vault's and that was not explicitly allowed. The one place this rule lives."""
+    here = current_vault_id(files)
+    if here is not None and here != backup_vault_id and not allow_other_vault:
+        raise OtherVaultBackup(
+            f"{backup.name} is a backup of another vault (id {backup_vault_id}), "
+            f"not of this one (id {here}).",
+            hint="Nothing was changed. To replace this vault with the other one, "
+            "confirm it explicitly (`ohvault restore --other-vault`, or the tick in the app).",
+        )
+    return here
+
+
 def current_vault_id(files: VaultFiles) -> str | None:
     """The id of the vault at `files.home`, from its header (None if absent or unreadable)."""
     try:
@@ -190,12 +206,13 @@ def inspect_backup(
 ) -> BackupDetails:
     """Vault id, date and (when `credentials` unlock it) record counts of a backup.
 
-    Reads the backup only: the database is unpacked to a private temporary folder,
-    opened, counted and removed. Without working credentials `counts` is None and
-    `unlock_error` says why.
+    Reads the backup only. With credentials (`Credentials()` tries the keychain) the
+    database is unpacked to a private temporary folder, opened, counted and removed;
+    if they do not unlock it, `counts` is None and `unlock_error` says why. Without
+    credentials only the manifest and header are read.
     """
     from ohvault.storage.repository import Repository
-    from ohvault.vault import Credentials, VaultFiles, unlock_database
+    from ohvault.vault import VaultFiles, unlock_database
 
     manifest = read_manifest(backup)
     header = _backup_header(backup, manifest)
@@ -209,13 +226,13 @@ def inspect_backup(
         size=backup.stat().st_size,
         same_vault=None if here is None else here == header.vault_id,
     )
+    if credentials is None:
+        return details
     with tempfile.TemporaryDirectory(prefix="ohvault-inspect-") as tmp:
         staged = Path(tmp) / "vault.db"
         _unpack_db(backup, staged, manifest)
         try:
-            unlocked = unlock_database(
-                staged, header, credentials or Credentials(), keychain or Keychain()
-            )
+            unlocked = unlock_database(staged, header, credentials, keychain or Keychain())
         except VaultLocked as exc:
             return replace(details, unlock_error=exc.message)
         try:
@@ -292,14 +309,9 @@ def restore_backup(
     staged_header = files.home / f"{paths.HEADER_FILENAME}.restoring"
     try:
         recover_interrupted_restore(files)
-        here = current_vault_id(files)
-        if here is not None and here != header.vault_id and not allow_other_vault:
-            raise OtherVaultBackup(
-                f"{backup.name} is a backup of another vault (id {header.vault_id}), "
-                f"not of this one (id {here}).",
-                hint="Nothing was changed. To replace this vault with the other one, "
-                "confirm it explicitly (`ohvault restore --other-vault`).",
-            )
+        here = check_restore_target(
+            files, backup, header.vault_id, allow_other_vault=allow_other_vault
+        )
         _unpack_db(backup, staged_db, manifest)
         unlocked = unlock_database(staged_db, header, credentials, keychain)
         key = unlocked.db_key

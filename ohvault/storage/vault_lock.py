@@ -13,7 +13,8 @@ process (the app and a test, say) also exclude each other, and converting a
 shared lock to exclusive is atomic (flock() drops the old lock first). Beside
 it each holder keeps a classic per-process read lock on byte 1, which is what
 `F_GETLK` can name the pid of. Elsewhere with fcntl (macOS, BSD) the classic
-per-process lock is used alone; Windows has no fcntl and the lock is a no-op
+per-process lock is used alone (two holders in one process do not exclude each
+other there, and no pid is named); Windows has no fcntl and the lock is a no-op
 there (ohvault's supported desktops are Linux and macOS).
 """
 
@@ -26,6 +27,7 @@ import os
 import struct
 import sys
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +48,9 @@ _OFD = fcntl is not None and sys.platform == "linux" and hasattr(fcntl, "F_OFD_S
 # off_t l_len, pid_t l_pid, padded to 32 bytes.
 _FLOCK = "hhqqi4x"
 _BUSY_ERRNOS = {errno.EAGAIN, errno.EACCES}
+# Every holder in this process. Per-process (marker) locks vanish for all of them when any
+# descriptor of the file is closed or unlocks byte 1, so the others take theirs again.
+_holders: weakref.WeakSet[VaultLock] = weakref.WeakSet()
 
 
 def _flock(kind: int, start: int, length: int) -> bytes:
@@ -59,6 +64,7 @@ class VaultLock:
         self.path = home / LOCK_FILENAME
         self._fd: int | None = None
         self.mode: str | None = None  # None, "shared" or "exclusive"
+        _holders.add(self)
 
     # --- acquiring ----------------------------------------------------------------------
 
@@ -83,13 +89,14 @@ class VaultLock:
             self._set("shared")
 
     def release(self) -> None:
+        self.mode = None
         if self._fd is None:
             return
         with contextlib.suppress(OSError):
             self._apply(fcntl.F_UNLCK if fcntl else 0)
         os.close(self._fd)
         self._fd = None
-        self.mode = None
+        _restore_markers(self.path)
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -182,26 +189,34 @@ class VaultLock:
         except OSError:
             return None
         finally:
-            # Closing this descriptor drops this process's per-process marker lock on the file;
-            # take it again for the holder object, if it is still ours.
-            os.close(fd)
-            if self._fd is not None and self.mode is not None:
-                with contextlib.suppress(OSError):
-                    fcntl.fcntl(self._fd, fcntl.F_SETLK, _flock(fcntl.F_RDLCK, 1, 1))
+            os.close(fd)  # drops this process's marker locks on the file: take them again
+            _restore_markers(self.path)
 
     def _busy(self) -> VaultBusy:
         pid = self.holder_pid()
-        # F_GETLK ignores this process's own locks: no other pid means another holder in here.
-        who = pid if pid is not None else os.getpid()
+        if pid is None and any(
+            h is not self and h.path == self.path and h.mode is not None for h in list(_holders)
+        ):
+            pid = os.getpid()  # F_GETLK does not report this process's own locks
+        who = f"pid {pid}" if pid is not None else "pid unknown"
         log.info("vault lock busy (held by another holder)")
         return VaultBusy(
-            f"The vault is open in another ohvault process (pid {who}).",
+            f"The vault is open in another ohvault process ({who}).",
             hint="Lock or close the app, or wait for the other command to finish, and try again.",
         )
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.release()
+
+
+def _restore_markers(path: Path) -> None:
+    if fcntl is None or not _OFD:
+        return
+    for holder in list(_holders):
+        if holder.path == path and holder.mode is not None and holder._fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(holder._fd, fcntl.F_SETLK, _flock(fcntl.F_RDLCK, 1, 1))
 
 
 def hold_exclusive(home: Path) -> VaultLock:

@@ -194,3 +194,39 @@ def test_restore_while_another_process_has_the_vault_open_changes_nothing(
     qtbot.waitUntil(lambda: window.session.is_unlocked, timeout=15_000)
     wait_idle(qtbot, window)
     assert _values(qtbot, window) == [5, 6]
+
+
+def test_rotation_in_the_app_is_refused_while_another_process_has_the_vault_open(
+    qtbot: Any, unlocked: Any
+) -> None:
+    window = unlocked
+    home = window.session.home
+    window.show_view("Settings")
+    wait_idle(qtbot, window)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(HOLDER), str(home)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "open"
+        rotate = window.view("Settings").rotate_key()
+        rotate.confirm_box.setChecked(True)
+        rotate.passphrase.setText(PASSPHRASE)
+        rotate.ok_button.click()
+        qtbot.waitUntil(lambda: "another ohvault process" in rotate.error.text(), timeout=15_000)
+        assert f"pid {proc.pid}" in rotate.error.text()
+        assert rotate.isVisible() and rotate.ok_button.isEnabled()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        proc.wait(timeout=30)
+    # Nothing changed: the app goes on with the same key generation and its records.
+    generation = run_op(qtbot, window, lambda ctx: ctx.vault.header.slots.generation)
+    assert generation == 1
+    rotate.ok_button.click()  # and once the other process is gone, it works
+    qtbot.waitUntil(lambda: not rotate.isVisible(), timeout=15_000)
+    wait_idle(qtbot, window)
+    assert run_op(qtbot, window, lambda ctx: ctx.vault.header.slots.generation) == 2

@@ -58,7 +58,8 @@ def test_inspect_shows_id_date_and_counts_only_when_it_unlocks(
     _obs(vault, 1)
     _obs(vault, 2)
     backup = create_backup(vault, tmp_path / "b.ohvbackup").path
-    details = inspect_backup(backup, home=vault.files.home)
+    assert inspect_backup(backup, home=vault.files.home).counts is None  # nothing unlocked
+    details = inspect_backup(backup, Credentials(), home=vault.files.home)  # the keychain
     assert details.vault_id == vault.vault_id and details.same_vault is True
     assert details.counts is not None and details.counts["observation"] == 2
     assert details.counts["profiles"] == 1 and details.created_at[:4].isdigit()

@@ -20,6 +20,7 @@ from ohvault.cli.main import main
 from ohvault.errors import ExitCode, VaultBusy
 from ohvault.keys.keychain import Keychain
 from ohvault.storage.backup import create_backup, restore_backup
+from ohvault.storage.vault_lock import VaultLock
 from ohvault.vault import Credentials, Vault
 
 HOLDER = """
@@ -245,3 +246,29 @@ def test_a_crashed_holder_does_not_keep_the_vault_busy(make_vault: MakeVault) ->
     assert os.path.exists(home / "vault.lock")
     with Vault.open(home, auto_backup=False) as v:
         v.rotate_key()  # the kernel dropped the dead process's lock
+
+
+def test_lock_modes_within_one_process(tmp_path: Path) -> None:
+    """Open-file-description locks: two holders in one process exclude each other too, and a
+    failed conversion to exclusive keeps the shared lock it had."""
+    first, second = VaultLock(tmp_path), VaultLock(tmp_path)
+    first.acquire_shared()
+    second.acquire_shared()
+    with pytest.raises(VaultBusy, match=f"pid {os.getpid()}"):
+        second.acquire_exclusive()
+    assert second.mode == "shared"
+    third = VaultLock(tmp_path)
+    with pytest.raises(VaultBusy):
+        third.acquire_exclusive()  # `second` still holds its shared lock
+    first.release()
+    with pytest.raises(VaultBusy):
+        third.acquire_exclusive()
+    with second.exclusive():
+        assert second.mode == "exclusive"
+        with pytest.raises(VaultBusy):
+            third.acquire_shared(wait=0.2)  # shared waits a little, then gives up
+    assert second.mode == "shared"
+    second.release()
+    third.acquire_exclusive()
+    assert oct((tmp_path / "vault.lock").stat().st_mode)[-3:] == "600"
+    third.release()
