@@ -608,7 +608,10 @@ class MainWindow(QMainWindow):
             "restore-failed": "The backup was not restored; your vault is unchanged.",
         }.get(reason, "Locked.")
         self.pages.setCurrentWidget(self.unlock_page)
-        self.unlock_page.reset(note)
+        if reason == "restore":  # the app reopens by itself once the backup is in place
+            self.unlock_page.working(note)
+        else:
+            self.unlock_page.reset(note)
 
     # --- help ----------------------------------------------------------------------------------
 

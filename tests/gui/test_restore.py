@@ -85,7 +85,9 @@ def test_restore_keeps_a_safety_copy_and_reopens_on_the_restored_records(
     dialog.grab().save(str(tmp_path / "restore-dialog.png"))
 
     dialog.restore_button.click()
-    qtbot.waitUntil(lambda: not window.session.is_unlocked, timeout=5_000)
+    assert not window.session.is_unlocked  # locked at once, before the files are replaced
+    assert window.pages.currentWidget() is window.unlock_page
+    assert not window.unlock_page.secret.isVisible()  # nothing to type while it restores
     qtbot.waitUntil(lambda: window.session.is_unlocked, timeout=15_000)
     wait_idle(qtbot, window)
     assert window.pages.currentWidget() is window.shell
