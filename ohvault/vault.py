@@ -421,7 +421,7 @@ class Vault:
         from ohvault.storage.backup import drop_safety_copy
 
         try:
-            drop_safety_copy(self.files, self.keychain, keep_vault_id=self.vault_id)
+            drop_safety_copy(self.files)
         except OSError:
             log.warning("could not remove the copy kept from before a restore")
 
@@ -464,21 +464,13 @@ class Vault:
             self.header.save(self.files.header)
 
     def _next_anchor(self, recorded: dict[str, Any] | None) -> dict[str, Any] | None:
-        """The head to record: the chain's last entry, unless that would hide a removal."""
-        head = self.audit.head()
-        if head is None:
-            return recorded
-        if recorded is not None:
-            seq, digest = int(recorded["seq"]), str(recorded["digest"])
-            # Never move back, and never paper over a recorded entry that is gone or replaced:
-            # `audit verify` must go on reporting it.
-            if seq >= head[0] or self.audit.digest_at(seq) != digest:
-                return recorded
-        return {"seq": head[0], "digest": head[1]}
+        return self.audit.next_anchor(recorded)
 
     def _audit_anchor(self) -> tuple[int, str] | None:
         """The head the header on disk records (VaultCorrupt if the header fails its MAC)."""
         on_disk = VaultHeader.load(self.files.header)
+        if on_disk.pending is not None:
+            return None  # an unfinished rotation: the header is signed with the other key
         if not on_disk.verify(self._key):
             raise VaultCorrupt("The vault header fails its integrity check.")
         head = on_disk.extra.get("audit_head")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
+from typing import Any
 
 from ohvault.errors import OhvaultError
 from ohvault.keys.secret import SecretKey
@@ -185,6 +186,24 @@ class AuditLog:
             return None
         entry = _row_to_entry(row)
         return entry.seq, entry_digest(entry)
+
+    def next_anchor(self, recorded: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What the vault header should record as the chain's head, given what it records now.
+
+        The last entry, unless that would move back or paper over a recorded entry that is
+        gone or replaced: `verify` must go on reporting that.
+        """
+        head = self.head()
+        if head is None:
+            return recorded
+        if recorded is not None:
+            try:
+                seq, digest = int(recorded["seq"]), str(recorded["digest"])
+            except (KeyError, TypeError, ValueError):
+                return recorded
+            if seq >= head[0] or self.digest_at(seq) != digest:
+                return recorded
+        return {"seq": head[0], "digest": head[1]}
 
     def digest_at(self, seq: int) -> str | None:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM audit_log WHERE seq = ?", (seq,)).fetchone()

@@ -324,14 +324,14 @@ def restore_backup(
             if here is not None and here != header.vault_id:
                 detail += " other_vault=1"
             audit.append("restore", detail=detail)
-            head = audit.head()
+            recorded = header.extra.get("audit_head")
+            anchor = audit.next_anchor(recorded if isinstance(recorded, dict) else None)
             audit.wipe()
         finally:
             unlocked.db.close()
-        if header.pending is None and head is not None:
+        if header.pending is None and anchor is not None:
             # The header's record of the audit chain's head moves with the new entry.
-            extra = {**header.extra, "audit_head": {"seq": head[0], "digest": head[1]}}
-            header = replace(header, extra=extra).signed(key)
+            header = replace(header, extra={**header.extra, "audit_head": anchor}).signed(key)
         atomic_write_bytes(staged_header, header.to_bytes())
         _swap_in(files, staged_db, staged_header)
         # Still under the lock: a process that opens next must find the restored key.
@@ -416,26 +416,17 @@ def recover_interrupted_restore(files: VaultFiles) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def drop_safety_copy(
-    files: VaultFiles, keychain: Keychain | None = None, *, keep_vault_id: str | None = None
-) -> bool:
+def drop_safety_copy(files: VaultFiles) -> bool:
     """Remove the vault a restore replaced (after a successful unlock). True if one was there.
 
-    When the replaced vault had another id, its keychain entries go too: nothing can
-    open that copy any more.
+    Keychain entries are left alone: the replaced vault's id may still live elsewhere (a
+    copied folder), and an entry without a vault opens nothing.
     """
     copy = files.safety_copy
     if not copy.exists():
         return False
-    old_id = None
-    with contextlib.suppress(OhvaultError):
-        old_id = VaultHeader.load(copy / paths.HEADER_FILENAME).vault_id
     shutil.rmtree(copy)
     fsync_dir(files.home)
-    if keychain is not None and old_id and old_id != keep_vault_id:
-        with contextlib.suppress(OhvaultError):
-            keychain.delete(old_id)
-            keychain.delete(old_id, slot="next")
     return True
 
 
