@@ -23,6 +23,11 @@ from ohvault.storage.backup import create_backup, restore_backup
 from ohvault.storage.vault_lock import VaultLock
 from ohvault.vault import Credentials, Vault
 
+# Each loop stops after SUCCESSES operations got through between the writer's transactions,
+# or after ATTEMPTS tries (most are refused while the writer has the vault open).
+SUCCESSES = 8
+ATTEMPTS = 150
+
 HOLDER = """
 import sys
 from pathlib import Path
@@ -145,8 +150,8 @@ def test_rotation_and_restore_against_a_concurrent_writer_lose_nothing(
     restore_done = 0.0
     try:
         # Rotations, until several got through between the writer's transactions (bounded).
-        for _ in range(60):
-            if rotated >= 4:
+        for _ in range(ATTEMPTS):
+            if rotated >= SUCCESSES:
                 break
             try:
                 with Vault.open(home, auto_backup=False) as v:
@@ -160,8 +165,8 @@ def test_rotation_and_restore_against_a_concurrent_writer_lose_nothing(
             in_backup = {r[0] for r in v.db.execute("SELECT id FROM observations").fetchall()}
             backup = create_backup(v, tmp_path / "mid.ohvbackup").path
         # Restores of that backup, with its recovery key, against the same writer (bounded).
-        for _ in range(60):
-            if restored >= 4:
+        for _ in range(ATTEMPTS):
+            if restored >= SUCCESSES:
                 break
             try:
                 restore_backup(
@@ -210,8 +215,8 @@ def test_rotations_alone_keep_every_committed_record(make_vault: MakeVault, tmp_
     assert proc.stdout is not None and proc.stdout.readline().strip() == "start"
     rotated, recovery_text = 0, ""
     try:
-        for _ in range(80):
-            if rotated >= 5:
+        for _ in range(ATTEMPTS):
+            if rotated >= SUCCESSES:
                 break
             try:
                 with Vault.open(home, auto_backup=False) as v:
