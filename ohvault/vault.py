@@ -54,7 +54,7 @@ from ohvault.storage.audit import AuditLog
 from ohvault.storage.db import Database
 from ohvault.storage.migrations import LATEST_VERSION, check_not_newer, current_version, migrate
 from ohvault.storage.repository import Repository
-from ohvault.storage.vault_lock import VaultLock, hold_exclusive
+from ohvault.storage.vault_lock import SHARED_WAIT_SECONDS, VaultLock, hold_exclusive
 
 log = logging.getLogger(__name__)
 
@@ -322,11 +322,15 @@ class Vault:
         from ohvault.storage.backup import recover_interrupted_restore
 
         vault_lock = VaultLock(files.home)
-        vault_lock.acquire_shared()
         try:
             if files.restore_journal.exists():
-                with vault_lock.exclusive():
-                    recover_interrupted_restore(files)
+                # A restore crashed mid-swap: roll it back alone. Several openers may want to
+                # at once, so wait for the exclusive lock instead of failing.
+                vault_lock.acquire_exclusive(wait=SHARED_WAIT_SECONDS)
+                recover_interrupted_restore(files)
+                vault_lock.downgrade()
+            else:
+                vault_lock.acquire_shared()
             header = VaultHeader.load(files.header)
             unlocked = unlock_database(files.db, header, credentials, keychain)
         except BaseException:

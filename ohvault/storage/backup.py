@@ -335,9 +335,12 @@ def restore_backup(
         atomic_write_bytes(staged_header, header.to_bytes())
         _swap_in(files, staged_db, staged_header)
         # Still under the lock: a process that opens next must find the restored key.
+        # (Rewritten only when it differs: each write replaces the keychain item.)
         if keychain.status().available:
             with contextlib.suppress(OhvaultError):
-                keychain.set(header.vault_id, key)
+                stored = keychain.get(header.vault_id)
+                if stored is None or stored.raw() != key.raw():
+                    keychain.set(header.vault_id, key)
     finally:
         staged_db.unlink(missing_ok=True)
         staged_header.unlink(missing_ok=True)

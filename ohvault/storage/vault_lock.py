@@ -76,13 +76,18 @@ class VaultLock:
                 raise self._busy()
             time.sleep(_POLL_SECONDS)
 
-    def acquire_exclusive(self) -> None:
+    def acquire_exclusive(self, wait: float = 0.0) -> None:
         """Exclusive use (rotate, restore, delete); fails at once if anyone else holds it.
 
         A shared lock held by this object is converted in place and kept on failure.
+        `wait` > 0 retries for that long (recovering after a crash, when every opener
+        wants it for a moment).
         """
-        if not self._set("exclusive"):
-            raise self._busy()
+        deadline = time.monotonic() + wait
+        while not self._set("exclusive"):
+            if time.monotonic() >= deadline:
+                raise self._busy()
+            time.sleep(_POLL_SECONDS)
 
     def downgrade(self) -> None:
         if self.mode == "exclusive":

@@ -39,7 +39,8 @@ v.lock()
 """
 
 # Adds one observation per unlock, forever, until the stop file appears. Each committed
-# record is printed with the monotonic time taken *before* its unlock (system-wide clock).
+# record goes to `commits` beside the vault with the monotonic time taken *before* its
+# unlock (a system-wide clock), so the test can tell what was written after a restore.
 WRITER = """
 import sys, time
 from datetime import date
@@ -55,7 +56,8 @@ while not stop.exists():
         pid = v.repo.profiles()[0].id
         o = v.repo.add(Observation(profile_id=pid, analyte="Sodium", value_num=float(i),
                                    unit="mmol/L", effective=date(2026, 1, 1)))
-    print(o.id, began, flush=True)
+    with open(home.parent / "commits", "a") as log:
+        print(o.id, began, file=log)
     i += 1
     time.sleep(0.015)
 """
@@ -83,6 +85,14 @@ def _cli(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
     cli_io.reset_stdin()
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     return main(list(args))
+
+
+def _commits(path: Path) -> list[tuple[str, str]]:
+    """(record id, monotonic time before its unlock) for each record the writer committed."""
+    if not path.exists():
+        return []
+    lines = [line.split() for line in path.read_text().splitlines()]
+    return [(parts[0], parts[1]) for parts in lines if len(parts) == 2]
 
 
 def _ids(home: Path, creds: Credentials | None = None) -> set[str]:
@@ -177,13 +187,18 @@ def test_rotation_and_restore_against_a_concurrent_writer_lose_nothing(
             except VaultBusy:
                 busy += 1
             time.sleep(0.01)
-        time.sleep(0.3)  # let the writer commit after the last restore
+        # Let the writer commit after the last restore (polled: the machine may be slow).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+            float(began) > restore_done for _, began in _commits(tmp_path / "commits")
+        ):
+            time.sleep(0.05)
     finally:
         stop.touch()
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert rotated >= 1 and restored >= 1, (rotated, restored, busy)
-    committed = [line.split() for line in out.splitlines() if line.strip()]
+    committed = _commits(tmp_path / "commits")
     assert len(committed) >= 5
 
     final = _ids(home)  # the keychain key opens it
@@ -227,10 +242,10 @@ def test_rotations_alone_keep_every_committed_record(make_vault: MakeVault, tmp_
             time.sleep(0.01)
     finally:
         stop.touch()
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert rotated >= 1
-    committed = {line.split()[0] for line in out.splitlines() if line.strip()}
+    committed = {rid for rid, _ in _commits(tmp_path / "commits")}
     assert committed and _ids(home) == committed
     assert _ids(home, Credentials(recovery_key=recovery_text, use_keychain=False)) == committed
 
