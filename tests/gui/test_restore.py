@@ -232,3 +232,29 @@ def test_rotation_in_the_app_is_refused_while_another_process_has_the_vault_open
     qtbot.waitUntil(lambda: not rotate.isVisible(), timeout=15_000)
     wait_idle(qtbot, window)
     assert run_op(qtbot, window, lambda ctx: ctx.vault.header.slots.generation) == 2
+
+
+def test_cli_restore_while_the_app_is_open_is_refused_and_the_app_keeps_working(
+    qtbot: Any, unlocked: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    """Before the lock, this swapped the files under the app: every later query failed with
+    sqlite3.OperationalError. Now the command stops (exit 7) and the app goes on."""
+    import io
+
+    from ohvault.cli import io as cli_io
+    from ohvault.cli.main import main
+    from ohvault.errors import ExitCode
+
+    window = unlocked
+    home = window.session.home
+    _add(qtbot, window, 7)
+    backup = _backup(qtbot, window, home / "backups" / "ohvault-test.ohvbackup")
+    _add(qtbot, window, 8)
+    monkeypatch.setenv("OHVAULT_HOME", str(home))
+    cli_io.reset_stdin()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["restore", "--yes", str(backup)]) == ExitCode.BUSY
+    assert "open in another ohvault process" in capsys.readouterr().err
+    assert _values(qtbot, window) == [7, 8]
+    _add(qtbot, window, 9)
+    assert _values(qtbot, window) == [7, 8, 9]
