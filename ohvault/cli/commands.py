@@ -472,13 +472,19 @@ def cmd_key(args: argparse.Namespace) -> int:
             return 0
         if args.action == "new-recovery-key":
             text = vault.new_recovery_key()
-            _print_recovery(text, args.json, "Your new recovery key (the old one no longer works):")
+            _print_recovery(
+                text,
+                args.json,
+                "Your new recovery key (the old one no longer opens the vault; backups made "
+                "before keep opening with it):",
+            )
             return 0
         text = vault.rotate_key(creds.passphrase)
         _print_recovery(
             text,
             args.json,
-            "Data key rotated. Your new recovery key (the old one no longer works):",
+            "Data key rotated. Your new recovery key (the old one no longer opens the vault; "
+            "backups made before keep opening with it):",
         )
     return 0
 

@@ -190,3 +190,23 @@ def test_backup_from_before_a_rotation_opens_with_the_recovery_key_of_its_time(
     restore_backup(home, backup, Credentials(recovery_key=old_recovery, use_keychain=False))
     with Vault.open(home, Credentials(recovery_key=old_recovery, use_keychain=False)) as v:
         assert v.audit.verify().ok
+
+
+def test_backup_keeps_the_keys_of_its_time_after_a_new_recovery_key_and_passphrase(
+    make_vault: MakeVault, tmp_path: Path
+) -> None:
+    vault, old_recovery = make_vault(passphrase="correct horse battery")
+    home = vault.files.home
+    backup = create_backup(vault, tmp_path / "before.ohvbackup").path
+    vault.new_recovery_key()
+    vault.change_passphrase("a different passphrase")
+    vault.lock()
+    for creds in (
+        Credentials(recovery_key=old_recovery, use_keychain=False),
+        Credentials(passphrase="correct horse battery", use_keychain=False),
+    ):
+        restore_backup(home, backup, creds)
+    with pytest.raises(WrongKey):
+        restore_backup(
+            home, backup, Credentials(passphrase="a different passphrase", use_keychain=False)
+        )
