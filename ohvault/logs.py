@@ -8,6 +8,7 @@ decimal numbers and e-mail addresses. `OHVAULT_LOG_JSON=1` writes JSON lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -113,6 +114,9 @@ def setup_logging(level: str | None = None, *, directory: Path | None = None) ->
     if _configured:
         return log_file
     handler = PrivateRotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3)
+    for older in directory.glob("ohvault.log.*"):  # rolled over by a version that left them 0644
+        with contextlib.suppress(OSError):
+            older.chmod(0o600)
     handler.addFilter(RedactingFilter())
     if os.environ.get("OHVAULT_LOG_JSON") == "1":
         handler.setFormatter(JsonFormatter())

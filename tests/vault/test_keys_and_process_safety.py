@@ -134,6 +134,27 @@ def test_log_stays_private_after_rollover(tmp_path: Path) -> None:
         assert oct(item.stat().st_mode)[-3:] == "600", item.name
 
 
+def test_setup_logging_makes_older_rolled_logs_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ohvault import logs
+
+    (tmp_path / "ohvault.log.2").write_text("left 0644 by an older version\n")
+    (tmp_path / "ohvault.log.2").chmod(0o644)
+    monkeypatch.setattr(logs, "_configured", False)
+    root = logging.getLogger("ohvault")
+    saved = list(root.handlers)
+    try:
+        path = logs.setup_logging(directory=tmp_path)
+        assert oct(path.stat().st_mode)[-3:] == "600"
+        assert oct((tmp_path / "ohvault.log.2").stat().st_mode)[-3:] == "600"
+    finally:
+        for h in list(root.handlers):
+            if h not in saved:
+                root.removeHandler(h)
+                h.close()
+
+
 def _add(vault: Vault, n: int = 3) -> None:
     for _ in range(n):
         vault.audit.append("read", record_type="observation")
