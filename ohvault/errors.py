@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 4
     CHECK_FAILED = 5
     CONFLICT = 6
+    BUSY = 7
 
 
 class OhvaultError(Exception):
@@ -90,6 +91,18 @@ class ReadOnlyRecord(OhvaultError):
 
 class BackupError(OhvaultError):
     exit_code = ExitCode.CHECK_FAILED
+
+
+class OtherVaultBackup(BackupError):
+    """A backup of another vault id, restored only when explicitly allowed."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class VaultBusy(OhvaultError):
+    """Another ohvault process has the vault open, so it cannot be replaced or deleted now."""
+
+    exit_code = ExitCode.BUSY
 
 
 class ConflictError(OhvaultError):

@@ -8,6 +8,7 @@ decimal numbers and e-mail addresses. `OHVAULT_LOG_JSON=1` writes JSON lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -82,6 +83,25 @@ class JsonFormatter(logging.Formatter):
         )
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created 0600, the first one and every one after a rollover.
+
+    RotatingFileHandler reopens the base file with the process umask (often 0644) after
+    it rolls over; the log may hold redacted but still personal context.
+    """
+
+    def _open(self):  # type: ignore[no-untyped-def]  # typeshed: returns a text stream
+        def opener(path: str, flags: int) -> int:
+            return os.open(path, flags, 0o600)
+
+        stream = open(  # noqa: SIM115 - the handler owns and closes the stream
+            self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=opener
+        )
+        # An existing file keeps its mode on open: make sure it is private too.
+        os.fchmod(stream.fileno(), 0o600)
+        return stream
+
+
 _configured = False
 
 
@@ -93,8 +113,10 @@ def setup_logging(level: str | None = None, *, directory: Path | None = None) ->
     root = logging.getLogger("ohvault")
     if _configured:
         return log_file
-    handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3)
-    os.chmod(log_file, 0o600)
+    handler = PrivateRotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3)
+    for older in directory.glob("ohvault.log.*"):  # rolled over by a version that left them 0644
+        with contextlib.suppress(OSError):
+            older.chmod(0o600)
     handler.addFilter(RedactingFilter())
     if os.environ.get("OHVAULT_LOG_JSON") == "1":
         handler.setFormatter(JsonFormatter())

@@ -28,6 +28,7 @@ from ohvault.errors import (
     BadInput,
     KeychainUnavailable,
     OhvaultError,
+    VaultBusy,
     VaultCorrupt,
     VaultExists,
     VaultLocked,
@@ -53,6 +54,7 @@ from ohvault.storage.audit import AuditLog
 from ohvault.storage.db import Database
 from ohvault.storage.migrations import LATEST_VERSION, check_not_newer, current_version, migrate
 from ohvault.storage.repository import Repository
+from ohvault.storage.vault_lock import SHARED_WAIT_SECONDS, VaultLock, hold_exclusive
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,11 @@ class VaultFiles:
     @property
     def restore_journal(self) -> Path:
         return self.home / "restore.journal"
+
+    @property
+    def safety_copy(self) -> Path:
+        """Where restore keeps the vault it replaced, until the next successful unlock."""
+        return self.home / "replaced-by-restore"
 
     def exists(self) -> bool:
         return self.header.exists() or self.db.exists()
@@ -149,8 +156,11 @@ class Vault:
         db: Database,
         keychain: Keychain,
         report: UnlockReport,
+        vault_lock: VaultLock | None = None,
     ) -> None:
         self.files = files
+        # Held shared while this object is open (see storage/vault_lock.py).
+        self._vault_lock = vault_lock or VaultLock(files.home)
         self.header = header
         self._key = key
         self.db = db
@@ -158,6 +168,7 @@ class Vault:
         self.unlock_report = report
         self.device = device_id()
         self.audit = AuditLog(db, key, self.device)
+        self.audit.anchor = self._audit_anchor
         self.repo = Repository(db, self.audit)
 
     # --- properties ----------------------------------------------------------------
@@ -219,7 +230,39 @@ class Vault:
         if passphrase is not None:
             check_passphrase_strength(passphrase)
         paths.ensure_private_dir(files.home)
+        creating = hold_exclusive(files.home)
+        try:
+            if files.exists():  # made by another process since the check above
+                raise VaultExists(f"A vault already exists at {files.home}.")
+            vault_id, recovery_text, key = cls._create_files(
+                files, passphrase, profile_name, kind, kdf
+            )
+        finally:
+            creating.release()
+        if keychain_ok:
+            try:
+                keychain.set(vault_id, key)
+            except KeychainUnavailable:
+                if not passphrase:
+                    cls.destroy(files.home, keychain=keychain)
+                    raise
+                log.warning("keychain refused the key; the vault will unlock by passphrase")
+        vault = cls.open(
+            files.home,
+            Credentials(passphrase=passphrase, recovery_key=recovery_text),
+            keychain=keychain,
+            auto_backup=False,
+        )
+        return vault, recovery_text
 
+    @staticmethod
+    def _create_files(
+        files: VaultFiles,
+        passphrase: str | None,
+        profile_name: str | None,
+        kind: str,
+        kdf: KdfParams | None,
+    ) -> tuple[str, str, SecretKey]:
         import uuid
 
         vault_id = str(uuid.uuid4())
@@ -252,21 +295,7 @@ class Vault:
         header.save(files.header)
         os.replace(scratch, files.db)
         fsync_dir(files.home)
-        if keychain_ok:
-            try:
-                keychain.set(vault_id, key)
-            except KeychainUnavailable:
-                if not passphrase:
-                    cls.destroy(files.home, keychain=keychain)
-                    raise
-                log.warning("keychain refused the key; the vault will unlock by passphrase")
-        vault = cls.open(
-            files.home,
-            Credentials(passphrase=passphrase, recovery_key=recovery_text),
-            keychain=keychain,
-            auto_backup=False,
-        )
-        return vault, recovery_text
+        return vault_id, recovery_text, key
 
     # --- unlocking -----------------------------------------------------------------------
 
@@ -278,7 +307,10 @@ class Vault:
         *,
         keychain: Keychain | None = None,
         auto_backup: bool = True,
+        keep_restore_copy: bool = False,
     ) -> Vault:
+        """Unlock the vault at `home`. An unlock removes the copy a restore kept of the vault
+        it replaced, except the reopen that is part of the restore (`keep_restore_copy`)."""
         files = VaultFiles(home or paths.vault_home())
         credentials = credentials or Credentials()
         keychain = keychain or Keychain()
@@ -289,15 +321,41 @@ class Vault:
             )
         from ohvault.storage.backup import recover_interrupted_restore
 
-        recover_interrupted_restore(files)
-        header = VaultHeader.load(files.header)
-        unlocked = unlock_database(files.db, header, credentials, keychain)
-        vault = cls(files, unlocked.header, unlocked.db_key, unlocked.db, keychain, unlocked.report)
+        vault_lock = VaultLock(files.home)
         try:
-            vault._settle_rotation(unlocked)
+            if files.restore_journal.exists():
+                # A restore crashed mid-swap: roll it back alone. Several openers may want to
+                # at once, so wait for the exclusive lock instead of failing.
+                vault_lock.acquire_exclusive(wait=SHARED_WAIT_SECONDS)
+                recover_interrupted_restore(files)
+                vault_lock.downgrade()
+            else:
+                vault_lock.acquire_shared()
+            header = VaultHeader.load(files.header)
+            unlocked = unlock_database(files.db, header, credentials, keychain)
+        except BaseException:
+            vault_lock.release()
+            raise
+        vault = cls(
+            files,
+            unlocked.header,
+            unlocked.db_key,
+            unlocked.db,
+            keychain,
+            unlocked.report,
+            vault_lock,
+        )
+        try:
+            if vault.header.pending is not None:
+                # Settling rewrites the header: only when no other process has the vault open
+                # (one that has will have settled it, or the next sole opener will).
+                with contextlib.suppress(VaultBusy), vault_lock.exclusive():
+                    vault._settle_rotation(unlocked)
             vault._tidy_keychain(unlocked)
             vault._migrate_if_needed()
             vault.audit.append("unlock", detail=f"method={unlocked.report.method.value}")
+            if not keep_restore_copy:
+                vault._drop_safety_copy()
             if auto_backup:
                 from ohvault.storage.backup import run_scheduled_backup
 
@@ -362,16 +420,67 @@ class Vault:
             log.warning("could not update the keychain entry")
         return False
 
+    def _drop_safety_copy(self) -> None:
+        """After an unlock, the vault a restore replaced is no longer needed (see backup.py)."""
+        from ohvault.storage.backup import drop_safety_copy
+
+        try:
+            drop_safety_copy(self.files)
+        except OSError:
+            log.warning("could not remove the copy kept from before a restore")
+
     def lock(self) -> None:
         """Close the database and wipe the key. Idempotent."""
         if self.locked:
             return
         with contextlib.suppress(Exception):
             self.audit.append("lock")
+        try:
+            self._record_audit_head()
+        except (OhvaultError, OSError, dbmod.DatabaseError):
+            log.warning("could not record the audit chain's head in the header")
         with contextlib.suppress(Exception):
             self.db.close()
         self._key.wipe()
         self.audit.wipe()
+        self._vault_lock.release()
+
+    # --- the audit chain's head, bound into the header's MAC -------------------------------
+
+    def _record_audit_head(self) -> None:
+        """Write the chain's last entry (seq and digest) into the MAC-covered header.
+
+        A plain SQL delete of trailing entries (and of the head kept in the database) then
+        still shows: `audit verify` finds the entry the header names missing or different.
+        The header on disk is the base, so another process's header change is kept.
+        """
+        with self._vault_lock.header_update():
+            on_disk = VaultHeader.load(self.files.header)
+            if not on_disk.verify(self._key):
+                return
+            recorded = on_disk.extra.get("audit_head")
+            anchor = self._next_anchor(recorded if isinstance(recorded, dict) else None)
+            if anchor == recorded:
+                return
+            self.header = replace(on_disk, extra={**on_disk.extra, "audit_head": anchor}).signed(
+                self._key
+            )
+            self.header.save(self.files.header)
+
+    def _next_anchor(self, recorded: dict[str, Any] | None) -> dict[str, Any] | None:
+        return self.audit.next_anchor(recorded)
+
+    def _audit_anchor(self) -> tuple[int, str] | None:
+        """The head the header on disk records (VaultCorrupt if the header fails its MAC)."""
+        on_disk = VaultHeader.load(self.files.header)
+        if on_disk.pending is not None:
+            return None  # an unfinished rotation: the header is signed with the other key
+        if not on_disk.verify(self._key):
+            raise VaultCorrupt("The vault header fails its integrity check.")
+        head = on_disk.extra.get("audit_head")
+        if not isinstance(head, dict):
+            return None
+        return int(head["seq"]), str(head["digest"])
 
     def __enter__(self) -> Vault:
         return self
@@ -424,8 +533,26 @@ class Vault:
         return text
 
     def _save_header(self, header: VaultHeader) -> None:
-        self.header = header.signed(self._key)
-        self.header.save(self.files.header)
+        """Sign and write `header`, carrying the audit chain's head forward (see above).
+
+        Several processes may share the vault: the write is serialised between them, and the
+        recorded head is the newer of this header's and the one on disk.
+        """
+        with self._vault_lock.header_update():
+            recorded = header.extra.get("audit_head")
+            with contextlib.suppress(OhvaultError, OSError):
+                on_disk = VaultHeader.load(self.files.header)
+                theirs = on_disk.extra.get("audit_head")
+                if (
+                    isinstance(theirs, dict)
+                    and on_disk.verify(self._key)
+                    and (not isinstance(recorded, dict) or theirs["seq"] > recorded["seq"])
+                ):
+                    recorded = theirs
+            anchor = self._next_anchor(recorded if isinstance(recorded, dict) else None)
+            extra = {**header.extra, "audit_head": anchor} if anchor else dict(header.extra)
+            self.header = replace(header, extra=extra).signed(self._key)
+            self.header.save(self.files.header)
 
     def rotate_key(self, passphrase: str | None = None, *, _crash_after: str | None = None) -> str:
         """Replace the data key; returns the new recovery key (the old one stops working).
@@ -433,8 +560,15 @@ class Vault:
         Crash-safe: the next key's wraps are written to the header first, the
         database is copied under the new key and swapped in with one rename,
         then the header is finalised. Opening after a crash at any point finishes
-        or discards the rotation (see _settle_rotation).
+        or discards the rotation (see _settle_rotation). The swap replaces
+        `vault.db`, so no other process may have it open: VaultBusy if one has.
         """
+        if self.locked:
+            raise VaultLocked("The vault is locked.")
+        with self._vault_lock.exclusive():
+            return self._rotate_key(passphrase, _crash_after)
+
+    def _rotate_key(self, passphrase: str | None, _crash_after: str | None) -> str:
         old = self.header
         if old.slots.passphrase is not None:
             if passphrase is None:
@@ -486,6 +620,7 @@ class Vault:
         self._key = new_key
         self.audit.wipe()
         self.audit = AuditLog(self.db, new_key, self.device)
+        self.audit.anchor = self._audit_anchor
         self.repo = Repository(self.db, self.audit)
         self._save_header(replace(old, slots=slots, pending=None, recovery_unconfirmed=False))
         self._store_in_keychain(new_key)
@@ -500,22 +635,35 @@ class Vault:
     def destroy(
         cls, home: Path, *, keychain: Keychain | None = None, with_backups: bool = False
     ) -> None:
-        """Delete the database, header and keychain entries (and backups if asked)."""
+        """Delete the database, header and keychain entries (and backups if asked).
+
+        VaultBusy, and nothing deleted, while another process has the vault open.
+        """
         files = VaultFiles(home)
         keychain = keychain or Keychain()
-        vault_id = None
-        with contextlib.suppress(OhvaultError):
-            vault_id = VaultHeader.load(files.header).vault_id
-        for path in files.home.glob(f"{paths.DB_FILENAME}*"):
-            path.unlink(missing_ok=True)
-        files.header.unlink(missing_ok=True)
-        files.restore_journal.unlink(missing_ok=True)
-        if with_backups and files.backups.exists():
-            shutil.rmtree(files.backups)
-        if vault_id:
-            with contextlib.suppress(KeychainUnavailable):
-                keychain.delete(vault_id)
-                keychain.delete(vault_id, slot="next")
+        if not files.home.exists():
+            return
+        held = hold_exclusive(files.home)
+        try:
+            vault_id = None
+            with contextlib.suppress(OhvaultError):
+                vault_id = VaultHeader.load(files.header).vault_id
+            for path in files.home.glob(f"{paths.DB_FILENAME}*"):
+                path.unlink(missing_ok=True)
+            for path in files.home.glob(f"{paths.HEADER_FILENAME}*"):
+                path.unlink(missing_ok=True)
+            files.restore_journal.unlink(missing_ok=True)
+            if files.safety_copy.exists():
+                shutil.rmtree(files.safety_copy)
+            if with_backups and files.backups.exists():
+                shutil.rmtree(files.backups)
+            if vault_id:
+                with contextlib.suppress(KeychainUnavailable):
+                    keychain.delete(vault_id)
+                    keychain.delete(vault_id, slot="next")
+            held.path.unlink(missing_ok=True)
+        finally:
+            held.release()
         with contextlib.suppress(OSError):
             files.home.rmdir()
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from ohvault import paths
 from ohvault.cli.io import print_json, print_table, read_secret
-from ohvault.errors import BadInput, ExitCode, OhvaultError, RecordNotFound, VaultLocked
+from ohvault.errors import (
+    BadInput,
+    ExitCode,
+    OhvaultError,
+    RecordNotFound,
+    VaultLocked,
+)
 from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain
 from ohvault.model import Note, Observation, Profile, RecordType
@@ -339,27 +345,50 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ohvault.storage.backup import restore_backup
+    from ohvault.storage.backup import check_restore_target, inspect_backup, restore_backup
 
-    info = restore_backup(paths.vault_home(), Path(args.path).expanduser(), credentials(args))
-    with Vault.open(paths.vault_home(), credentials_reuse(args), auto_backup=False) as vault:
-        vault.audit.append("restore", detail=f"backup_created={info.created_at}")
+    home = paths.vault_home()
+    backup = Path(args.path).expanduser()
+    # Stdin is read once: the same credentials unlock the backup for checking and restoring.
+    creds = credentials(args)
+    details = inspect_backup(backup, home=home)  # no unlock: id and date only
+    # Refused before asking anything (the core checks again when it restores).
+    here = check_restore_target(
+        VaultFiles(home), backup, details.vault_id, allow_other_vault=args.other_vault
+    )
+    other = here is not None and here != details.vault_id
+    if not args.yes:
+        if not sys.stdin.isatty() or args.passphrase_stdin or args.recovery_key_stdin:
+            raise BadInput(
+                "Refusing to replace the vault without confirmation.",
+                hint="Pass --yes to restore from a script.",
+            )
+        what = "ANOTHER vault" if other else "this vault"
+        answer = input(
+            f"Replace the vault at {home} with the backup of {what} made {details.created_at}? "
+            "Type 'restore': "
+        )
+        if answer.strip() != "restore":
+            print("Nothing restored.")
+            return int(ExitCode.BAD_INPUT)
+    info = restore_backup(home, backup, creds, allow_other_vault=args.other_vault)
     if args.json:
-        print_json({"restored_from": str(info.path), "created_at": info.created_at})
+        print_json(
+            {
+                "restored_from": str(info.path),
+                "created_at": info.created_at,
+                "vault_id": info.vault_id,
+                "other_vault": other,
+            }
+        )
     else:
         print(f"Restored the vault from {info.path} (backup of {info.created_at}).")
+        if here is not None:
+            print(
+                "The replaced vault is kept in "
+                f"{VaultFiles(home).safety_copy} until the vault is next unlocked."
+            )
     return 0
-
-
-_last_credentials: Credentials | None = None
-
-
-def credentials_reuse(args: argparse.Namespace) -> Credentials:
-    """Stdin can be read once; commands that unlock twice reuse what was read."""
-    global _last_credentials
-    if _last_credentials is None:
-        _last_credentials = credentials(args)
-    return _last_credentials
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -434,13 +463,19 @@ def cmd_key(args: argparse.Namespace) -> int:
             return 0
         if args.action == "new-recovery-key":
             text = vault.new_recovery_key()
-            _print_recovery(text, args.json, "Your new recovery key (the old one no longer works):")
+            _print_recovery(
+                text,
+                args.json,
+                "Your new recovery key (the old one no longer opens the vault; backups made "
+                "before keep opening with it):",
+            )
             return 0
         text = vault.rotate_key(creds.passphrase)
         _print_recovery(
             text,
             args.json,
-            "Data key rotated. Your new recovery key (the old one no longer works):",
+            "Data key rotated. Your new recovery key (the old one no longer opens the vault; "
+            "backups made before keep opening with it):",
         )
     return 0
 

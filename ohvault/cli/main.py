@@ -1,7 +1,8 @@
 """Argument parsing and dispatch for `ohvault`.
 
 Exit codes (stable, see docs/cli.md): 0 ok, 1 internal error, 2 bad input,
-3 locked / wrong key, 4 not found, 5 a check failed, 6 conflict.
+3 locked / wrong key, 4 not found, 5 a check failed, 6 conflict,
+7 busy (the vault is open in another ohvault process).
 """
 
 from __future__ import annotations
@@ -118,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("restore", c.cmd_restore, "replace the vault with a verified backup")
     p.add_argument("path", help="an .ohvbackup file")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+    p.add_argument(
+        "--other-vault",
+        action="store_true",
+        help="allow replacing this vault with a backup of another vault",
+    )
     p.add_argument("--json", action="store_true")
     _add_unlock_options(p)
 
@@ -215,7 +222,10 @@ def run_gui() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    from ohvault.keys.process import disable_core_dumps
     from ohvault.logs import setup_logging
+
+    disable_core_dumps()  # before any key is in memory: the CLI and the app alike
 
     with contextlib.suppress(OSError):  # a read-only log dir must not stop the CLI
         setup_logging()

@@ -38,6 +38,9 @@ def create_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
 
 
 def main(home: Path | None = None) -> int:
+    from ohvault.keys.process import disable_core_dumps
+
+    disable_core_dumps()  # also when started without the CLI (python -m ohvault.gui.app)
     app = create_app()
     from ohvault.gui.mainwindow import MainWindow
 

@@ -251,8 +251,9 @@ class RecoveryKeyDialog(QDialog):
 def new_recovery_key(parent: QWidget, session: Session) -> Job | None:
     if not session.bridge.confirm(
         "Issue a new recovery key?",
-        "Your current recovery key will stop working as soon as the new one is made. "
-        "Do this if the old one may have been seen by someone else, or was lost.",
+        "Your current recovery key will stop working for this vault as soon as the new one is "
+        "made (backups made before keep opening with it: delete them once a new backup "
+        "exists). Do this if the old one may have been seen by someone else, or was lost.",
         ok="Issue a new key",
         danger=True,
     ):
@@ -277,7 +278,8 @@ class RotateKeyDialog(_KeyDialog):
             "Rotate the data key",
             "The whole vault is re-encrypted under a new key, and a new recovery key replaces "
             "the old one. Do this if you think a copy of the vault and one of its keys were "
-            "exposed. It takes a moment; the vault stays safe if it is interrupted.",
+            "exposed. It takes a moment; the vault stays safe if it is interrupted. Backups "
+            "made before keep the old keys: delete them once a new backup exists.",
         )
         self.passphrase = _password("Passphrase", "Your passphrase")
         if session.passphrase_set:

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.idle.expired.connect(lambda: self.lock("idle"))
         self.system_lock: SystemLockWatcher | None = None  # connected at the first unlock
         self.session.locked.connect(self._after_lock)
+        self.session.restored.connect(self._restored)
         self.session.settings_changed.connect(self._settings_changed)
         self.session.profile_changed.connect(self._profile_changed)
         self.session.profiles_changed.connect(self._fill_profiles)
@@ -151,6 +152,10 @@ class MainWindow(QMainWindow):
                 "longer works. Issue a new one with `ohvault key new-recovery-key` and store it "
                 "safely.",
             )
+
+    def _restored(self, result: UnlockResult) -> None:
+        self._unlocked(result)
+        self.session.notify.emit("Backup restored.")
 
     def _settings_changed(self) -> None:
         if self.session.is_unlocked:
@@ -638,9 +643,14 @@ class MainWindow(QMainWindow):
             "idle": "Locked after a period of inactivity.",
             "sleep": "Locked because the computer went to sleep.",
             "screen": "Locked because the screen was locked.",
+            "restore": "Restoring the backup…",
+            "restore-failed": "The backup was not restored; your vault is unchanged.",
         }.get(reason, "Locked.")
         self.pages.setCurrentWidget(self.unlock_page)
-        self.unlock_page.reset(note)
+        if reason == "restore":  # the app reopens by itself once the backup is in place
+            self.unlock_page.working(note)
+        else:
+            self.unlock_page.reset(note)
 
     # --- help ----------------------------------------------------------------------------------
 

@@ -61,7 +61,8 @@ VAULT_SETTINGS = {
 
 class Session(QObject):
     unlocked = Signal()
-    locked = Signal(str)  # reason: "idle", "sleep", "screen", "user"
+    locked = Signal(str)  # reason: "idle", "sleep", "screen", "user", "restore"
+    restored = Signal(object)  # UnlockResult of the restored vault
     profile_changed = Signal()
     profiles_changed = Signal()
     settings_changed = Signal()
@@ -197,6 +198,40 @@ class Session(QObject):
         self.executor.run(op, label="Locking", failure=lambda exc: None)
         self.locked.emit(reason)
 
+    # --- restore ---------------------------------------------------------------------------
+
+    def restore(
+        self, backup: Path, credentials: Credentials, *, allow_other_vault: bool = False
+    ) -> None:
+        """Lock, replace the vault with `backup` (core rules), and reopen on the restored vault.
+
+        The restore runs on the worker after the lock op has closed this app's connection and
+        released its share of the vault lock, so nothing of the app holds the replaced file.
+        If it fails (another process has the vault open, a wrong key), the old vault is
+        untouched and the unlock screen stays, with the reason.
+        """
+        home, keychain = self.home, self.keychain
+        self.lock("restore")
+
+        def op(ctx: JobContext) -> UnlockResult:
+            from ohvault.storage.backup import restore_backup
+            from ohvault.vault import Vault
+
+            restore_backup(
+                home, backup, credentials, keychain=keychain, allow_other_vault=allow_other_vault
+            )
+            # This reopen is part of the restore: the replaced vault stays aside until the
+            # person's next unlock, in case the restored one is not what they wanted.
+            vault = Vault.open(home, credentials, keychain=keychain, keep_restore_copy=True)
+            ctx.executor.vault = vault
+            return _unlock_result(vault)
+
+        def failed(exc: BaseException) -> None:
+            self.bridge.error("Restoring the backup", exc)
+            self.locked.emit("restore-failed")
+
+        self.executor.run(op, success=self.restored.emit, failure=failed, label="Restoring")
+
     # --- profiles ----------------------------------------------------------------------------
 
     def set_profile(self, profile_id: str) -> None:
@@ -260,6 +295,15 @@ class Session(QObject):
     def shutdown(self) -> None:
         if self.is_unlocked:
             self.lock("quit")
+        else:
+            # A vault opened but not adopted yet (the wizard's recovery-key page) is closed
+            # too: it holds the vault lock, and its key must not outlive the window.
+            def close(ctx: JobContext) -> None:
+                vault, ctx.executor.vault = ctx.executor.vault, None
+                if vault is not None:
+                    vault.lock()
+
+            self.executor.run(close, label="Closing", failure=lambda exc: None)
         self.executor.wait_for_done()
 
 

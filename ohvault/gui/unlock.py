@@ -113,6 +113,12 @@ class UnlockPage(QWidget):
         self.unlock_button.setEnabled(not on)
         self.secret.setEnabled(not on)
 
+    def working(self, note: str) -> None:
+        """Locked while the app works on the vault itself (a restore): no form, a busy bar."""
+        self.reset(note)
+        self._show_form(False)
+        self._busy(True)
+
     def reset(self, note: str = "") -> None:
         """Back to a clean state (after a lock): nothing typed survives."""
         self.secret.clear()

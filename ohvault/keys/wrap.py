@@ -33,6 +33,11 @@ class KdfParams:
     parallelism: int = 2
 
     MIN_MEMORY_KIB = 64 * 1024
+    # Bounds for parameters read from a header: far above anything ohvault writes (the
+    # default is 128 MiB, 3 passes), far below what would hang or exhaust a desktop.
+    MAX_MEMORY_KIB = 4 * 1024 * 1024  # 4 GiB
+    MAX_ITERATIONS = 64
+    MAX_PARALLELISM = 64
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,11 +51,29 @@ class KdfParams:
     def from_json(cls, data: dict[str, Any]) -> KdfParams:
         if data.get("algorithm") != "argon2id":
             raise BadInput("The vault header names an unknown key-derivation function.")
-        return cls(
-            memory_kib=int(data["memory_kib"]),
-            iterations=int(data["iterations"]),
-            parallelism=int(data["parallelism"]),
+        params = cls(
+            memory_kib=_whole(data["memory_kib"]),
+            iterations=_whole(data["iterations"]),
+            parallelism=_whole(data["parallelism"]),
         )
+        params.check()
+        return params
+
+    def check(self) -> None:
+        """BadInput unless Argon2id can run with these parameters in bounded time and memory."""
+        if not 1 <= self.parallelism <= self.MAX_PARALLELISM:
+            raise BadInput(f"its Argon2 lane count {self.parallelism} is out of range.")
+        if not 1 <= self.iterations <= self.MAX_ITERATIONS:
+            raise BadInput(f"its Argon2 pass count {self.iterations} is out of range.")
+        if not 8 * self.parallelism <= self.memory_kib <= self.MAX_MEMORY_KIB:
+            raise BadInput(f"its Argon2 memory size {self.memory_kib} KiB is out of range.")
+
+
+def _whole(value: Any) -> int:
+    """An integer from JSON: bools, floats and strings are a damaged header, not a number."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadInput("its Argon2 parameters are not whole numbers.")
+    return value
 
 
 def b64e(data: bytes) -> str:

@@ -10,11 +10,13 @@ never PHI values.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
+from typing import Any
 
+from ohvault.errors import OhvaultError
 from ohvault.keys.secret import SecretKey
 from ohvault.keys.wrap import hkdf
 from ohvault.storage.db import Database
@@ -82,12 +84,25 @@ def _row_to_entry(row: tuple[object, ...]) -> AuditEntry:
     return AuditEntry(*row)  # type: ignore[arg-type]
 
 
+def entry_digest(entry: AuditEntry) -> str:
+    """A key-independent fingerprint of an entry's fields (it survives a key rotation's re-MAC).
+
+    The vault header records the last entry's seq and digest: entries removed from the
+    end, or removed and replaced by newer ones, then no longer match it.
+    """
+    fields = ["" if v is None else str(v) for v in entry.to_json().values()]
+    return sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
+
+
 class AuditLog:
     def __init__(self, db: Database, data_key: SecretKey, device: str) -> None:
         self._db = db
         # A bytearray, so that wipe() can zero it when the vault locks.
         self._key = bytearray(chain_key(data_key))
         self.device = device
+        # Where the vault keeps the chain's head outside the database (the header's MAC):
+        # returns (seq, digest) or None, raises OhvaultError if that place fails its check.
+        self.anchor: Callable[[], tuple[int, str] | None] | None = None
 
     def wipe(self) -> None:
         """Zero the chain key (on lock); the log cannot be appended to or verified afterwards."""
@@ -162,14 +177,76 @@ class AuditLog:
             params.append(limit)
         return [_row_to_entry(r) for r in self._db.execute(sql, params).fetchall()]
 
+    def head(self) -> tuple[int, str] | None:
+        """The last entry's seq and digest (None for an empty log)."""
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        entry = _row_to_entry(row)
+        return entry.seq, entry_digest(entry)
+
+    def next_anchor(self, recorded: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What the vault header should record as the chain's head, given what it records now.
+
+        The last entry, unless that would move back or paper over a recorded entry that is
+        gone or replaced: `verify` must go on reporting that.
+        """
+        head = self.head()
+        if head is None:
+            return recorded
+        if recorded is not None:
+            try:
+                seq, digest = int(recorded["seq"]), str(recorded["digest"])
+            except (KeyError, TypeError, ValueError):
+                return recorded
+            if seq >= head[0] or self.digest_at(seq) != digest:
+                return recorded
+        return {"seq": head[0], "digest": head[1]}
+
+    def digest_at(self, seq: int) -> str | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else entry_digest(_row_to_entry(row))
+
     def verify(self) -> ChainReport:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY rowid").fetchall()
         report = verify_chain(self._key, (_row_to_entry(r) for r in rows))
+        if not report.ok:
+            return report
         head = self._db.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
-        if report.ok and head is not None:
+        if head is not None:
             last = f"{rows[-1][0]}:{rows[-1][8]}" if rows else ""
             if head[0] != last:
                 return ChainReport(False, report.entries, None, "entries were removed from the end")
+        if self.anchor is None:
+            return report
+        try:
+            anchor = self.anchor()
+        except OhvaultError:
+            return ChainReport(
+                False,
+                report.entries,
+                None,
+                "the vault header that records the chain's head fails its check",
+            )
+        if anchor is not None:
+            seq, digest = anchor
+            found = self.digest_at(seq)
+            if found is None:
+                return ChainReport(
+                    False,
+                    report.entries,
+                    None,
+                    f"entries were removed from the end (the vault header records entry {seq})",
+                )
+            if found != digest:
+                return ChainReport(
+                    False,
+                    report.entries,
+                    seq,
+                    "entries were removed and replaced (the entry the vault header records differs)",
+                )
         return report
 
     def rekey(self, new_data_key: SecretKey) -> None:

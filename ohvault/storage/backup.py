@@ -9,7 +9,11 @@ recovery key.
 Restore verifies a backup completely (hash, key, SQLCipher and SQLite
 integrity checks, schema version) before touching the live vault, then swaps
 the files under a journal: a crash at any point leaves the old vault or the
-restored one, and the next open rolls an unfinished swap back.
+restored one, and the next open rolls an unfinished swap back. It refuses a
+backup of another vault unless told explicitly, needs the vault lock
+exclusively (no other process may have the vault open), writes the `restore`
+audit entry into the restored database, and keeps the replaced vault aside
+until the next successful unlock.
 """
 
 from __future__ import annotations
@@ -19,16 +23,18 @@ import errno
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ohvault import paths
 from ohvault.atomic import atomic_write_bytes, fsync_dir
-from ohvault.errors import BackupError, BadInput, OhvaultError
+from ohvault.errors import BackupError, BadInput, OhvaultError, OtherVaultBackup, VaultLocked
 from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain
 from ohvault.storage import db as dbmod
@@ -152,21 +158,111 @@ def read_manifest(path: Path) -> dict[str, object]:
     return dict(manifest)
 
 
-def restore_backup(
-    home: Path, backup: Path, credentials: Credentials, *, keychain: Keychain | None = None
-) -> BackupInfo:
-    """Replace the vault at `home` with `backup`, after verifying the backup completely."""
+@dataclass(frozen=True)
+class BackupDetails:
+    """What a person needs to decide on a restore; `counts` only once the backup unlocked."""
+
+    path: Path
+    vault_id: str
+    kind: str
+    created_at: str
+    schema_version: int
+    size: int
+    same_vault: bool | None  # None: there is no readable vault at home to compare with
+    counts: dict[str, int] | None = None
+    unlock_error: str | None = None
+
+
+def check_restore_target(
+    files: VaultFiles, backup: Path, backup_vault_id: str, *, allow_other_vault: bool
+) -> str | None:
+    """The id of the vault a restore would replace; OtherVaultBackup if the backup is another
+    vault's and that was not explicitly allowed. The one place this rule lives."""
+    here = current_vault_id(files)
+    if here is not None and here != backup_vault_id and not allow_other_vault:
+        raise OtherVaultBackup(
+            f"{backup.name} is a backup of another vault (id {backup_vault_id}), "
+            f"not of this one (id {here}).",
+            hint="Nothing was changed. To replace this vault with the other one, "
+            "confirm it explicitly (`ohvault restore --other-vault`, or the tick in the app).",
+        )
+    return here
+
+
+def current_vault_id(files: VaultFiles) -> str | None:
+    """The id of the vault at `files.home`, from its header (None if absent or unreadable)."""
+    try:
+        return VaultHeader.load(files.header).vault_id
+    except OhvaultError:
+        return None
+
+
+def inspect_backup(
+    backup: Path,
+    credentials: Credentials | None = None,
+    *,
+    home: Path | None = None,
+    keychain: Keychain | None = None,
+) -> BackupDetails:
+    """Vault id, date and (when `credentials` unlock it) record counts of a backup.
+
+    Reads the backup only. With credentials (`Credentials()` tries the keychain) the
+    database is unpacked to a private temporary folder, opened, counted and removed;
+    if they do not unlock it, `counts` is None and `unlock_error` says why. Without
+    credentials only the manifest and header are read.
+    """
+    from ohvault.storage.repository import Repository
     from ohvault.vault import VaultFiles, unlock_database
 
-    keychain = keychain or Keychain()
-    files = VaultFiles(home)
     manifest = read_manifest(backup)
-    paths.ensure_private_dir(files.home)
-    staged_db = files.scratch("restoring")
-    staged_header = files.home / "vault.header.json.restoring"
+    header = _backup_header(backup, manifest)
+    here = current_vault_id(VaultFiles(home)) if home is not None else None
+    details = BackupDetails(
+        path=backup,
+        vault_id=header.vault_id,
+        kind=header.kind,
+        created_at=str(manifest.get("created_at")),
+        schema_version=int(manifest.get("schema_version", 0)),  # type: ignore[call-overload]
+        size=backup.stat().st_size,
+        same_vault=None if here is None else here == header.vault_id,
+    )
+    if credentials is None:
+        return details
+    with tempfile.TemporaryDirectory(prefix="ohvault-inspect-") as tmp:
+        staged = Path(tmp) / "vault.db"
+        _unpack_db(backup, staged, manifest)
+        try:
+            unlocked = unlock_database(staged, header, credentials, keychain or Keychain())
+        except VaultLocked as exc:
+            return replace(details, unlock_error=exc.message)
+        try:
+            from ohvault.storage.audit import AuditLog
+
+            audit = AuditLog(unlocked.db, unlocked.db_key, "inspect")
+            counts = Repository(unlocked.db, audit).counts()
+            audit.wipe()
+        finally:
+            unlocked.db.close()
+    return replace(details, counts=counts)
+
+
+def _backup_header(backup: Path, manifest: dict[str, object]) -> VaultHeader:
     try:
         with zipfile.ZipFile(backup) as zf:
-            header_bytes = zf.read("vault.header.json")
+            header = VaultHeader.from_bytes(zf.read("vault.header.json"))
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise BackupError(f"{backup.name} could not be read: the file is damaged.") from exc
+    if header.vault_id != manifest.get("vault_id"):
+        raise BackupError(
+            f"{backup.name} is damaged: its header and manifest name different vaults."
+        )
+    return header
+
+
+def _unpack_db(backup: Path, staged_db: Path, manifest: dict[str, object]) -> None:
+    """Copy the backup's database to `staged_db` (0600) and check it against the manifest."""
+    try:
+        with zipfile.ZipFile(backup) as zf:
             fd = os.open(staged_db, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as out, zf.open("vault.db") as src:
                 for chunk in iter(lambda: src.read(1 << 20), b""):
@@ -176,28 +272,79 @@ def restore_backup(
     except (zipfile.BadZipFile, OSError, KeyError) as exc:
         staged_db.unlink(missing_ok=True)
         raise BackupError(f"{backup.name} could not be read: the file is damaged.") from exc
+    if _sha256_file(staged_db) != manifest.get("db_sha256"):
+        staged_db.unlink(missing_ok=True)
+        raise BackupError(f"{backup.name} is damaged: its database does not match its checksum.")
+
+
+def restore_backup(
+    home: Path,
+    backup: Path,
+    credentials: Credentials,
+    *,
+    keychain: Keychain | None = None,
+    allow_other_vault: bool = False,
+) -> BackupInfo:
+    """Replace the vault at `home` with `backup`, after verifying the backup completely.
+
+    - A backup of another vault id is refused (OtherVaultBackup) unless `allow_other_vault`.
+    - The vault lock is taken exclusively: VaultBusy if any process has the vault open.
+    - The `restore` audit entry is written into the restored database before it goes live,
+      so every caller (CLI, app, scripts) gets it.
+    - The replaced vault is kept in `replaced-by-restore/` until the next successful
+      unlock (see drop_safety_copy).
+    """
+    from ohvault.device import device_id
+    from ohvault.storage.audit import AuditLog
+    from ohvault.storage.vault_lock import hold_exclusive
+    from ohvault.vault import VaultFiles, unlock_database
+
+    keychain = keychain or Keychain()
+    files = VaultFiles(home)
+    manifest = read_manifest(backup)
+    header = _backup_header(backup, manifest)
+    paths.ensure_private_dir(files.home)
+    held = hold_exclusive(files.home)
+    staged_db = files.scratch("restoring")
+    staged_header = files.home / f"{paths.HEADER_FILENAME}.restoring"
     try:
-        if _sha256_file(staged_db) != manifest.get("db_sha256"):
-            raise BackupError(
-                f"{backup.name} is damaged: its database does not match its checksum."
-            )
-        header = VaultHeader.from_bytes(header_bytes)
+        recover_interrupted_restore(files)
+        here = check_restore_target(
+            files, backup, header.vault_id, allow_other_vault=allow_other_vault
+        )
+        _unpack_db(backup, staged_db, manifest)
         unlocked = unlock_database(staged_db, header, credentials, keychain)
+        key = unlocked.db_key
         try:
             _check_integrity(unlocked.db)
             check_not_newer(current_version(unlocked.db))
             unlocked.db.execute("SELECT count(*) FROM profiles").fetchone()
-            key = unlocked.db_key
+            audit = AuditLog(unlocked.db, key, device_id())
+            detail = f"backup_created={manifest.get('created_at')}"
+            if here is not None and here != header.vault_id:
+                detail += " other_vault=1"
+            audit.append("restore", detail=detail)
+            recorded = header.extra.get("audit_head")
+            anchor = audit.next_anchor(recorded if isinstance(recorded, dict) else None)
+            audit.wipe()
         finally:
             unlocked.db.close()
-        atomic_write_bytes(staged_header, header_bytes)
+        if header.pending is None and anchor is not None:
+            # The header's record of the audit chain's head moves with the new entry.
+            header = replace(header, extra={**header.extra, "audit_head": anchor}).signed(key)
+        atomic_write_bytes(staged_header, header.to_bytes())
         _swap_in(files, staged_db, staged_header)
+        # Still under the lock: a process that opens next must find the restored key.
+        # (Rewritten only when it differs: each write replaces the keychain item.)
+        if keychain.status().available:
+            with contextlib.suppress(OhvaultError):
+                stored = keychain.get(header.vault_id)
+                if stored is None or stored.raw() != key.raw():
+                    keychain.set(header.vault_id, key)
     finally:
         staged_db.unlink(missing_ok=True)
         staged_header.unlink(missing_ok=True)
-    if keychain.status().available:
-        with contextlib.suppress(OhvaultError):
-            keychain.set(header.vault_id, key)
+        held.release()
     return BackupInfo(
         backup,
         header.vault_id,
@@ -217,8 +364,14 @@ def _check_integrity(database: dbmod.Database) -> None:
 
 
 def _swap_in(files: VaultFiles, staged_db: Path, staged_header: Path) -> None:
-    """Replace db and header under a journal; the old files survive until the swap completes."""
-    old_db, old_header = files.scratch("pre-restore"), files.home / "vault.header.json.pre-restore"
+    """Replace db and header under a journal; the old files survive until the swap completes.
+
+    Afterwards the replaced files move to the safety copy. If a safety copy is already
+    there (an earlier restore nobody has unlocked since), that older one is what was in
+    use before: it is kept, and the never-unlocked restore is dropped (its backup file
+    still exists).
+    """
+    old_db, old_header = _pre_restore(files)
     had_old = files.db.exists()
     atomic_write_bytes(files.restore_journal, json.dumps({"had_old": had_old}).encode())
     if had_old:
@@ -230,15 +383,32 @@ def _swap_in(files: VaultFiles, staged_db: Path, staged_header: Path) -> None:
     fsync_dir(files.home)
     files.restore_journal.unlink()
     fsync_dir(files.home)
+    if had_old and not files.safety_copy.exists():
+        scratch = files.home / f".{files.safety_copy.name}.partial"
+        shutil.rmtree(scratch, ignore_errors=True)
+        paths.ensure_private_dir(scratch)
+        os.replace(old_db, scratch / paths.DB_FILENAME)
+        if old_header.exists():
+            os.replace(old_header, scratch / paths.HEADER_FILENAME)
+        os.replace(scratch, files.safety_copy)
+        fsync_dir(files.home)
     old_db.unlink(missing_ok=True)
     old_header.unlink(missing_ok=True)
 
 
+def _pre_restore(files: VaultFiles) -> tuple[Path, Path]:
+    return files.scratch("pre-restore"), files.home / f"{paths.HEADER_FILENAME}.pre-restore"
+
+
 def recover_interrupted_restore(files: VaultFiles) -> None:
-    """Roll back a restore that crashed during its swap: the old vault comes back whole."""
+    """Roll back a restore that crashed during its swap: the old vault comes back whole.
+
+    Called with the vault lock held exclusively (by restore, or by an open that found
+    the journal), so no restore is running while this looks at the files.
+    """
     if not files.restore_journal.exists():
         return
-    old_db, old_header = files.scratch("pre-restore"), files.home / "vault.header.json.pre-restore"
+    old_db, old_header = _pre_restore(files)
     if old_db.exists():
         os.replace(old_db, files.db)
         if old_header.exists():
@@ -247,6 +417,20 @@ def recover_interrupted_restore(files: VaultFiles) -> None:
     files.restore_journal.unlink()
     for leftover in (files.scratch("restoring"), files.home / "vault.header.json.restoring"):
         leftover.unlink(missing_ok=True)
+
+
+def drop_safety_copy(files: VaultFiles) -> bool:
+    """Remove the vault a restore replaced (after a successful unlock). True if one was there.
+
+    Keychain entries are left alone: the replaced vault's id may still live elsewhere (a
+    copied folder), and an entry without a vault opens nothing.
+    """
+    copy = files.safety_copy
+    if not copy.exists():
+        return False
+    shutil.rmtree(copy)
+    fsync_dir(files.home)
+    return True
 
 
 def list_backups(directory: Path) -> list[Path]:

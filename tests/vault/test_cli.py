@@ -25,11 +25,9 @@ def cli(
     capsys: pytest.CaptureFixture[str],
 ):  # type: ignore[no-untyped-def]
     """Run `ohvault ARGS` in-process with the given stdin; returns (exit code, stdout, stderr)."""
-    from ohvault.cli import commands
 
     def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
         cli_io.reset_stdin()
-        commands._last_credentials = None
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         code = main(list(args))
         out, err = capsys.readouterr()
@@ -124,7 +122,8 @@ def test_backup_restore_audit_doctor_and_keys(cli, tmp_path: Path) -> None:  # t
     code, out, _ = cli("backup", str(tmp_path / "b"), "--json")
     assert code == 0 and json.loads(out)["path"].endswith(".ohvbackup")
     cli("observations", "add", "--analyte", "Sodium", "--value", "150", "--unit", "mmol/L")
-    assert cli("restore", str(tmp_path / "b.ohvbackup"))[0] == 0
+    assert cli("restore", str(tmp_path / "b.ohvbackup"))[0] == ExitCode.BAD_INPUT  # no --yes
+    assert cli("restore", "--yes", str(tmp_path / "b.ohvbackup"))[0] == 0
     assert [r["value"] for r in json.loads(cli("observations", "list", "--json")[1])] == [140.0]
 
     code, out, _ = cli("audit", "verify", "--json")

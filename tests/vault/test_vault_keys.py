@@ -267,7 +267,8 @@ def test_rotation_interrupted_at_any_point_still_opens(
     )
     with pytest.raises(CrashForTesting):
         vault.rotate_key("correct horse battery", _crash_after=crash_after)
-    vault.db.close()  # the "process" died; its connection goes with it
+    vault.db.close()  # the "process" died; its connection and its vault lock go with it
+    vault._vault_lock.release()
     creds = {
         "keychain": Credentials(),
         "passphrase": Credentials(passphrase="correct horse battery", use_keychain=False),

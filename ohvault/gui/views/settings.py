@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ohvault import paths
 from ohvault.gui import theme
 from ohvault.gui.settings_store import gui_settings
 from ohvault.gui.sync_panel import SyncPanel
@@ -103,6 +104,15 @@ class SettingsView(View):
         self.last_backup.setAccessibleName("Last backup")
         now_row.addWidget(self.last_backup, 1)
         bform.addRow("", now_row)
+        self.restore_button = button("Restore…", icon="import")
+        self.restore_button.setAccessibleName("Restore from a backup")
+        self.restore_button.clicked.connect(self.restore)
+        restore_row = QHBoxLayout()
+        restore_row.addWidget(self.restore_button)
+        restore_row.addWidget(
+            label("Replace the vault with a backup; the app locks and reopens on it.", "muted"), 1
+        )
+        bform.addRow("", restore_row)
         bform.addRow(
             "",
             label(
@@ -244,6 +254,15 @@ class SettingsView(View):
         self.backup_bar.setVisible(False)
         if self.session.is_unlocked:
             self.load()
+
+    def restore(self) -> QDialog:
+        from ohvault.gui.restore import RestoreDialog
+
+        folder = self.location.text().strip() or self.backup_where.text().strip()
+        where = Path(folder) if folder else self.session.home / paths.BACKUP_DIRNAME
+        dialog = RestoreDialog(self, self.session, where)
+        dialog.open()
+        return dialog
 
     # --- keys -------------------------------------------------------------------------------
 
