@@ -105,6 +105,10 @@ class Observation(Record):
     category: str | None = None
     report_id: str | None = None
     note: str | None = None
+    printed_name: str | None = None  # the test name as the laboratory printed it
+    # The value in the analyte's canonical unit (catalog analytes only), computed once on import.
+    value_canonical: float | None = None
+    unit_canonical: str | None = None
 
     def display_value(self) -> str:
         if self.value_text is not None:
