@@ -38,7 +38,7 @@ from ohvault.gui.widgets import error_label, label, lay_out_form_dialog
 from ohvault.importing import CONFIDENT, result_flag
 
 RESULTS, UNMAPPED, UNSURE = "results", "unmapped", "unsure"
-REF_CHARS = 28  # a reference longer than this is summarised; the tooltip has all of it
+REF_CHARS = 22  # a reference longer than this is summarised; the tooltip has all of it
 
 
 @dataclass
@@ -142,6 +142,7 @@ def review_columns() -> list[Column[ReviewRow]]:
 
 COLUMNS = [c.title for c in review_columns()]
 COL_PRINTED, COL_NAME, COL_VALUE, COL_UNIT, COL_REF, COL_FLAG, COL_DATE = 1, 2, 3, 4, 5, 6, 7
+COL_CONFIDENCE = 8
 
 
 class ReviewModel(TableModel[ReviewRow]):

@@ -232,7 +232,7 @@ def test_review_table_is_readable_at_the_default_size(
     ref = model.index(row, 5)
     from PySide6.QtCore import Qt
 
-    assert len(model.data(ref)) <= 28 and model.data(ref).endswith("…")
+    assert len(model.data(ref)) <= 22 and model.data(ref).endswith("…")
     assert "(adults, fasting)" in model.data(ref, Qt.ItemDataRole.ToolTipRole)
     # Flag and confidence stay on screen: no column is pushed out of reach.
     visible = sum(table.columnWidth(c) for c in range(model.columnCount()))

@@ -43,7 +43,9 @@ from ohvault.errors import BadInput
 from ohvault.gui import theme
 from ohvault.gui.fhir_review import FhirPending, FhirReviewModel, record_details
 from ohvault.gui.pdf_review import (
+    COL_CONFIDENCE,
     COL_DATE,
+    COL_FLAG,
     COL_NAME,
     COL_PRINTED,
     COLUMNS,
@@ -61,7 +63,7 @@ from ohvault.gui.pdfview import PdfView
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ViewHeader, button, label
-from ohvault.importing import lab_name_problem
+from ohvault.importing import lab_name_problem, result_flag
 
 __all__ = ["COLUMNS", "EditRowDialog", "ImportView", "MapToDialog", "Pending", "ReviewModel"]
 
@@ -88,6 +90,8 @@ class ReviewTable(QTableView):
         hh.setStretchLastSection(False)
         hh.setHighlightSections(False)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.min_widths: dict[int, int] = {}  # columns holding widgets (Map to…)
+        self.max_rows = 0  # > 0: no taller than this many rows (a short group stays short)
 
     def setModel(self, model: Any) -> None:
         super().setModel(model)
@@ -95,7 +99,25 @@ class ReviewTable(QTableView):
         self.fit_columns()
 
     def need(self, col: int) -> int:
-        return max(self.horizontalHeader().sectionSizeHint(col), self.sizeHintForColumn(col)) + 6
+        return (
+            max(
+                self.horizontalHeader().sectionSizeHint(col),
+                self.sizeHintForColumn(col),
+                self.min_widths.get(col, 0),
+            )
+            + 6
+        )
+
+    def fit_height(self) -> None:
+        model = self.model()
+        if not self.max_rows or model is None:
+            return
+        rows = max(1, min(model.rowCount(), self.max_rows))
+        height = self.horizontalHeader().sizeHint().height() + 2 * self.frameWidth()
+        height += sum(self.rowHeight(r) for r in range(rows))
+        if self.horizontalScrollBar().isVisible():
+            height += self.horizontalScrollBar().sizeHint().height()
+        self.setMaximumHeight(height + 2)
 
     def fit_columns(self) -> None:
         model = self.model()
@@ -120,6 +142,7 @@ class ReviewTable(QTableView):
             want = self.need(c)
             share = free // len(names) if names else 0
             self.setColumnWidth(c, max(NAME_MIN, min(want, share) if share < want else share))
+        self.fit_height()
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -267,6 +290,8 @@ class ImportView(View):
         self.model = ReviewModel()
         self.table = ReviewTable("Parsed results")
         self.table.setModel(self.model)
+        # Every sure row is 80–100 %: the column only takes room (the unsure group shows it).
+        self.table.setColumnHidden(COL_CONFIDENCE, True)
         self.fhir_model = FhirReviewModel()
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
         lcol.addWidget(self.table, 3)
@@ -279,6 +304,8 @@ class ImportView(View):
         self.unmapped_table.setModel(self.unmapped_model)
         self.unmapped_model.modelReset.connect(self._add_map_buttons)
         self.unmapped_table.doubleClicked.connect(lambda _: self.edit_selected())
+        self.unmapped_table.setColumnHidden(COL_CONFIDENCE, True)  # always low: says nothing
+        self.unmapped_table.max_rows = 6
         lcol.addWidget(self.unmapped_table, 2)
 
         # Rows the importer doubts: out of the way until asked for.
@@ -303,6 +330,7 @@ class ImportView(View):
         self.unsure_table.setModel(self.unsure_model)
         self.unsure_table.doubleClicked.connect(lambda _: self.edit_selected())
         self.unsure_table.setVisible(False)
+        self.unsure_table.max_rows = 6
         lcol.addWidget(self.unsure_table, 2)
 
         self.unmatched_label = label("Not recognised", "muted")
@@ -743,6 +771,11 @@ class ImportView(View):
             model.set_rows(pending.group(name))
         for table in self.review_tables:
             table.setColumnHidden(COL_DATE, same_date)
+        # Unmapped tests rarely carry a flag: the column shows only when one does.
+        self.unmapped_table.setColumnHidden(
+            COL_FLAG, not any(result_flag(r.result) for r in self.unmapped_model.rows)
+        )
+        for table in self.review_tables:
             table.fit_columns()
         unmapped = len(self.unmapped_model.rows)
         unsure = len(self.unsure_model.rows)
@@ -785,8 +818,13 @@ class ImportView(View):
         self._label_unsure()
 
     def _add_map_buttons(self) -> None:
+        table = self.unmapped_table
         for i, row in enumerate(self.unmapped_model.rows):
             b = QPushButton("Map to…")
+            table.min_widths[COL_NAME] = b.sizeHint().width()
+            table.verticalHeader().setDefaultSectionSize(
+                max(table.verticalHeader().defaultSectionSize(), b.sizeHint().height() + 4)
+            )
             b.setAccessibleName(f"Map {row.result.printed_name} to a test")
             b.setToolTip("Say which catalog test this is, or keep it as its own test")
             b.clicked.connect(lambda _=False, row=row: self.map_row(row))
