@@ -269,3 +269,16 @@ def test_cli_mappings_round_trip_and_reimport_refused_before_parsing(
     monkeypatch.setattr("ohvault.labs.parser.parse_pdf", no_parsing)
     assert main(["import-pdf", "--json", str(pdf)]) == 2
     assert "imported before" in json.loads(capsys.readouterr().out)[0]["error"]
+
+
+def test_canonical_value_is_stored_and_never_left_stale_by_an_edit(profile_vault) -> None:  # type: ignore[no-untyped-def]
+    vault, profile = profile_vault
+    pdf = small_report("Mira Synthetic", "1984-07-09", "108")
+    import_report(vault, profile.id, pdf, "r.pdf", parse_pdf(pdf))
+    glucose = next(o for o in vault.repo.observations(profile.id) if o.analyte == "Glucose")
+    assert glucose.printed_name == "Glucose"
+    assert glucose.value_canonical == 108.0 and glucose.unit_canonical == "mg/dL"
+    glucose.value_num = 110.0
+    vault.repo.update(glucose)
+    stored = vault.repo.get(Observation, profile.id, glucose.id)
+    assert stored.value_num == 110.0 and stored.value_canonical is None

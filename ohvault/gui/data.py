@@ -78,7 +78,11 @@ def build_series(observations: list[Observation], unit: str | None = None) -> Se
             unit = latest.unit
     series = Series(series_key(latest), latest.analyte, unit)
     for o in numeric:
-        value = _convert(o.value_num, o.unit, unit, o.loinc or o.analyte)  # type: ignore[arg-type]
+        if o.value_canonical is not None and o.unit_canonical == unit:
+            # Computed once on import (schema v6); an edit of the value drops it (Repository.update).
+            value: float | None = o.value_canonical
+        else:
+            value = _convert(o.value_num, o.unit, unit, o.loinc or o.analyte)  # type: ignore[arg-type]
         if value is None:
             series.skipped += 1
             continue

@@ -222,6 +222,15 @@ class Repository:
         current = self._current(cls, record.profile_id, record.id)
         if current.provenance in READ_ONLY_PROVENANCE:
             raise ReadOnlyRecord("Records imported from a signed bundle are read-only.")
+        if (
+            isinstance(record, Observation)
+            and isinstance(current, Observation)
+            and (record.value_num, record.unit) != (current.value_num, current.unit)
+            and (record.value_canonical, record.unit_canonical)
+            == (current.value_canonical, current.unit_canonical)
+        ):
+            # The value changed but its canonical copy did not: drop it rather than keep a stale one.
+            record.value_canonical = record.unit_canonical = None
         record.updated_at = utcnow()
         cols = [c for c in columns(cls) if c != "id"]
         values = row_values(record)[1:]
