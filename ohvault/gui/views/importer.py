@@ -24,15 +24,10 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -41,13 +36,7 @@ from ohvault.errors import BadInput
 from ohvault.gui import theme
 from ohvault.gui.fhir_review import FhirPending, FhirReviewModel, record_details
 from ohvault.gui.pdf_review import (
-    COL_CONFIDENCE,
-    COL_DATE,
-    COL_FLAG,
-    COL_NAME,
-    COL_PRINTED,
     COLUMNS,
-    RESULTS,
     UNMAPPED,
     UNSURE,
     EditRowDialog,
@@ -58,11 +47,11 @@ from ohvault.gui.pdf_review import (
     ReviewRow,
 )
 from ohvault.gui.pdfview import PdfView
-from ohvault.gui.review_table import ReviewTable
+from ohvault.gui.review_groups import ReviewGroups
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ViewHeader, button, label
-from ohvault.importing import lab_name_problem, result_flag
+from ohvault.importing import lab_name_problem
 
 __all__ = ["COLUMNS", "EditRowDialog", "ImportView", "MapToDialog", "Pending", "ReviewModel"]
 
@@ -203,76 +192,24 @@ class ImportView(View):
         rcol.addWidget(self.summary)
 
         split = QSplitter()
-        left = QWidget()
-        lcol = QVBoxLayout(left)
-        lcol.setContentsMargins(0, 0, 0, 0)
-        lcol.setSpacing(6)
-        self.model = ReviewModel()
-        self.table = ReviewTable("Parsed results")
-        self.table.setModel(self.model)
-        # Every sure row is 80–100 %: the column only takes room (the unsure group shows it).
-        self.table.setColumnHidden(COL_CONFIDENCE, True)
+        self.groups = ReviewGroups()
+        g = self.groups
+        # The screen's parts by their names (tests and the FHIR review use the main table).
+        self.table, self.model = g.table, g.model
+        self.unmapped_table, self.unmapped_model = g.unmapped_table, g.unmapped_model
+        self.unsure_table, self.unsure_model = g.unsure_table, g.unsure_model
+        self.unsure_toggle, self.unsure_row = g.unsure_toggle, g.unsure_row
+        self.reject_unsure_button = g.reject_unsure_button
+        self.unmatched, self.unmatched_label = g.unmatched, g.unmatched_label
+        self.unmapped_label = g.unmapped_label
+        self.review_tables = g.tables
         self.fhir_model = FhirReviewModel()
-        self.table.doubleClicked.connect(lambda _: self.edit_selected())
-        lcol.addWidget(self.table, 3)
-
-        # Tests the catalog does not know, each with Map to….
-        self.unmapped_label = label("", "h2")
-        lcol.addWidget(self.unmapped_label)
-        self.unmapped_model = ReviewModel()
-        self.unmapped_table = ReviewTable("Unmapped tests")
-        self.unmapped_table.setModel(self.unmapped_model)
-        self.unmapped_model.modelReset.connect(self._add_map_buttons)
-        self.unmapped_table.doubleClicked.connect(lambda _: self.edit_selected())
-        self.unmapped_table.setColumnHidden(COL_CONFIDENCE, True)  # always low: says nothing
-        self.unmapped_table.max_rows = 6
-        lcol.addWidget(self.unmapped_table, 2)
-
-        # Rows the importer doubts: out of the way until asked for.
-        urow = QHBoxLayout()
-        self.unsure_toggle = QToolButton()
-        self.unsure_toggle.setAccessibleName("Show unsure results")
-        self.unsure_toggle.setCheckable(True)
-        self.unsure_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.unsure_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.unsure_toggle.toggled.connect(self._toggle_unsure)
-        urow.addWidget(self.unsure_toggle)
-        urow.addStretch(1)
-        self.reject_unsure_button = button("Reject all unsure")
-        self.reject_unsure_button.clicked.connect(self.reject_unsure)
-        urow.addWidget(self.reject_unsure_button)
-        self.unsure_row = QWidget()
-        self.unsure_row.setLayout(urow)
-        urow.setContentsMargins(0, 0, 0, 0)
-        lcol.addWidget(self.unsure_row)
-        self.unsure_model = ReviewModel()
-        self.unsure_table = ReviewTable("Unsure results")
-        self.unsure_table.setModel(self.unsure_model)
-        self.unsure_table.doubleClicked.connect(lambda _: self.edit_selected())
-        self.unsure_table.setVisible(False)
-        self.unsure_table.max_rows = 6
-        lcol.addWidget(self.unsure_table, 2)
-
-        self.unmatched_label = label("Not recognised", "muted")
-        lcol.addWidget(self.unmatched_label)
-        self.unmatched = QListWidget()
-        self.unmatched.setAccessibleName("Rows that were not recognised")
-        self.unmatched.setMaximumHeight(90)
-        self.unmatched.currentRowChanged.connect(self._unmatched_selected)
-        lcol.addWidget(self.unmatched, 1)
-        split.addWidget(left)
-
-        self.review_tables = (self.table, self.unmapped_table, self.unsure_table)
-        self.group_models = {
-            RESULTS: self.model,
-            UNMAPPED: self.unmapped_model,
-            UNSURE: self.unsure_model,
-        }
-        self._last_table: QTableView = self.table
-        for t in self.review_tables:
-            t.selectionModel().selectionChanged.connect(
-                lambda *_, t=t: self._row_selected(t)  # type: ignore[misc]
-            )
+        g.changed.connect(self._update_counts)
+        g.selected.connect(self._selected)
+        g.unmatched_selected.connect(self._show_unmatched)
+        g.edit_requested.connect(self.edit_selected)
+        g.map_requested.connect(self.map_row)
+        split.addWidget(g)
 
         self.viewer = PdfView()
         self.viewer.zoom = 1.8  # reading one row needs a closer look than reading the page
@@ -311,9 +248,8 @@ class ImportView(View):
         actions.addWidget(self.commit_button)
         rcol.addLayout(actions)
         self.stack.addWidget(self.review)
-        for m in (self.model, self.unmapped_model, self.unsure_model, self.fhir_model):
-            m.dataChanged.connect(lambda *_: self._update_counts())
-            m.modelReset.connect(self._update_counts)
+        self.fhir_model.dataChanged.connect(lambda *_: self._update_counts())
+        self.fhir_model.modelReset.connect(self._update_counts)
         self.date_confirmed = True
 
     # --- View -------------------------------------------------------------------------------
@@ -337,12 +273,10 @@ class ImportView(View):
     def _reset_review(self) -> None:
         self.pending = None
         self.fhir_pending = None
-        for m in self.group_models.values():
-            m.clear()
+        self.groups.clear()
         self.fhir_model.set_pending(None)
         self.details.clear()
         self.viewer.clear()
-        self.unmatched.clear()
         self.lab_edit.clear()
         self.lab_error.clear()
 
@@ -370,17 +304,12 @@ class ImportView(View):
     def _use_model(self, model: Any) -> None:
         if self.table.model() is not model:
             self.table.setModel(model)
-            self.table.selectionModel().selectionChanged.connect(
-                lambda *_: self._row_selected(self.table)
-            )
+            self.groups.watch_selection(self.table)
         fhir = model is self.fhir_model
         self.right.setCurrentWidget(self.details if fhir else self.viewer)
         self.edit_button.setVisible(not fhir)
         self.meta.setVisible(not fhir)
         if fhir:
-            for w in (self.unmapped_label, self.unmapped_table, self.unsure_row):
-                w.setVisible(False)
-            self.unsure_table.setVisible(False)
             self.date_banner.setVisible(False)
 
     def add_files(self, paths: list[Path]) -> None:
@@ -514,11 +443,10 @@ class ImportView(View):
         self._use_model(self.fhir_model)
         self.fhir_model.set_pending(pending)
         self.table.fit_columns()
-        self.unmatched.clear()
-        self.unmatched.setVisible(False)
         skipped = ", ".join(f"{n} {k}" for k, n in sorted(content.skipped.items()))
-        self.unmatched_label.setText(f"Not kept (kinds ohvault does not store): {skipped}")
-        self.unmatched_label.setVisible(bool(skipped))
+        self.groups.show_other(
+            f"Not kept (kinds ohvault does not store): {skipped}" if skipped else ""
+        )
         self.identity_banner.setVisible(False)
         self.mismatch = []
         self.stack.setCurrentWidget(self.review)
@@ -617,28 +545,13 @@ class ImportView(View):
         self._use_model(self.model)
         pending.set_report(report)
         self.pending = pending
-        self._regroup()
         self.viewer.load(pending.content)
-        self.unmatched.clear()
-        for row in report.unmatched:
-            item = QListWidgetItem(f"p.{row.page}  {row.text}")
-            item.setToolTip(row.reason)
-            self.unmatched.addItem(item)
-        self.unmatched.setVisible(bool(report.unmatched))
-        self.unmatched_label.setVisible(bool(report.unmatched))
-        self.unmatched_label.setText(
-            f"Not read as results ({len(report.unmatched)}): text that looked like a row"
-        )
         self._set_meta(report)
         self._show_mismatch(mismatch)
+        self.groups.show_pending(pending)
         self.stack.setCurrentWidget(self.review)
-        self._size_split()
+        self._size_split()  # after the rows are in: the split follows what the columns need
         self._update_subtitle()
-        first = next(
-            (t for t in self.review_tables if t.isVisible() and t.model().rowCount()), None
-        )
-        if first is not None:
-            first.selectRow(0)
 
     def _set_meta(self, report: Any) -> None:
         found = report.collection_date
@@ -679,77 +592,11 @@ class ImportView(View):
 
     # --- groups --------------------------------------------------------------------------------
 
-    def _regroup(self) -> None:
-        """Each row into its group's table (after parsing, a correction or a mapping)."""
-        pending = self.pending
-        if pending is None:
-            return
-        report_date = pending.report.collection_date
-        # A date column that repeats the collection date above says nothing: shown when it differs.
-        same_date = all(row.result.date in (None, report_date) for row in pending.rows)
-        for name, model in self.group_models.items():
-            model.set_rows(pending.group(name))
-        for table in self.review_tables:
-            table.setColumnHidden(COL_DATE, same_date)
-        # Unmapped tests rarely carry a flag: the column shows only when one does.
-        self.unmapped_table.setColumnHidden(
-            COL_FLAG, not any(result_flag(r.result) for r in self.unmapped_model.rows)
-        )
-        for table in self.review_tables:
-            table.fit_columns()
-        unmapped = len(self.unmapped_model.rows)
-        unsure = len(self.unsure_model.rows)
-        self.unmapped_label.setText(
-            f"Not in the catalog ({unmapped}): map each to a test, or keep it as its own test"
-        )
-        for w in (self.unmapped_label, self.unmapped_table):
-            w.setVisible(unmapped > 0)
-        self.unsure_row.setVisible(unsure > 0)
-        self.unsure_table.setVisible(unsure > 0 and self.unsure_toggle.isChecked())
-        self._label_unsure()
-        self._update_counts()
-
-    def _label_unsure(self) -> None:
-        n = len(self.unsure_model.rows)
-        shown = self.unsure_toggle.isChecked()
-        ticked = sum(r.accepted for r in self.unsure_model.rows)
-        self.unsure_toggle.setText(
-            f"{'Hide' if shown else 'Show'} {n} unsure result{'s' if n != 1 else ''}"
-            + (f" ({ticked} ticked)" if ticked else " (not imported unless ticked)")
-        )
-        self.unsure_toggle.setArrowType(
-            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
-        )
-
-    def _toggle_unsure(self, shown: bool) -> None:
-        self.unsure_table.setVisible(shown and bool(self.unsure_model.rows))
-        self._label_unsure()
-
-    def reject_unsure(self) -> None:
-        self.unsure_model.set_all(False)
-        self._label_unsure()
-
     def set_all(self, accepted: bool) -> None:
         if self.fhir_pending is not None:
             self.fhir_model.set_all(accepted)
-            return
-        for model in self.group_models.values():
-            model.set_all(accepted)
-        self._label_unsure()
-
-    def _add_map_buttons(self) -> None:
-        table = self.unmapped_table
-        for i, row in enumerate(self.unmapped_model.rows):
-            b = QPushButton("Map to…")
-            table.min_widths[COL_NAME] = b.sizeHint().width()
-            table.verticalHeader().setDefaultSectionSize(
-                max(table.verticalHeader().defaultSectionSize(), b.sizeHint().height() + 4)
-            )
-            b.setAccessibleName(f"Map {row.result.printed_name} to a test")
-            b.setToolTip("Say which catalog test this is, or keep it as its own test")
-            b.clicked.connect(lambda _=False, row=row: self.map_row(row))
-            self.unmapped_table.setIndexWidget(self.unmapped_model.index(i, COL_NAME), b)
-        self.unmapped_table.fit_columns()
+        else:
+            self.groups.set_all(accepted)
 
     # --- counts and selection ------------------------------------------------------------------
 
@@ -777,7 +624,7 @@ class ImportView(View):
             + (f" · {unmapped} not in the catalog" if unmapped else "")
             + (f" · {unsure} unsure" if unsure else "")
         )
-        self._label_unsure()
+        self.groups.label_unsure()
         problem = self.lab_problem()
         self.lab_error.setText(problem or "")
         self.lab_error.setVisible(bool(problem))
@@ -801,23 +648,16 @@ class ImportView(View):
         return f"Not a laboratory: {problem}." if problem else None
 
     def selected_row(self) -> ReviewRow | None:
-        table = self._last_table
-        if self.pending is None or not isinstance(table.model(), ReviewModel):
-            return None
-        rows = table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        model: ReviewModel = table.model()  # type: ignore[assignment]
-        return model.rows[rows[0].row()]
+        return self.groups.selected_row()
 
-    def _row_selected(self, table: QTableView) -> None:
-        rows = table.selectionModel().selectedRows()
-        if rows:
-            self._last_table = table
-        if rows and self.fhir_pending is not None:
+    def _show_unmatched(self, row: Any) -> None:
+        self.viewer.show_box(row.page - 1, row.bbox)
+
+    def _selected(self, model: Any, row: int) -> None:
+        if model is self.fhir_model and self.fhir_pending is not None:
             from html import escape
 
-            record = self.fhir_model.record(rows[0].row())
+            record = self.fhir_model.record(row)
             self.details.setText(
                 "<table>"
                 + "".join(
@@ -828,33 +668,16 @@ class ImportView(View):
                 + "</table>"
             )
             return
-        if not rows or self.pending is None:
-            return
-        for other in self.review_tables:
-            if other is not table:
-                other.selectionModel().clearSelection()
-        row = self.selected_row()
-        if row is not None:
-            self.viewer.show_box(row.result.page - 1, row.result.bbox)
-
-    def _unmatched_selected(self, row: int) -> None:
-        if self.pending is None or row < 0:
-            return
-        u = self.pending.report.unmatched[row]
-        self.viewer.show_box(u.page - 1, u.bbox)
+        if isinstance(model, ReviewModel) and self.pending is not None:
+            result = model.rows[row].result
+            self.viewer.show_box(result.page - 1, result.bbox)
 
     def _size_split(self) -> None:
         """Give the tables what their columns need (the page keeps the rest, at least 260 px)."""
         total = sum(self.split.sizes()) or self.split.width()
         if total <= 0:
             return
-        model = self.active_model
-        need = sum(
-            self.table.need(c)
-            if not (isinstance(model, ReviewModel) and c in (COL_PRINTED, COL_NAME))
-            else min(self.table.need(c), 220)
-            for c in range(model.columnCount())
-        )
+        need = self.groups.size_hint_width(self.active_model)
         need += self.table.verticalScrollBar().sizeHint().width() + 8
         # Favour the table up to about two thirds; past that the names elide instead.
         left = max(int(total * 0.6), min(need, int(total * 0.7), total - 260))
@@ -894,7 +717,7 @@ class ImportView(View):
         row.result = edited
         row.edited = True
         row.accepted = True
-        self._regroup()
+        self.groups.regroup()
 
     def map_row(self, row: ReviewRow) -> MapToDialog | None:
         if self.pending is None:
@@ -943,7 +766,7 @@ class ImportView(View):
                 row.mapped = True
                 row.accepted = True
                 count += 1
-        self._regroup()
+        self.groups.regroup()
         self.session.notify.emit(
             f"{mapping.describe()}: applied to {count} row{'s' if count != 1 else ''}, "
             "and remembered for later imports."
