@@ -288,20 +288,19 @@ ALTER TABLE observations ADD COLUMN printed_name TEXT;
 ALTER TABLE observations ADD COLUMN value_canonical REAL;
 ALTER TABLE observations ADD COLUMN unit_canonical TEXT
 """
-V6_OBSERVATION_COLUMNS = (
-    *V4_SYNCED_COLUMNS["observations"],
-    "printed_name",
-    "value_canonical",
-    "unit_canonical",
-)
 
 
 def _apply_v6(db: Database) -> None:
     _script(V6)(db)
     # The v4 update trigger keeps the pre-change row as the merge base; its column list
-    # is frozen, so it is recreated with the new columns (inserts need no change).
-    db.execute("DROP TRIGGER IF EXISTS sync_observations_upd")
-    db.execute(_v4_update_trigger("observations", V6_OBSERVATION_COLUMNS))
+    # is frozen, so it is rebuilt from the table's columns as they are now (composes
+    # with any later migration that does the same).
+    if db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_observations_upd'"
+    ).fetchone():
+        cols = tuple(str(r[1]) for r in db.execute("PRAGMA table_info(observations)").fetchall())
+        db.execute("DROP TRIGGER sync_observations_upd")
+        db.execute(_v4_update_trigger("observations", cols))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
