@@ -146,14 +146,16 @@ class ReviewGroups(QWidget):
         if first is not None:
             first.selectRow(0)
 
-    def show_other(self, note: str) -> None:
-        """Another kind of review (FHIR) in the main table: the groups step aside."""
+    def show_other(self, note: str, lines: list[str] | tuple[str, ...] = ()) -> None:
+        """Another kind of review (FHIR) in the main table: the groups step aside; `note`
+        and `lines` (what that file had that is not imported) show in the bottom list."""
         for w in (self.unmapped_label, self.unmapped_table, self.unsure_row, self.unsure_table):
             w.setVisible(False)
         self.unmatched.clear()
-        self.unmatched.setVisible(False)
+        self.unmatched.addItems(list(lines))
+        self.unmatched.setVisible(bool(lines))
         self.unmatched_label.setText(note)
-        self.unmatched_label.setVisible(bool(note))
+        self.unmatched_label.setVisible(bool(note) or bool(lines))
 
     def regroup(self) -> None:
         """Each row into its group's table (after parsing, a correction or a mapping)."""

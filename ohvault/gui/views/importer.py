@@ -662,7 +662,7 @@ class ImportView(View):
                 "<table>"
                 + "".join(
                     f"<tr><td style='color: gray; padding-right: 12px'>{escape(k)}</td>"
-                    f"<td>{escape(v)}</td></tr>"
+                    f"<td>{escape(v).replace(chr(10), '<br>')}</td></tr>"
                     for k, v in record_details(record)
                 )
                 + "</table>"
@@ -688,8 +688,9 @@ class ImportView(View):
     def _show_mismatch(self, reasons: list[str]) -> None:
         self.mismatch = reasons
         if reasons:
+            what = "file" if self.fhir_pending is not None else "report"
             self.identity_text.setText(
-                "⚠ This report may belong to someone else: "
+                f"⚠ This {what} may belong to someone else: "
                 + "; ".join(reasons)
                 + ". Check that you are importing into the right profile (switch with Ctrl+P); "
                 "you will be asked to confirm."
