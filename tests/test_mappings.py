@@ -259,7 +259,9 @@ def test_cli_mappings_round_trip_and_reimport_refused_before_parsing(
 
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(_pdf("88"))
-    assert main(["import-pdf", str(pdf)]) == 0
+    assert main(["import-pdf", "--lab", "Mira Synthetic", str(pdf)]) == 2
+    assert "patient" in capsys.readouterr().err
+    assert main(["import-pdf", "--lab", "Synthetic Reference Lab", str(pdf)]) == 0
     out = capsys.readouterr().out
     assert "imported" in out and "left for review in the app" not in out
 

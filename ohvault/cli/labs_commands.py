@@ -35,6 +35,11 @@ def register(cmd: Callable[..., argparse.ArgumentParser]) -> None:
         "--date", metavar="YYYY-MM-DD", help="collection date, when the report does not print one"
     )
     p.add_argument(
+        "--lab",
+        metavar="LAB",
+        help="the laboratory, when the report does not print it (or misreads it)",
+    )
+    p.add_argument(
         "--ocr",
         action="store_true",
         help="read scanned reports (no text layer) with Tesseract; such results are left for review",
@@ -173,6 +178,7 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
                     confirm_identity=args.confirm_identity,
                     include_duplicates=args.include_duplicates,
                     collection_date=parse_date(args.date),
+                    lab_name=args.lab,
                 )
                 results.append(
                     {
