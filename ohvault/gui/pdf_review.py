@@ -131,17 +131,19 @@ def review_columns() -> list[Column[ReviewRow]]:
             "Recognised as",
             lambda row: row.result.name or "(not mapped)",
         ),
+        # The flag beside the value, as most reports print it: it stays on screen when a
+        # narrow window cuts the table's tail (reference, date).
         Column("Result", lambda row: value_text(row.result), align_right=True),
+        Column("Flag", flag_text),
         Column("Unit", lambda row: row.result.unit or ""),
         Column("Reference", lambda row: reference_short(row.result)),
-        Column("Flag", flag_text),
         Column("Date", lambda row: row.result.date.isoformat() if row.result.date else ""),
         Column("Confidence", lambda row: f"{row.result.confidence:.0%}", align_right=True),
     ]
 
 
 COLUMNS = [c.title for c in review_columns()]
-COL_PRINTED, COL_NAME, COL_VALUE, COL_UNIT, COL_REF, COL_FLAG, COL_DATE = 1, 2, 3, 4, 5, 6, 7
+COL_PRINTED, COL_NAME, COL_VALUE, COL_FLAG, COL_UNIT, COL_REF, COL_DATE = 1, 2, 3, 4, 5, 6, 7
 COL_CONFIDENCE = 8
 
 

@@ -13,9 +13,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from ohvault.gui.pdf_review import COL_NAME, COL_PRINTED, ReviewModel
+from ohvault.gui.pdf_review import COL_NAME, COL_PRINTED, COL_REF, COL_UNIT, ReviewModel
 
 FHIR_NAME_COLUMN = 2  # the FHIR review's Name column
+REF_MAX = 130
+UNIT_MAX = 100
 
 NAME_MIN = 100  # the name columns never shrink below this; the table scrolls sideways instead
 
@@ -40,6 +42,8 @@ class ReviewTable(QTableView):
         hh.setHighlightSections(False)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.min_widths: dict[int, int] = {}  # columns holding widgets (Map to…)
+        # Columns that elide past a width (multi-tier reference texts; the tooltip has them all).
+        self.max_widths: dict[int, int] = {COL_REF: REF_MAX, COL_UNIT: UNIT_MAX}
         self.max_rows = 0  # > 0: no taller than this many rows (a short group stays short)
 
     def setModel(self, model: Any) -> None:
@@ -48,14 +52,14 @@ class ReviewTable(QTableView):
         self.fit_columns()
 
     def need(self, col: int) -> int:
-        return (
-            max(
-                self.horizontalHeader().sectionSizeHint(col),
-                self.sizeHintForColumn(col),
-                self.min_widths.get(col, 0),
-            )
-            + 6
+        want = max(
+            self.horizontalHeader().sectionSizeHint(col),
+            self.sizeHintForColumn(col),
+            self.min_widths.get(col, 0),
         )
+        if isinstance(self.model(), ReviewModel) and col in self.max_widths:
+            want = min(want, self.max_widths[col])
+        return want + 6
 
     def fit_height(self) -> None:
         model = self.model()

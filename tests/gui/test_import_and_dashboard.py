@@ -60,7 +60,7 @@ def test_drop_review_commit_updates_dashboard(qtbot: Any, unlocked: Any, tmp_pat
     # The table gets its room: no sideways scrolling, the short columns are never cut.
     qtbot.waitUntil(lambda: view.table.isVisible(), timeout=5_000)
     assert not view.table.horizontalScrollBar().isVisible()
-    for col in (3, 4, 6):  # result, unit, flag
+    for col in (3, 4, 5):  # result, flag, unit
         assert view.table.columnWidth(col) >= view.table.sizeHintForColumn(col)
     # The page is rendered from memory and the selected row's source is highlighted on it.
     assert view.viewer.doc is not None and view.viewer.canvas.image is not None

@@ -16,7 +16,7 @@ import pytest
 from fpdf import FPDF
 
 from ohvault.gui import demo
-from ohvault.gui.pdf_review import COL_FLAG, MapToDialog
+from ohvault.gui.pdf_review import COL_FLAG, COL_NAME, COL_REF, COL_UNIT, COL_VALUE, MapToDialog
 from ohvault.labs import parser as lab_parser
 from ohvault.model import DiagnosticReport
 from tests.gui.conftest import run_op, wait_idle
@@ -116,9 +116,11 @@ def test_unmapped_test_mapped_in_review_is_remembered_for_the_next_import(
     ]
     assert not any(r.accepted for r in view.unmapped_model.rows)  # waits for the user
     # Each unmapped row shows its value and unit and has its own Map to… button.
-    assert view.unmapped_model.data(view.unmapped_model.index(2, 3)) == "180"
-    assert view.unmapped_model.data(view.unmapped_model.index(2, 4)) == "nmol/min/mL"
-    buttons = [view.unmapped_table.indexWidget(view.unmapped_model.index(i, 2)) for i in range(3)]
+    assert view.unmapped_model.data(view.unmapped_model.index(2, COL_VALUE)) == "180"
+    assert view.unmapped_model.data(view.unmapped_model.index(2, COL_UNIT)) == "nmol/min/mL"
+    buttons = [
+        view.unmapped_table.indexWidget(view.unmapped_model.index(i, COL_NAME)) for i in range(3)
+    ]
     assert all(b is not None and b.text() == "Map to…" for b in buttons)
 
     buttons[0].click()
@@ -226,10 +228,10 @@ def test_review_table_is_readable_at_the_default_size(
     assert table.horizontalHeader().isVisible()
     for col in (1, 2):  # the names get room, never a sliver
         assert table.columnWidth(col) >= 100
-    for col in (3, 4, 6):  # result, unit and flag are never cut
+    for col in (COL_VALUE, COL_FLAG, COL_UNIT):  # result, flag and unit are never cut
         assert table.columnWidth(col) >= table.sizeHintForColumn(col)
     row = next(i for i, r in enumerate(model.rows) if r.result.printed_name == "Cholesterol, total")
-    ref = model.index(row, 5)
+    ref = model.index(row, COL_REF)
     from PySide6.QtCore import Qt
 
     assert len(model.data(ref)) <= 22 and model.data(ref).endswith("…")
