@@ -2,15 +2,22 @@
 
 One report becomes, in one transaction: the original PDF as an encrypted
 Document, a DiagnosticReport, and its Observations. Before anything is written:
-the same file (by SHA-256) is refused as already imported; a patient name or
+the same file (by SHA-256) is refused as already imported (checked from the
+bytes alone, before any parsing, by `previous_import`); a patient name or
 birth date on the report that does not match the profile stops the import
 until the user confirms (importing somebody else's results is a real-world
 failure); results that repeat an analyte, date and value already stored from
 another file are flagged as duplicates and skipped unless asked for.
+
+`prepare_report` is what every caller runs between parsing and review: taught
+name mappings applied, repeats within the report dropped, a laboratory name that
+is really the patient's name removed. A result that maps to no analyte is kept
+as its own test (analyte = the printed name, no LOINC) when the user accepts it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,10 +25,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ohvault.errors import BadInput, ConflictError
+from ohvault.mappings import NameMapping, apply_mappings
 from ohvault.model import DiagnosticReport, Document, Observation, Profile, Provenance
 
 if TYPE_CHECKING:
+    from ohvault.labs.catalog import Catalog
     from ohvault.labs.parser import ParsedReport, ParsedResult
+    from ohvault.storage.repository import Repository
     from ohvault.vault import Vault
 
 CONFIDENT = 0.8
@@ -82,6 +92,105 @@ def person_mismatches(
     return reasons
 
 
+def file_sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def previous_import(repo: Repository, profile_id: str, content: bytes) -> Document | None:
+    """The document this very file was imported as before (by its hash), read before parsing."""
+    return repo.find_document_by_hash(profile_id, file_sha256(content))
+
+
+def check_not_imported(repo: Repository, profile_id: str, content: bytes) -> None:
+    existing = previous_import(repo, profile_id, content)
+    if existing is not None:
+        raise AlreadyImported(existing.id)
+
+
+# Words that make a page heading, not a laboratory's name ("DIAGNOSTIC REPORT").
+_HEADING_WORDS = {
+    "diagnostic", "report", "reports", "laboratory", "lab", "test", "tests", "result",
+    "results", "final", "patient", "medical", "pathology", "investigation", "summary",
+    "of", "the", "and", "cumulative", "page",
+}  # fmt: skip
+
+
+def lab_name_problem(lab: str | None, *person_names: str | None) -> str | None:
+    """Why `lab` cannot be a laboratory's name (it is the patient's name or a heading), or None."""
+    if not lab:
+        return None
+    tokens = _name_tokens(lab)
+    if not tokens:
+        return "the laboratory name has no letters"
+    for name in person_names:
+        if not name:
+            continue
+        person = _name_tokens(name)
+        # "SMITH, JOHN" read as the lab is the patient whatever the order or case.
+        if person and (tokens <= person or (len(person) >= 2 and person <= tokens)):
+            return "that is the patient's name, not the laboratory's"
+    if tokens <= _HEADING_WORDS:
+        return "that is a page heading, not the laboratory's name"
+    return None
+
+
+def usable_lab_name(report: ParsedReport, profile: Profile | None) -> str | None:
+    """The report's laboratory name unless it is the patient's name or a heading."""
+    lab = report.lab_name
+    if lab_name_problem(lab, report.patient_name, profile.name if profile else None):
+        return None
+    return lab
+
+
+def _value_key(value: object) -> str:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return " ".join(str(value).split()).casefold()
+
+
+def result_key(result: ParsedResult, report_date: date | None) -> tuple[str, str, str, str]:
+    """One result per (analyte or printed name, value, unit, date) in a report."""
+    name = (result.loinc or result.name or result.printed_name).casefold()
+    unit = (result.unit_ucum or result.unit or "").casefold()
+    when = result.date or report_date
+    return name, _value_key(result.value), unit, when.isoformat() if when else ""
+
+
+def dedupe_results(results: list[ParsedResult], report_date: date | None) -> list[ParsedResult]:
+    """Repeats dropped (portal prints, dashboards listing a result per body system); the
+    surest copy is kept, in the place the first copy appeared."""
+    best: dict[tuple[str, str, str, str], int] = {}
+    out: list[ParsedResult] = []
+    for r in results:
+        key = result_key(r, report_date)
+        if key in best:
+            i = best[key]
+            if r.confidence > out[i].confidence:
+                out[i] = r
+            continue
+        best[key] = len(out)
+        out.append(r)
+    return out
+
+
+def prepare_report(
+    report: ParsedReport,
+    mappings: list[NameMapping],
+    profile: Profile | None = None,
+    catalog: Catalog | None = None,
+) -> ParsedReport:
+    """What review and import work on: lab name checked, taught names applied, repeats gone."""
+    report = dataclasses.replace(report, lab_name=usable_lab_name(report, profile))
+    if catalog is None and mappings:
+        from ohvault.labs import load_catalog
+
+        catalog = load_catalog()
+    report = apply_mappings(report, mappings, catalog)
+    return dataclasses.replace(
+        report, results=dedupe_results(report.results, report.collection_date)
+    )
+
+
 def derived_flag(value: float | None, low: float | None, high: float | None) -> str | None:
     """H or L from the printed range when the report printed no flag of its own."""
     if value is None:
@@ -116,6 +225,7 @@ def to_observation(
     return Observation(
         profile_id=profile_id,
         provenance=Provenance.LAB_PDF,
+        # A result that maps to no analyte is its own test, named as printed.
         analyte=result.name or result.printed_name,
         loinc=result.loinc,
         value_num=float(result.value) if numeric else result.value_num,
@@ -129,6 +239,9 @@ def to_observation(
         performer=report.lab_name,
         category=result.category,
         report_id=report_id,
+        printed_name=result.printed_name,
+        value_canonical=result.value_canonical if numeric and result.name else None,
+        unit_canonical=result.unit_canonical if numeric and result.name else None,
     )
 
 
@@ -143,29 +256,38 @@ def import_report(
     confirm_identity: bool = False,
     include_duplicates: bool = False,
     collection_date: date | None = None,
+    lab_name: str | None = None,
 ) -> ImportOutcome:
     """Store the PDF, a DiagnosticReport and the accepted results in one transaction.
 
-    `accepted` is what the user kept on the review screen; without it, every
-    confident result is taken and low-confidence ones are reported, not stored.
+    `accepted` is what the user kept on the review screen (already prepared with
+    `prepare_report`); without it, the report is prepared here (taught mappings
+    applied), every confident result is taken and low-confidence ones are
+    reported, not stored. `collection_date` fills in a date the report lacks;
+    `lab_name` replaces the laboratory read from the report and may not be the
+    patient's name.
     """
     repo = vault.repo
     profile = repo.profile(profile_id)
-    sha = hashlib.sha256(pdf_bytes).hexdigest()
-    existing = repo.find_document_by_hash(profile_id, sha)
-    if existing is not None:
-        raise AlreadyImported(existing.id)
+    sha = file_sha256(pdf_bytes)
+    check_not_imported(repo, profile_id, pdf_bytes)
     reasons = identity_mismatches(profile, report)
     if reasons and not confirm_identity:
         raise IdentityMismatch(reasons)
+    if lab_name is not None:
+        lab_name = " ".join(lab_name.split()) or None
+        problem = lab_name_problem(lab_name, report.patient_name, profile.name)
+        if problem:
+            raise BadInput(f"The laboratory cannot be {lab_name!r}: {problem}.")
+        report = dataclasses.replace(report, lab_name=lab_name)
     if collection_date is not None:
-        from dataclasses import replace
-
-        report = replace(report, collection_date=collection_date)
+        report = dataclasses.replace(report, collection_date=collection_date)
     skipped: list[ParsedResult] = []
     if accepted is None:
+        report = prepare_report(report, repo.name_mappings(), profile)
         accepted = [r for r in report.results if r.confidence >= CONFIDENT]
         skipped = [r for r in report.results if r.confidence < CONFIDENT]
+    accepted = dedupe_results(accepted, report.collection_date)
 
     document = Document(
         profile_id=profile_id,
@@ -210,3 +332,23 @@ def import_report(
         )
     outcome.imported = [o.id for o in observations]
     return outcome
+
+
+def teach_mapping(
+    vault: Vault,
+    printed_name: str,
+    *,
+    analyte: str | None = None,
+    own_test: bool = False,
+    lab: str | None = None,
+    catalog: Catalog | None = None,
+) -> NameMapping:
+    """Check and remember what a printed name means (CLI `mappings add`, the review's Map to…)."""
+    from ohvault.mappings import build_mapping
+
+    if catalog is None:
+        from ohvault.labs import load_catalog
+
+        catalog = load_catalog()
+    mapping = build_mapping(catalog, printed_name, analyte=analyte, own_test=own_test, lab=lab)
+    return vault.repo.add_name_mapping(mapping)

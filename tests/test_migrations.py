@@ -85,3 +85,35 @@ def test_failed_migration_rolls_back_completely(
         assert current_version(vault.db) == LATEST_VERSION
         assert len(vault.repo.observations("p1")) == 1
     Vault.destroy(vault_home, keychain=keychain, with_backups=True)
+
+
+def test_v6_adds_name_mappings_and_observation_columns_that_sync(
+    vault_home: Path, keychain: Keychain
+) -> None:
+    index = next(i for i, m in enumerate(MIGRATIONS) if m.version == 6)
+    build_vault_at(MIGRATIONS[index - 1].version, vault_home, keychain)
+    with Vault.open(vault_home) as vault:
+        assert 6 in vault.unlock_report.migrated
+        cols = {r[1] for r in vault.db.execute("PRAGMA table_info(observations)").fetchall()}
+        assert {"printed_name", "value_canonical", "unit_canonical"} <= cols
+        old = vault.repo.observations("p1")[0]
+        assert old.printed_name is None and old.value_canonical is None  # old rows stay valid
+        from ohvault.importing import teach_mapping
+
+        mapping = teach_mapping(vault, "Gluc fasting", analyte="Glucose")
+        assert [m.id for m in vault.repo.name_mappings()] == [mapping.id]
+        # The sync update trigger keeps the new columns in the merge base (shadow row).
+        vault.db.execute("UPDATE sync_clock SET enabled = 1, node = 'n' WHERE id = 1")
+        vault.db.execute(
+            "UPDATE observations SET printed_name = 'GLU', value_canonical = 99 WHERE id = 'o1'"
+        )
+        vault.db.execute("UPDATE observations SET printed_name = 'GLU2' WHERE id = 'o1'")
+        shadow = vault.db.execute(
+            "SELECT data FROM sync_shadow WHERE tbl = 'observations' AND record_id = 'o1'"
+        ).fetchone()
+        import json
+
+        base = json.loads(shadow[0])
+        assert "printed_name" in base and base["printed_name"] is None
+        assert "unit_canonical" in base
+    Vault.destroy(vault_home, keychain=keychain, with_backups=True)

@@ -1,4 +1,5 @@
-"""`ohvault import-pdf`: lab report PDFs into the vault, or parsed to JSON with --dry-run."""
+"""`ohvault import-pdf` (lab report PDFs into the vault, or parsed to JSON with --dry-run) and
+`ohvault mappings` (taught test names: what a printed name means, applied on every import)."""
 
 from __future__ import annotations
 
@@ -34,25 +35,98 @@ def register(cmd: Callable[..., argparse.ArgumentParser]) -> None:
         "--date", metavar="YYYY-MM-DD", help="collection date, when the report does not print one"
     )
     p.add_argument(
+        "--lab",
+        metavar="LAB",
+        help="the laboratory, when the report does not print it (or misreads it)",
+    )
+    p.add_argument(
         "--ocr",
         action="store_true",
         help="read scanned reports (no text layer) with Tesseract; such results are left for review",
     )
     _add_data_options(p)
 
+    from ohvault.cli.main import _add_unlock_options
 
-def _parse(path: Path, password: str | None, ocr: bool = False) -> tuple[bytes, Any]:
-    from ohvault.labs import LabParseError
-    from ohvault.labs.parser import parse_pdf
+    p = cmd(
+        "mappings",
+        cmd_mappings,
+        "list, add or delete taught test names (a printed name mapped to a catalog test)",
+    )
+    p.add_argument("action", choices=["list", "add", "delete"])
+    p.add_argument(
+        "name", nargs="?", metavar="PRINTED_NAME_OR_ID", help="add: the name as printed; delete: id"
+    )
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--analyte", metavar="NAME_OR_LOINC", help="the catalog test (name, synonym or LOINC)"
+    )
+    target.add_argument(
+        "--own-test", action="store_true", help="keep the printed name as a test of its own"
+    )
+    p.add_argument("--lab", metavar="LAB", help="only for reports from this laboratory")
+    p.add_argument("--json", action="store_true")
+    _add_unlock_options(p)
 
+
+def cmd_mappings(args: argparse.Namespace) -> int:
+    from ohvault.cli.commands import open_vault
+
+    if args.action in ("add", "delete") and not args.name:
+        what = "the printed test name" if args.action == "add" else "the mapping's id"
+        raise BadInput(f"Give {what}.", hint=f"ohvault mappings {args.action} --help")
+    if args.action != "add" and (args.analyte or args.own_test or args.lab):
+        raise BadInput("--analyte, --own-test and --lab go with `mappings add`.")
+    with open_vault(args) as vault:
+        if args.action == "list":
+            mappings = vault.repo.name_mappings()
+            if args.json:
+                print_json([m.to_json() for m in mappings])
+            elif not mappings:
+                print("No taught test names yet.")
+            else:
+                for m in mappings:
+                    print(f"{m.id}  {m.describe()}")
+            return 0
+        if args.action == "delete":
+            vault.repo.delete_name_mapping(args.name)
+            if args.json:
+                print_json({"deleted": args.name})
+            else:
+                print("Deleted.")
+            return 0
+        from ohvault.importing import teach_mapping
+
+        if not args.analyte and not args.own_test:
+            raise BadInput(
+                "Say what the name means: --analyte NAME_OR_LOINC, or --own-test.",
+                hint="ohvault mappings add 'Lp-PLA2 Activity' --own-test",
+            )
+        mapping = teach_mapping(
+            vault, args.name, analyte=args.analyte, own_test=args.own_test, lab=args.lab
+        )
+        if args.json:
+            print_json(mapping.to_json())
+        else:
+            print(f"{mapping.id}  {mapping.describe()}")
+        return 0
+
+
+def _read(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise BadInput(f"No such file: {path}") from None
     except OSError as exc:
         raise BadInput(f"{path} cannot be read: {exc.strerror}") from None
+
+
+def _parse(path: Path, data: bytes, password: str | None, ocr: bool = False) -> Any:
+    from ohvault.labs import LabParseError
+    from ohvault.labs.parser import parse_pdf
+
     try:
-        return data, parse_pdf(data, password=password, ocr=ocr)
+        return parse_pdf(data, password=password, ocr=ocr)
     except LabParseError as exc:
         raise BadInput(f"{path.name}: {exc}") from None
 
@@ -67,7 +141,7 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
         out: list[dict[str, Any]] = []
         for path in paths:
             try:
-                _, report = _parse(path, password, args.ocr)
+                report = _parse(path, _read(path), password, args.ocr)
                 out.append({"file": str(path), **report.to_json()})
             except OhvaultError as exc:
                 failed = True
@@ -84,14 +158,17 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
                     )
         return int(ExitCode.BAD_INPUT) if failed else 0
 
-    from ohvault.importing import import_report
+    from ohvault.importing import check_not_imported, import_report
 
     results: list[dict[str, Any]] = []
     with open_vault(args) as vault:
         profile = resolve_profile(vault, args)
         for path in paths:
             try:
-                data, report = _parse(path, password, args.ocr)
+                data = _read(path)
+                # Known by its hash before any parsing (a big scan would take minutes for nothing).
+                check_not_imported(vault.repo, profile.id, data)
+                report = _parse(path, data, password, args.ocr)
                 outcome = import_report(
                     vault,
                     profile.id,
@@ -101,6 +178,7 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
                     confirm_identity=args.confirm_identity,
                     include_duplicates=args.include_duplicates,
                     collection_date=parse_date(args.date),
+                    lab_name=args.lab,
                 )
                 results.append(
                     {
@@ -110,6 +188,9 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
                         "imported": len(outcome.imported),
                         "duplicates": len(outcome.duplicates),
                         "low_confidence_skipped": len(outcome.skipped_low_confidence),
+                        "unmapped_skipped": sum(
+                            1 for r in outcome.skipped_low_confidence if r.name is None
+                        ),
                         "unmatched": len(report.unmatched),
                     }
                 )
@@ -125,9 +206,20 @@ def cmd_import_pdf(args: argparse.Namespace) -> int:
                 if r.get("hint"):
                     sys.stderr.write(f"  {r['hint']}\n")
             else:
+                # Rows not imported here are not kept anywhere: say how to see them.
+                left = r["low_confidence_skipped"]
                 print(
                     f"{r['file']}: imported {r['imported']} results"
-                    f" ({r['duplicates']} duplicates skipped, {r['low_confidence_skipped']} low-confidence"
-                    f" and {r['unmatched']} unrecognised rows left for review in the app)"
+                    + (
+                        f", {r['duplicates']} already in the vault skipped"
+                        if r["duplicates"]
+                        else ""
+                    )
+                    + (
+                        f"; {left} uncertain or unmapped results not imported"
+                        " (see them with --dry-run; teach names with `ohvault mappings add`)"
+                        if left
+                        else ""
+                    )
                 )
     return int(ExitCode.BAD_INPUT) if failed else 0

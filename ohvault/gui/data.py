@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from ohvault.gui import catalog
 from ohvault.model import DiagnosticReport, Document, MedicationStatement, Observation
@@ -78,7 +78,11 @@ def build_series(observations: list[Observation], unit: str | None = None) -> Se
             unit = latest.unit
     series = Series(series_key(latest), latest.analyte, unit)
     for o in numeric:
-        value = _convert(o.value_num, o.unit, unit, o.loinc or o.analyte)  # type: ignore[arg-type]
+        if o.value_canonical is not None and o.unit_canonical == unit:
+            # Computed once on import (schema v6); an edit of the value drops it (Repository.update).
+            value: float | None = o.value_canonical
+        else:
+            value = _convert(o.value_num, o.unit, unit, o.loinc or o.analyte)  # type: ignore[arg-type]
         if value is None:
             series.skipped += 1
             continue
@@ -94,6 +98,15 @@ def build_series(observations: list[Observation], unit: str | None = None) -> Se
             )
             break
     return series
+
+
+def change_since_previous_date(series: Series | None) -> float | None:
+    """Latest value minus the last value of an earlier date (a repeat on the same day is no change)."""
+    if series is None or not series.points:
+        return None
+    when, latest = series.points[-1]
+    earlier = [v for d, v in series.points if d < when]
+    return latest - earlier[-1] if earlier else None
 
 
 @dataclass
@@ -112,7 +125,7 @@ class Tile:
 @dataclass
 class RecentImport:
     title: str
-    when: datetime
+    when: date  # the report's date (collection, else issue), else the day it was imported
     results: int
 
 
@@ -132,11 +145,9 @@ def dashboard(vault: Vault, profile_id: str) -> Dashboard:
     for key, obs in by_key.items():
         obs.sort(key=lambda o: (o.effective, o.created_at))
         latest = obs[-1]
-        change = None
         series = build_series(obs, latest.unit)
         spark = [v for _, v in series.points][-12:] if series else []
-        if latest.value_num is not None and len(spark) >= 2:
-            change = spark[-1] - spark[-2]
+        change = change_since_previous_date(series) if latest.value_num is not None else None
         tiles.append(
             Tile(
                 name=latest.analyte,
@@ -160,10 +171,15 @@ def dashboard(vault: Vault, profile_id: str) -> Dashboard:
     per_report: dict[str | None, int] = defaultdict(int)
     for o in observations:
         per_report[o.report_id] += 1
-    recent = [RecentImport(r.title, r.created_at, per_report.get(r.id, 0)) for r in reports[:5]]
+    recent = [
+        RecentImport(
+            r.title, r.effective or r.issued or r.created_at.date(), per_report.get(r.id, 0)
+        )
+        for r in reports[:5]
+    ]
     if not recent:
         docs = vault.repo.records(Document, profile_id, order="created_at DESC")
-        recent = [RecentImport(d.filename, d.created_at, 0) for d in docs[:5]]
+        recent = [RecentImport(d.filename, d.created_at.date(), 0) for d in docs[:5]]
     counts = vault.repo.counts(profile_id)
     return Dashboard(tiles, recent, counts)
 

@@ -108,6 +108,10 @@ class Observation(Record):
     category: str | None = None
     report_id: str | None = None
     note: str | None = None
+    printed_name: str | None = None  # the test name as the laboratory printed it
+    # The value in the analyte's canonical unit (catalog analytes only), computed once on import.
+    value_canonical: float | None = None
+    unit_canonical: str | None = None
     # v7: every coding of the test (LOINC drives `loinc`; others are kept as sent), the
     # FHIR category code (vital-signs, laboratory, ...), the time of day when known,
     # components (blood pressure: systolic and diastolic in one reading), and the panel

@@ -206,22 +206,27 @@ _V4_STAMP = (
 )
 
 
+def _v4_update_trigger(table: str, cols: tuple[str, ...]) -> str:
+    stamp = _V4_STAMP.format(table=table, key="id")
+    old_json = ", ".join(f"'{c}', OLD.\"{c}\"" for c in cols)
+    return (
+        f"CREATE TRIGGER sync_{table}_upd AFTER UPDATE ON {table} WHEN {_V4_ACTIVE} BEGIN "
+        f"INSERT OR IGNORE INTO sync_shadow (tbl, record_id, data) "
+        f"SELECT '{table}', OLD.id, json_object({old_json}) WHERE NOT EXISTS "
+        f"(SELECT 1 FROM sync_changes WHERE tbl = '{table}' AND record_id = OLD.id); "
+        f"{stamp} END"
+    )
+
+
 def _v4_statements() -> list[str]:
     out = [s for s in V4_TABLES.split(";") if s.strip()]
     for table, cols in V4_SYNCED_COLUMNS.items():
         stamp = _V4_STAMP.format(table=table, key="id")
-        old_json = ", ".join(f"'{c}', OLD.\"{c}\"" for c in cols)
         out.append(
             f"CREATE TRIGGER sync_{table}_ins AFTER INSERT ON {table} WHEN {_V4_ACTIVE} "
             f"BEGIN {stamp} END"
         )
-        out.append(
-            f"CREATE TRIGGER sync_{table}_upd AFTER UPDATE ON {table} WHEN {_V4_ACTIVE} BEGIN "
-            f"INSERT OR IGNORE INTO sync_shadow (tbl, record_id, data) "
-            f"SELECT '{table}', OLD.id, json_object({old_json}) WHERE NOT EXISTS "
-            f"(SELECT 1 FROM sync_changes WHERE tbl = '{table}' AND record_id = OLD.id); "
-            f"{stamp} END"
-        )
+        out.append(_v4_update_trigger(table, cols))
     # A document's bytes travel once, when they are first stored.
     blob_stamp = _V4_STAMP.format(table="document_blobs", key="document_id")
     out.append(
@@ -258,6 +263,38 @@ def _script(sql: str) -> Callable[[Database], None]:
 V5 = """
 DROP INDEX IF EXISTS observations_profile;
 """
+
+
+# v6 (import review): taught name mappings, and what the importer used to drop from each
+# observation: the name as the lab printed it and the canonical value and unit the parser
+# computes (charts read them instead of recomputing). Mappings are vault-wide (a test name
+# means the same for every profile), keyed by the normalised printed name and, optionally,
+# the normalised laboratory name ('' = any laboratory).
+V6 = """
+CREATE TABLE name_mappings (
+    id TEXT PRIMARY KEY,
+    printed_key TEXT NOT NULL,
+    printed_name TEXT NOT NULL,
+    lab_key TEXT NOT NULL DEFAULT '',
+    lab TEXT,
+    analyte TEXT NOT NULL,
+    analyte_id TEXT,
+    loinc TEXT,
+    own_test INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX name_mappings_key ON name_mappings(printed_key, lab_key);
+ALTER TABLE observations ADD COLUMN printed_name TEXT;
+ALTER TABLE observations ADD COLUMN value_canonical REAL;
+ALTER TABLE observations ADD COLUMN unit_canonical TEXT
+"""
+
+
+def _apply_v6(db: Database) -> None:
+    _script(V6)(db)
+    # The v4 update trigger keeps the pre-change row as the merge base; its column list
+    # is frozen, so it is rebuilt from the table's columns as they are now.
+    recreate_update_trigger(db, "observations")
 
 
 # v7 (FHIR from other systems, vital signs): every coding of a coded record (JSON), the
@@ -308,17 +345,9 @@ def recreate_update_trigger(db: Database, table: str) -> None:
     ).fetchone()
     if exists is None:
         return
-    cols = [str(r[1]) for r in db.execute(f'PRAGMA table_info("{table}")').fetchall()]
-    stamp = _V4_STAMP.format(table=table, key="id")
-    old_json = ", ".join(f"'{c}', OLD.\"{c}\"" for c in cols)
+    cols = tuple(str(r[1]) for r in db.execute(f'PRAGMA table_info("{table}")').fetchall())
     db.execute(f"DROP TRIGGER sync_{table}_upd")
-    db.execute(
-        f"CREATE TRIGGER sync_{table}_upd AFTER UPDATE ON {table} WHEN {_V4_ACTIVE} BEGIN "
-        f"INSERT OR IGNORE INTO sync_shadow (tbl, record_id, data) "
-        f"SELECT '{table}', OLD.id, json_object({old_json}) WHERE NOT EXISTS "
-        f"(SELECT 1 FROM sync_changes WHERE tbl = '{table}' AND record_id = OLD.id); "
-        f"{stamp} END"
-    )
+    db.execute(_v4_update_trigger(table, cols))
 
 
 def _apply_v7(db: Database) -> None:
@@ -333,6 +362,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "bundles: trusted senders (TOFU) and bundle import provenance", _script(V3)),
     Migration(4, "sync: change capture triggers, clock, shadows, outbox, conflicts", _apply_v4),
     Migration(5, "drop an index that the latest-value index makes redundant", _script(V5)),
+    Migration(
+        6, "taught name mappings; printed name and canonical value on observations", _apply_v6
+    ),
     Migration(7, "FHIR meaning: codings, statuses, components, no-known, import keys", _apply_v7),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from ohvault.errors import BadInput, ReadOnlyRecord, RecordNotFound
+from ohvault.mappings import NameMapping
 from ohvault.model import (
     RECORD_CLASSES,
     Document,
@@ -221,6 +222,15 @@ class Repository:
         current = self._current(cls, record.profile_id, record.id)
         if current.provenance in READ_ONLY_PROVENANCE:
             raise ReadOnlyRecord("Records imported from a signed bundle are read-only.")
+        if (
+            isinstance(record, Observation)
+            and isinstance(current, Observation)
+            and (record.value_num, record.unit) != (current.value_num, current.unit)
+            and (record.value_canonical, record.unit_canonical)
+            == (current.value_canonical, current.unit_canonical)
+        ):
+            # The value changed but its canonical copy did not: drop it rather than keep a stale one.
+            record.value_canonical = record.unit_canonical = None
         record.updated_at = utcnow()
         cols = [c for c in columns(cls) if c != "id"]
         values = row_values(record)[1:]
@@ -398,6 +408,81 @@ class Repository:
             (profile_id, sha256),
         ).fetchone()
         return from_row(Document, row) if row else None
+
+    # --- taught name mappings (vault-wide) ----------------------------------------------------
+
+    _MAPPING_COLUMNS = "id, printed_name, lab, analyte, analyte_id, loinc, own_test, created_at"
+
+    @staticmethod
+    def _mapping(row: Sequence[Any]) -> NameMapping:
+        from datetime import datetime
+
+        return NameMapping(
+            id=row[0],
+            printed_name=row[1],
+            lab=row[2],
+            analyte=row[3],
+            analyte_id=row[4],
+            loinc=row[5],
+            own_test=bool(row[6]),
+            created_at=datetime.fromisoformat(row[7]),
+        )
+
+    def name_mappings(self, *, audit: bool = True) -> list[NameMapping]:
+        rows = self.db.execute(
+            f"SELECT {self._MAPPING_COLUMNS} FROM name_mappings ORDER BY printed_key, lab_key"
+        ).fetchall()
+        if audit:
+            self.audit.append("list", record_type="name_mapping", detail=f"count={len(rows)}")
+        return [self._mapping(r) for r in rows]
+
+    def add_name_mapping(self, mapping: NameMapping) -> NameMapping:
+        """Store a mapping; one for the same printed name and laboratory is replaced."""
+        with self.db.transaction():
+            self.db.execute(
+                "DELETE FROM name_mappings WHERE printed_key = ? AND lab_key = ?",
+                (mapping.printed_key, mapping.lab_key),
+            )
+            self.db.execute(
+                "INSERT INTO name_mappings (id, printed_key, printed_name, lab_key, lab, analyte, "
+                "analyte_id, loinc, own_test, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    mapping.id,
+                    mapping.printed_key,
+                    mapping.printed_name,
+                    mapping.lab_key,
+                    mapping.lab,
+                    mapping.analyte,
+                    mapping.analyte_id,
+                    mapping.loinc,
+                    int(mapping.own_test),
+                    mapping.created_at.isoformat(),
+                ),
+            )
+            self.audit.append("create", record_type="name_mapping", record_id=mapping.id)
+        return mapping
+
+    def delete_name_mapping(self, mapping_id: str) -> None:
+        with self.db.transaction():
+            cur = self.db.execute("DELETE FROM name_mappings WHERE id = ?", (mapping_id,))
+            if cur.rowcount == 0:
+                raise RecordNotFound("No name mapping with that id.")
+            self.audit.append("delete", record_type="name_mapping", record_id=mapping_id)
+
+    def find_name_mapping(self, printed_name: str, lab: str | None = None) -> NameMapping | None:
+        """The mapping for this printed name at this laboratory, else at any laboratory."""
+        from ohvault.mappings import normalise
+
+        row = self.db.execute(
+            f"SELECT {self._MAPPING_COLUMNS} FROM name_mappings WHERE printed_key = ? "
+            "AND lab_key IN (?, '') ORDER BY lab_key = '' LIMIT 1",
+            (normalise(printed_name), normalise(lab)),
+        ).fetchone()
+        if row is None:
+            return None
+        mapping = self._mapping(row)
+        self.audit.append("read", record_type="name_mapping", record_id=mapping.id)
+        return mapping
 
     # --- counts (no PHI) ---------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def test_drop_review_commit_updates_dashboard(qtbot: Any, unlocked: Any, tmp_pat
     # The table gets its room: no sideways scrolling, the short columns are never cut.
     qtbot.waitUntil(lambda: view.table.isVisible(), timeout=5_000)
     assert not view.table.horizontalScrollBar().isVisible()
-    for col in (3, 4, 6):  # result, unit, flag
+    for col in (3, 4, 5):  # result, flag, unit
         assert view.table.columnWidth(col) >= view.table.sizeHintForColumn(col)
     # The page is rendered from memory and the selected row's source is highlighted on it.
     assert view.viewer.doc is not None and view.viewer.canvas.image is not None
@@ -179,8 +179,8 @@ def test_cancel_parsing(qtbot: Any, unlocked: Any, tmp_path: Path) -> None:
     assert view.pending is None
 
 
-def test_the_same_file_twice_is_refused_and_nothing_changes(
-    qtbot: Any, unlocked: Any, tmp_path: Path
+def test_the_same_file_twice_is_recognised_before_parsing_and_nothing_changes(
+    qtbot: Any, unlocked: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
     window = unlocked
     view = window.view("Import")
@@ -192,17 +192,29 @@ def test_the_same_file_twice_is_refused_and_nothing_changes(
     view.commit()
     qtbot.waitUntil(lambda: view.stack.currentWidget() is view.idle, timeout=20_000)
     wait_idle(qtbot, window)
+    # After the import the app shows what came in instead of an empty Import screen.
+    assert window.current_view is window.view("Dashboard")
     pid = window.session.profile_id
     before = run_op(qtbot, window, lambda ctx: ctx.vault.repo.counts(pid))
     messages: list[Any] = []
     window.session.bridge.message.connect(messages.append)
+    pages: list[Any] = []
+    view.stack.currentChanged.connect(lambda _: pages.append(view.stack.currentWidget()))
+
+    def no_parsing(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a file imported before must not be parsed again")
+
+    monkeypatch.setattr("ohvault.labs.parser.parse_pdf", no_parsing)
+    window.show_view("Import")
     view.add_files([pdf])
-    qtbot.waitUntil(lambda: view.stack.currentWidget() is view.review, timeout=20_000)
+    qtbot.waitUntil(lambda: bool(messages), timeout=20_000)
     wait_idle(qtbot, window)
-    view.commit()
-    wait_idle(qtbot, window)
-    assert [m.text for m in messages] == ["This file was imported before; nothing was changed."]
+    assert view.review not in pages and view.stack.currentWidget() is view.idle
+    assert len(messages) == 1 and messages[0].level == "info"
+    assert "once.pdf was imported before" in messages[0].text
+    assert "nothing was changed" in messages[0].text
     assert run_op(qtbot, window, lambda ctx: ctx.vault.repo.counts(pid)) == before
+    assert window.current_view is view  # nothing was imported: the screen stays
 
 
 def test_tile_values_keep_printed_precision_and_drop_float_noise() -> None:

@@ -107,7 +107,7 @@ class Tile(QFrame):
         value_row.addStretch(1)
         change = QLabel(_fmt_change(tile.change))
         change.setObjectName("muted")
-        change.setToolTip("Change since the previous value")
+        change.setToolTip("Change since the previous date it was measured")
         value_row.addWidget(change, 0, Qt.AlignmentFlag.AlignBottom)
         col.addLayout(value_row)
         col.addWidget(Sparkline(tile.spark, colour))
@@ -217,7 +217,7 @@ class DashboardView(View):
                 title.setStyleSheet("font-weight: 600;")
                 row.addWidget(title)
                 extra = f" · {item.results} results" if item.results else ""
-                row.addWidget(label(f"{item.when.date().isoformat()}{extra}", "muted"))
+                row.addWidget(label(f"{item.when.isoformat()}{extra}", "muted"))
                 box = QWidget()
                 box.setLayout(row)
                 self.recent_box.addWidget(box)

@@ -1,45 +1,39 @@
 """Import: drop or pick lab report PDFs, parse them on the worker, review against the page, commit.
 
-The review shows the parsed rows beside the PDF page (rendered from memory);
-selecting a row highlights where it was read. Low-confidence rows are tinted
-and unmatched rows are listed apart. Nothing is stored until "Import".
+A file imported before is recognised from its hash before it is parsed. The
+review shows the parsed rows beside the PDF page (rendered from memory);
+selecting a row highlights where it was read. Sure results, unmapped tests
+(each with "Map to…", remembered for later imports) and doubted rows (collapsed)
+are grouped apart; a missing collection date and the laboratory are edited on
+the screen. Nothing is stored until "Import".
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
-from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
+    QDateEdit,
     QFileDialog,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QProgressBar,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from ohvault.errors import BadInput, OhvaultError
-from ohvault.gui import catalog, theme
+from ohvault.errors import BadInput
+from ohvault.gui import theme
 from ohvault.gui.fhir_review import (
     FhirPending,
     FhirReviewModel,
@@ -48,221 +42,31 @@ from ohvault.gui.fhir_review import (
     fhir_skipped_title,
     record_details,
 )
-from ohvault.gui.models import FLAG_WORDS
+from ohvault.gui.pdf_review import (
+    COLUMNS,
+    UNMAPPED,
+    UNSURE,
+    EditRowDialog,
+    MappingChoice,
+    MapToDialog,
+    Pending,
+    ReviewModel,
+    ReviewRow,
+)
 from ohvault.gui.pdfview import PdfView
+from ohvault.gui.review_groups import ReviewGroups
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
-from ohvault.gui.widgets import ViewHeader, button, error_label, label, lay_out_form_dialog
-from ohvault.importing import result_flag
+from ohvault.gui.widgets import ViewHeader, button, label
+from ohvault.importing import lab_name_problem
 
-CONFIDENT = 0.8
+__all__ = ["COLUMNS", "EditRowDialog", "ImportView", "MapToDialog", "Pending", "ReviewModel"]
+
 MAX_BYTES = 50 * 1024 * 1024
-Index = QModelIndex | QPersistentModelIndex
 
 
-@dataclass
-class Pending:
-    """One file going through parse → review → commit."""
-
-    path: Path
-    content: bytes
-    report: Any = None
-    accepted: list[bool] = field(default_factory=list)
-    edited: dict[int, Any] = field(default_factory=dict)
-
-    @property
-    def results(self) -> list[Any]:
-        return [self.edited.get(i, r) for i, r in enumerate(self.report.results)]
-
-
-COLUMNS = [
-    "",
-    "Printed as",
-    "Recognised as",
-    "Result",
-    "Unit",
-    "Reference",
-    "Flag",
-    "Date",
-    "Confidence",
-]
-
-
-class ReviewModel(QAbstractTableModel):
-    """Parsed rows with an accept checkbox in the first column."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pending: Pending | None = None
-
-    def set_pending(self, pending: Pending | None) -> None:
-        self.beginResetModel()
-        self.pending = pending
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid() or self.pending is None:
-            return 0
-        return len(self.pending.report.results)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def result(self, row: int) -> Any:
-        assert self.pending is not None
-        return self.pending.results[row]
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == 0:
-            base |= Qt.ItemFlag.ItemIsUserCheckable
-        return base
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or self.pending is None:
-            return None
-        r = self.result(index.row())
-        col = index.column()
-        low = r.confidence < CONFIDENT or r.name is None
-        if role == Qt.ItemDataRole.CheckStateRole and col == 0:
-            return (
-                Qt.CheckState.Checked
-                if self.pending.accepted[index.row()]
-                else Qt.CheckState.Unchecked
-            )
-        if role == Qt.ItemDataRole.DisplayRole:
-            ref = ""
-            if r.ref_low is not None and r.ref_high is not None:
-                ref = f"{r.ref_low:g}–{r.ref_high:g}"
-            elif r.ref_text:
-                ref = r.ref_text
-            value = f"{r.value:g}" if isinstance(r.value, float) else str(r.value)
-            flag = result_flag(r)
-            return [
-                "",
-                r.printed_name,
-                r.name or "(not recognised)",
-                value,
-                r.unit or "",
-                ref,
-                FLAG_WORDS.get(flag or "", flag or ""),
-                r.date.isoformat() if r.date else "",
-                f"{r.confidence:.0%}",
-            ][col]
-        if role == Qt.ItemDataRole.BackgroundRole and low:
-            c = theme.colours()
-            return QBrush(QColor("#3a2f1a" if c.dark else "#fff1d6"))
-        if role == Qt.ItemDataRole.ForegroundRole and col in (3, 6):
-            flag = result_flag(r)
-            if flag and flag != "N":
-                return QBrush(QColor(theme.flag_colour(flag)))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col in (1, 2):
-                return r.printed_name if col == 1 else (r.name or "Not recognised")
-            if low:
-                return "Low confidence: check this row against the page before importing."
-            if index.row() in self.pending.edited:
-                return "Edited by you"
-        return None
-
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if self.pending is None or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
-            return False
-        self.pending.accepted[index.row()] = Qt.CheckState(value) == Qt.CheckState.Checked
-        self.dataChanged.emit(index, index, [role])
-        return True
-
-    def set_all(self, accepted: bool) -> None:
-        if self.pending is None:
-            return
-        self.pending.accepted = [accepted] * len(self.pending.accepted)
-        self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0))
-
-
-class EditRowDialog(QDialog):
-    """Correct a parsed row before import: test name, value, unit."""
-
-    def __init__(self, parent: QWidget | None, result: Any) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Correct this result")
-        self.setAccessibleName("Correct this result")
-        self.original = result
-        self.edited: Any = None
-        form = QFormLayout()
-        self.name = QLineEdit(result.name or result.printed_name)
-        self.name.setAccessibleName("Test")
-        names = catalog.analyte_names()
-        if names:
-            from PySide6.QtWidgets import QCompleter
-
-            comp = QCompleter(names, self)
-            comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            comp.setFilterMode(Qt.MatchFlag.MatchContains)
-            self.name.setCompleter(comp)
-        self.value = QLineEdit(
-            f"{result.value:g}" if isinstance(result.value, float) else str(result.value)
-        )
-        self.value.setAccessibleName("Value")
-        self.unit = QLineEdit(result.unit or "")
-        self.unit.setAccessibleName("Unit")
-        form.addRow("Test", self.name)
-        form.addRow("Value", self.value)
-        form.addRow("Unit", self.unit)
-        self.error = error_label()
-        lay_out_form_dialog(self, form, self.error, ok=QDialogButtonBox.StandardButton.Ok)
-
-    def build(self) -> Any:
-        name = self.name.text().strip()
-        if not name:
-            raise BadInput("Enter the name of the test.")
-        text = self.value.text().strip()
-        if not text:
-            raise BadInput("Enter a value.")
-        try:
-            value_num: float | None = float(text.replace(",", "."))
-            value: float | str = value_num  # type: ignore[assignment]
-        except ValueError:
-            value_num, value = None, text
-        unit = self.unit.text().strip() or None
-        analyte = catalog.find(name)
-        changes: dict[str, Any] = {
-            "name": analyte.preferred_name if analyte else name,
-            "loinc": analyte.loinc if analyte else None,
-            "category": analyte.category if analyte else self.original.category,
-            "value": value,
-            "value_num": value_num,
-            "unit": unit,
-            "unit_ucum": unit,
-            "confidence": 1.0,
-        }
-        if analyte is not None and value_num is not None:
-            try:
-                canonical = analyte.to_canonical(value_num, unit or analyte.canonical_unit)
-            except Exception:
-                raise BadInput(
-                    f"{unit!r} is not a unit for {analyte.preferred_name}; use one of: {', '.join(analyte.units)}."
-                ) from None
-            if not analyte.is_plausible(canonical):
-                raise BadInput(
-                    f"That value is not plausible for {analyte.preferred_name}; check the number and unit."
-                )
-            changes.update(value_canonical=canonical, unit_canonical=analyte.canonical_unit)
-        return dataclasses.replace(self.original, **changes)
-
-    def accept(self) -> None:
-        try:
-            self.edited = self.build()
-        except OhvaultError as exc:
-            self.error.setText(exc.message)
-            return
-        super().accept()
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
 
 
 class ImportView(View):
@@ -287,10 +91,17 @@ class ImportView(View):
         self.pending: Pending | None = None
         self.fhir_pending: FhirPending | None = None
         self.job: Any = None
+        self.imported_any = False  # in this run of the queue: leave the screen when it empties
         self.stack = QStackedWidget()
         self.root.addWidget(self.stack, 1)
+        self._build_idle()
+        self._build_parsing()
+        self._build_review()
+        self.mismatch: list[str] = []
 
-        # idle page
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build_idle(self) -> None:
         self.idle = QWidget()
         icol = QVBoxLayout(self.idle)
         drop = QFrame()
@@ -318,7 +129,7 @@ class ImportView(View):
         icol.addStretch(1)
         self.stack.addWidget(self.idle)
 
-        # parsing page
+    def _build_parsing(self) -> None:
         self.parsing = QWidget()
         pcol = QVBoxLayout(self.parsing)
         pcol.addStretch(1)
@@ -339,53 +150,74 @@ class ImportView(View):
         pcol.addStretch(2)
         self.stack.addWidget(self.parsing)
 
-        # review page
+    def _banner(self, name: str) -> tuple[QFrame, QLabel]:
+        frame = QFrame()
+        frame.setObjectName("warning")
+        row = QHBoxLayout(frame)
+        text = label("", wrap=True)
+        text.setAccessibleName(name)
+        row.addWidget(text, 1)
+        frame.setVisible(False)
+        return frame, text
+
+    def _build_review(self) -> None:
         self.review = QWidget()
         rcol = QVBoxLayout(self.review)
         rcol.setContentsMargins(0, 0, 0, 0)
-        self.identity_banner = QFrame()
-        self.identity_banner.setObjectName("warning")
-        brow = QHBoxLayout(self.identity_banner)
-        self.identity_text = label("", wrap=True)
-        self.identity_text.setAccessibleName("Profile mismatch warning")
-        brow.addWidget(self.identity_text, 1)
-        self.identity_banner.setVisible(False)
+        rcol.setSpacing(8)
+        self.identity_banner, self.identity_text = self._banner("Profile mismatch warning")
         rcol.addWidget(self.identity_banner)
+        self.date_banner, self.date_text = self._banner("Collection date warning")
+        rcol.addWidget(self.date_banner)
+
+        # What the report is: when the samples were taken and where (both editable).
+        self.meta = QWidget()
+        mrow = QHBoxLayout(self.meta)
+        mrow.setContentsMargins(0, 0, 0, 0)
+        mrow.addWidget(label("Collected"))
+        self.date_edit = QDateEdit()
+        self.date_edit.setAccessibleName("Collection date")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        self.date_edit.setMaximumDate(QDate.currentDate())
+        self.date_edit.dateChanged.connect(self._date_changed)
+        mrow.addWidget(self.date_edit)
+        mrow.addSpacing(16)
+        mrow.addWidget(label("Laboratory"))
+        self.lab_edit = QLineEdit()
+        self.lab_edit.setAccessibleName("Laboratory")
+        self.lab_edit.setPlaceholderText("Laboratory not found: type it (optional)")
+        self.lab_edit.setMinimumWidth(220)
+        self.lab_edit.textChanged.connect(lambda _: self._update_counts())
+        mrow.addWidget(self.lab_edit, 1)
+        self.lab_error = label("", wrap=True)
+        self.lab_error.setStyleSheet(f"color: {theme.colours().high};")
+        self.lab_error.setAccessibleName("Laboratory error")
+        mrow.addWidget(self.lab_error, 1)
+        rcol.addWidget(self.meta)
         self.summary = label("", "muted", wrap=True)
         rcol.addWidget(self.summary)
+
         split = QSplitter()
-        left = QWidget()
-        lcol = QVBoxLayout(left)
-        lcol.setContentsMargins(0, 0, 0, 0)
-        self.model = ReviewModel()
-        self.table = QTableView()
-        self.table.setAccessibleName("Parsed results")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setShowGrid(False)
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # The names take what is left and end in "…" (full text in the tooltip); the short
-        # columns (value, unit, flag) are never cut and the table never scrolls sideways.
-        for col in (1, 2):
-            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
-        hh.setMinimumSectionSize(28)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setWordWrap(False)
+        self.groups = ReviewGroups()
+        g = self.groups
+        # The screen's parts by their names (tests and the FHIR review use the main table).
+        self.table, self.model = g.table, g.model
+        self.unmapped_table, self.unmapped_model = g.unmapped_table, g.unmapped_model
+        self.unsure_table, self.unsure_model = g.unsure_table, g.unsure_model
+        self.unsure_toggle, self.unsure_row = g.unsure_toggle, g.unsure_row
+        self.reject_unsure_button = g.reject_unsure_button
+        self.unmatched, self.unmatched_label = g.unmatched, g.unmatched_label
+        self.unmapped_label = g.unmapped_label
+        self.review_tables = g.tables
         self.fhir_model = FhirReviewModel()
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_selected())
-        self.table.doubleClicked.connect(lambda _: self.edit_selected())
-        lcol.addWidget(self.table, 3)
-        self.unmatched_label = label("Not recognised", "h2")
-        lcol.addWidget(self.unmatched_label)
-        self.unmatched = QListWidget()
-        self.unmatched.setAccessibleName("Rows that were not recognised")
-        self.unmatched.currentRowChanged.connect(self._unmatched_selected)
-        lcol.addWidget(self.unmatched, 1)
-        split.addWidget(left)
+        g.changed.connect(self._update_counts)
+        g.selected.connect(self._selected)
+        g.unmatched_selected.connect(self._show_unmatched)
+        g.edit_requested.connect(self.edit_selected)
+        g.map_requested.connect(self.map_row)
+        split.addWidget(g)
+
         self.viewer = PdfView()
         self.viewer.zoom = 1.8  # reading one row needs a closer look than reading the page
         self.details = QLabel("")
@@ -407,9 +239,9 @@ class ImportView(View):
         rcol.addWidget(split, 1)
         actions = QHBoxLayout()
         self.all_button = button("Accept all")
-        self.all_button.clicked.connect(lambda: self.active_model.set_all(True))
+        self.all_button.clicked.connect(lambda: self.set_all(True))
         self.none_button = button("Reject all")
-        self.none_button.clicked.connect(lambda: self.active_model.set_all(False))
+        self.none_button.clicked.connect(lambda: self.set_all(False))
         self.edit_button = button("Correct…", icon="edit")
         self.edit_button.clicked.connect(self.edit_selected)
         self.skip_button = button("Skip this file")
@@ -423,10 +255,9 @@ class ImportView(View):
         actions.addWidget(self.commit_button)
         rcol.addLayout(actions)
         self.stack.addWidget(self.review)
-        for m in (self.model, self.fhir_model):
-            m.dataChanged.connect(lambda *_: self._update_counts())
-            m.modelReset.connect(self._update_counts)
-        self.mismatch: list[str] = []
+        self.fhir_model.dataChanged.connect(lambda *_: self._update_counts())
+        self.fhir_model.modelReset.connect(self._update_counts)
+        self.date_confirmed = True
 
     # --- View -------------------------------------------------------------------------------
 
@@ -442,14 +273,19 @@ class ImportView(View):
             self.job.cancel()
             self.job = None
         self.queue.clear()
+        self.imported_any = False
+        self._reset_review()
+        self.stack.setCurrentWidget(self.idle)
+
+    def _reset_review(self) -> None:
         self.pending = None
         self.fhir_pending = None
-        self.model.set_pending(None)
+        self.groups.clear()
         self.fhir_model.set_pending(None)
         self.details.clear()
         self.viewer.clear()
-        self.unmatched.clear()
-        self.stack.setCurrentWidget(self.idle)
+        self.lab_edit.clear()
+        self.lab_error.clear()
 
     # --- queue --------------------------------------------------------------------------------
 
@@ -475,10 +311,13 @@ class ImportView(View):
     def _use_model(self, model: Any) -> None:
         if self.table.model() is not model:
             self.table.setModel(model)
-            self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_selected())
+            self.groups.watch_selection(self.table)
         fhir = model is self.fhir_model
         self.right.setCurrentWidget(self.details if fhir else self.viewer)
         self.edit_button.setVisible(not fhir)
+        self.meta.setVisible(not fhir)
+        if fhir:
+            self.date_banner.setVisible(False)
 
     def add_files(self, paths: list[Path]) -> None:
         self.queue.extend(paths)
@@ -486,15 +325,11 @@ class ImportView(View):
             self._next()
 
     def _next(self) -> None:
-        self.pending = None
-        self.fhir_pending = None
-        self.model.set_pending(None)
-        self.fhir_model.set_pending(None)
-        self.details.clear()
-        self.viewer.clear()
+        self._reset_review()
         if not self.queue:
             self.stack.setCurrentWidget(self.idle)
             self.header.set_subtitle("Drop PDF files anywhere on this window, or choose them.")
+            self._leave_after_import()
             return
         path = self.queue.popleft()
         if path.suffix.lower() == ".json":
@@ -508,7 +343,55 @@ class ImportView(View):
             self.session.bridge.error("Reading the file", exc)
             self._next()
             return
-        self.parse(Pending(path, content))
+        self.check_previous(Pending(path, content))
+
+    def _leave_after_import(self) -> None:
+        """An emptied queue after an import shows what came in, not an empty Import screen."""
+        if not self.imported_any:
+            return
+        self.imported_any = False
+        window = self.window()
+        # Only when the person is still here: never pull them off a screen they went to.
+        if getattr(window, "current_view", None) is self and hasattr(window, "show_view"):
+            window.show_view("Dashboard")
+
+    def check_previous(self, pending: Pending) -> None:
+        """A file imported before is known from its hash, before minutes of parsing."""
+        pid = self.session.profile_id
+        self.stack.setCurrentWidget(self.parsing)
+        self.parse_label.setText(f"Checking {pending.path.name}…")
+        self.parse_bar.setRange(0, 0)
+
+        def op(ctx: JobContext) -> Any:
+            from ohvault.importing import previous_import
+
+            return previous_import(ctx.vault.repo, pid, pending.content)  # type: ignore[arg-type]
+
+        def checked(document: Any) -> None:
+            job, self.job = self.job, None
+            if job is not None and job.is_cancelled():
+                self.session.notify.emit("Import cancelled.")
+                self.queue.clear()
+                self._next()
+                return
+            if document is None:
+                self.parse(pending)
+                return
+            self.session.bridge.info(
+                "Imported before",
+                f"{pending.path.name} was imported before (on "
+                f"{document.created_at.date().isoformat()}); nothing was changed.",
+            )
+            self._next()
+
+        def failed(exc: BaseException) -> None:
+            self.job = None
+            self.session.bridge.error(f"Checking {pending.path.name}", exc)
+            self._next()
+
+        self.job = self.session.executor.run(
+            op, success=checked, failure=failed, label="Checking the file"
+        )
 
     def parse(self, pending: Pending, password: str | None = None, ocr: bool = False) -> None:
         self.stack.setCurrentWidget(self.parsing)
@@ -517,6 +400,7 @@ class ImportView(View):
         self.parse_bar.setRange(0, 0)
 
         def op(ctx: JobContext) -> Any:
+            # The one place the app parses a PDF.
             from ohvault.labs.parser import parse_pdf
 
             return parse_pdf(
@@ -565,13 +449,9 @@ class ImportView(View):
         self.fhir_pending = pending
         self._use_model(self.fhir_model)
         self.fhir_model.set_pending(pending)
+        self.table.fit_columns()
         # Skipped resources (with path and reason), adjustments and kinds not kept.
-        lines = fhir_skipped_lines(content)
-        self.unmatched.clear()
-        self.unmatched.addItems(lines)
-        self.unmatched.setVisible(bool(lines))
-        self.unmatched_label.setText(fhir_skipped_title(content))
-        self.unmatched_label.setVisible(bool(lines) or bool(content.skipped))
+        self.groups.show_other(fhir_skipped_title(content), fhir_skipped_lines(content))
         self.identity_banner.setVisible(False)
         self.mismatch = []
         pid = self.session.profile_id
@@ -649,74 +529,89 @@ class ImportView(View):
         self._next()
 
     def _parsed(self, pending: Pending, report: Any) -> None:
-        self.job = None
-        self._use_model(self.model)
-        pending.report = report
-        pending.accepted = [
-            r.name is not None and r.confidence >= CONFIDENT for r in report.results
-        ]
-        self.pending = pending
-        self.model.set_pending(pending)
-        self.viewer.load(pending.content)
-        self.unmatched.clear()
-        for row in report.unmatched:
-            item = QListWidgetItem(f"p.{row.page}  {row.text}")
-            item.setToolTip(row.reason)
-            self.unmatched.addItem(item)
-        self.unmatched.setVisible(bool(report.unmatched))
-        self.unmatched_label.setVisible(bool(report.unmatched))
-        self.unmatched_label.setText(f"Not recognised ({len(report.unmatched)}) — not imported")
-        profile = self.session.profile
-        self._check_identity(report)
-        self.stack.setCurrentWidget(self.review)
-        self._size_split()
-        when = report.collection_date.isoformat() if report.collection_date else "date not found"
-        self.header.set_subtitle(
-            f"{pending.path.name} · {report.lab_name or 'laboratory not found'} · {when} · "
-            f"into {profile.name if profile else 'this profile'}"
-        )
-        if report.results:
-            self.table.selectRow(0)
-
-    def _size_split(self) -> None:
-        """Give the table what its columns need (the page keeps the rest, at least 260 px)."""
-        total = sum(self.split.sizes()) or self.split.width()
-        if total <= 0:
-            return
-        hh = self.table.horizontalHeader()
-        need = sum(
-            max(hh.sectionSizeHint(c), self.table.sizeHintForColumn(c))
-            for c in range(self.active_model.columnCount())
-        )
-        need += self.table.verticalScrollBar().sizeHint().width() + 8
-        # Favour the table up to about two thirds; past that the names elide instead.
-        left = max(int(total * 0.6), min(need, int(total * 0.68), total - 260))
-        self.split.setSizes([left, total - left])
-
-    def _check_identity(self, report: Any) -> None:
-        """The importer's own identity check, run before review so the warning shows up front."""
+        """Parsed: apply the vault's taught names and the profile checks, then review."""
         pid = self.session.profile_id
 
-        def op(ctx: JobContext) -> list[str]:
-            from ohvault.importing import identity_mismatches
+        def op(ctx: JobContext) -> tuple[Any, list[str]]:
+            from ohvault.importing import identity_mismatches, prepare_report
 
-            return identity_mismatches(ctx.vault.repo.profile(pid), report)  # type: ignore[arg-type]
+            vault = ctx.vault
+            assert vault is not None and pid is not None
+            profile = vault.repo.profile(pid)
+            prepared = prepare_report(report, vault.repo.name_mappings(), profile)
+            return prepared, identity_mismatches(profile, report)
 
-        self.identity_banner.setVisible(False)
-        self.mismatch = []
-        self.session.executor.run(op, success=self._show_mismatch, label="Checking the profile")
+        def failed(exc: BaseException) -> None:
+            self.job = None
+            self.session.bridge.error(f"Reading {pending.path.name}", exc)
+            self._next()
 
-    def _show_mismatch(self, reasons: list[str]) -> None:
-        self.mismatch = reasons
-        if reasons:
-            what = "file" if self.fhir_pending is not None else "report"
-            self.identity_text.setText(
-                f"⚠ This {what} may belong to someone else: "
-                + "; ".join(reasons)
-                + ". Check that you are importing into the right profile (switch with Ctrl+P); "
-                "you will be asked to confirm."
+        self.job = self.session.executor.run(
+            op,
+            success=lambda out: self._review(pending, out[0], out[1]),
+            failure=failed,
+            label="Checking the report",
+        )
+
+    def _review(self, pending: Pending, report: Any, mismatch: list[str]) -> None:
+        self.job = None
+        self._use_model(self.model)
+        pending.set_report(report)
+        self.pending = pending
+        self.viewer.load(pending.content)
+        self._set_meta(report)
+        self._show_mismatch(mismatch)
+        self.groups.show_pending(pending)
+        self.stack.setCurrentWidget(self.review)
+        self._size_split()  # after the rows are in: the split follows what the columns need
+        self._update_subtitle()
+
+    def _set_meta(self, report: Any) -> None:
+        found = report.collection_date
+        fallback = report.reported_date or report.received_date
+        self.date_edit.blockSignals(True)
+        self.date_edit.setDate(_qdate(found or fallback or date.today()))
+        self.date_edit.blockSignals(False)
+        # Without a printed collection date the person sets it; a report date is a good guess.
+        self.date_confirmed = found is not None or fallback is not None
+        if found is None:
+            self.date_text.setText(
+                "⚠ The report does not say when the samples were collected. "
+                + (
+                    "The date below is the report's date: check it before importing."
+                    if fallback
+                    else "Enter the collection date below to import."
+                )
             )
-        self.identity_banner.setVisible(bool(reasons))
+        self.date_banner.setVisible(found is None)
+        self.lab_edit.setText(report.lab_name or "")
+
+    def _date_changed(self, _: QDate) -> None:
+        self.date_confirmed = True
+        self._update_counts()
+
+    def collection_date(self) -> date:
+        d = self.date_edit.date()
+        return date(d.year(), d.month(), d.day())
+
+    def _update_subtitle(self) -> None:
+        if self.pending is None or self.pending.report is None:
+            return
+        profile = self.session.profile
+        lab = self.lab_edit.text().strip() or "laboratory not found"
+        self.header.set_subtitle(
+            f"{self.pending.path.name} · {lab} · into {profile.name if profile else 'this profile'}"
+        )
+
+    # --- groups --------------------------------------------------------------------------------
+
+    def set_all(self, accepted: bool) -> None:
+        if self.fhir_pending is not None:
+            self.fhir_model.set_all(accepted)
+        else:
+            self.groups.set_all(accepted)
+
+    # --- counts and selection ------------------------------------------------------------------
 
     def _update_counts(self) -> None:
         if self.fhir_pending is not None:
@@ -734,26 +629,48 @@ class ImportView(View):
         if self.pending is None or self.pending.report is None:
             return
         n = sum(self.pending.accepted)
-        total = len(self.pending.accepted)
-        low = sum(1 for r in self.pending.results if r.confidence < CONFIDENT or r.name is None)
+        total = len(self.pending.rows)
+        unmapped = len(self.pending.group(UNMAPPED))
+        unsure = len(self.pending.group(UNSURE))
         self.summary.setText(
-            f"{total} results read, {n} selected for import"
-            + (f" · {low} need a check (tinted)" if low else "")
-            + (
-                f" · {len(self.pending.report.unmatched)} rows not recognised"
-                if self.pending.report.unmatched
-                else ""
-            )
+            f"{total} result{'s' if total != 1 else ''} read, {n} selected for import"
+            + (f" · {unmapped} not in the catalog" if unmapped else "")
+            + (f" · {unsure} unsure" if unsure else "")
         )
+        self.groups.label_unsure()
+        problem = self.lab_problem()
+        self.lab_error.setText(problem or "")
+        self.lab_error.setVisible(bool(problem))
+        self._update_subtitle()
         self.commit_button.setText(f"Import {n} result{'s' if n != 1 else ''}")
-        self.commit_button.setEnabled(n > 0)
+        self.commit_button.setEnabled(n > 0 and self.date_confirmed and problem is None)
+        self.commit_button.setToolTip(
+            "" if self.date_confirmed else "Enter the collection date first"
+        )
 
-    def _row_selected(self) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if rows and self.fhir_pending is not None:
+    def lab_problem(self) -> str | None:
+        """The core's rule, shown as the person types: a lab is never the patient."""
+        if self.pending is None or self.pending.report is None:
+            return None
+        profile = self.session.profile
+        problem = lab_name_problem(
+            self.lab_edit.text().strip() or None,
+            self.pending.report.patient_name,
+            profile.name if profile else None,
+        )
+        return f"Not a laboratory: {problem}." if problem else None
+
+    def selected_row(self) -> ReviewRow | None:
+        return self.groups.selected_row()
+
+    def _show_unmatched(self, row: Any) -> None:
+        self.viewer.show_box(row.page - 1, row.bbox)
+
+    def _selected(self, model: Any, row: int) -> None:
+        if model is self.fhir_model and self.fhir_pending is not None:
             from html import escape
 
-            record = self.fhir_model.record(rows[0].row())
+            record = self.fhir_model.record(row)
             self.details.setText(
                 "<table>"
                 + "".join(
@@ -764,46 +681,124 @@ class ImportView(View):
                 + "</table>"
             )
             return
-        if not rows or self.pending is None:
-            return
-        r = self.model.result(rows[0].row())
-        self.viewer.show_box(r.page - 1, r.bbox)
+        if isinstance(model, ReviewModel) and self.pending is not None:
+            result = model.rows[row].result
+            self.viewer.show_box(result.page - 1, result.bbox)
 
-    def _unmatched_selected(self, row: int) -> None:
-        if self.pending is None or row < 0:
+    def _size_split(self) -> None:
+        """Give the tables what their columns need (the page keeps the rest, at least 260 px)."""
+        total = sum(self.split.sizes()) or self.split.width()
+        if total <= 0:
             return
-        u = self.pending.report.unmatched[row]
-        self.viewer.show_box(u.page - 1, u.bbox)
+        need = self.groups.size_hint_width(self.active_model)
+        need += self.table.verticalScrollBar().sizeHint().width() + 8
+        # Favour the table up to about two thirds; past that the names elide instead.
+        left = max(int(total * 0.6), min(need, int(total * 0.7), total - 260))
+        self.split.setSizes([left, total - left])
+        for t in self.review_tables:
+            t.fit_columns()
+
+    def _show_mismatch(self, reasons: list[str]) -> None:
+        self.mismatch = reasons
+        if reasons:
+            what = "file" if self.fhir_pending is not None else "report"
+            self.identity_text.setText(
+                f"⚠ This {what} may belong to someone else: "
+                + "; ".join(reasons)
+                + ". Check that you are importing into the right profile (switch with Ctrl+P); "
+                "you will be asked to confirm."
+            )
+        self.identity_banner.setVisible(bool(reasons))
+
+    # --- corrections and mappings --------------------------------------------------------------
 
     def edit_selected(self) -> EditRowDialog | None:
         if self.fhir_pending is not None:
             return None
-        rows = self.table.selectionModel().selectedRows()
-        if not rows or self.pending is None:
+        row = self.selected_row()
+        if row is None:
             return None
-        row = rows[0].row()
-        dialog = EditRowDialog(self, self.model.result(row))
+        dialog = EditRowDialog(self, row.result)
         dialog.accepted.connect(lambda: self.apply_edit(row, dialog.edited))
         dialog.open()
         return dialog
 
-    def apply_edit(self, row: int, edited: Any) -> None:
+    def apply_edit(self, row: ReviewRow | int, edited: Any) -> None:
         if self.pending is None or edited is None:
             return
-        self.pending.edited[row] = edited
-        self.pending.accepted[row] = True
-        self.model.dataChanged.emit(
-            self.model.index(row, 0), self.model.index(row, len(COLUMNS) - 1)
+        if isinstance(row, int):  # a row of the main table
+            row = self.model.rows[row]
+        row.result = edited
+        row.edited = True
+        row.accepted = True
+        self.groups.regroup()
+
+    def map_row(self, row: ReviewRow) -> MapToDialog | None:
+        if self.pending is None:
+            return None
+        lab = self.lab_edit.text().strip() or None
+        dialog = MapToDialog(self, row.result, lab)
+        dialog.accepted.connect(lambda: self.teach(dialog.choice))
+        dialog.open()
+        return dialog
+
+    def teach(self, choice: MappingChoice | None) -> Any:
+        """Remember the mapping in the vault, then apply it to every row of this file it fits."""
+        if choice is None or self.pending is None:
+            return None
+        pending = self.pending
+
+        def op(ctx: JobContext) -> Any:
+            from ohvault.importing import teach_mapping
+
+            return teach_mapping(
+                ctx.vault,  # type: ignore[arg-type]
+                choice.printed_name,
+                analyte=choice.analyte,
+                own_test=choice.own_test,
+                lab=choice.lab,
+            )
+
+        return self.session.executor.run(
+            op,
+            success=lambda mapping: self._apply_taught(pending, mapping),
+            writes={"name_mapping"},
+            label="Remembering the test name",
+        )
+
+    def _apply_taught(self, pending: Pending, mapping: Any) -> None:
+        if pending is not self.pending:
+            return  # the file was skipped meanwhile; the mapping is kept for next time
+        from ohvault.gui import catalog
+        from ohvault.mappings import apply_mapping, lookup
+
+        lab = self.lab_edit.text().strip() or None
+        count = 0
+        for row in pending.rows:
+            if lookup([mapping], row.result.printed_name, lab) is not None:
+                row.result = apply_mapping(row.result, mapping, catalog.catalog())
+                row.mapped = True
+                row.accepted = True
+                count += 1
+        self.groups.regroup()
+        self.session.notify.emit(
+            f"{mapping.describe()}: applied to {count} row{'s' if count != 1 else ''}, "
+            "and remembered for later imports."
         )
 
     def skip(self) -> None:
         self._next()
+
+    # --- commit --------------------------------------------------------------------------------
 
     def commit(self, *, confirm_identity: bool | None = None) -> Any:
         if self.fhir_pending is not None:
             return self._commit_fhir(self.fhir_pending)
         pending = self.pending
         if pending is None:
+            return None
+        if not self.date_confirmed:
+            self.date_edit.setFocus()
             return None
         if confirm_identity is None:
             confirm_identity = False
@@ -817,23 +812,27 @@ class ImportView(View):
                 ):
                     return None
                 confirm_identity = True
-        accepted = [r for r, ok in zip(pending.results, pending.accepted, strict=True) if ok]
+        accepted = [row.result for row in pending.rows if row.accepted]
         pid = self.session.profile_id
         if pid is None:
             return None
         report = pending.report
+        collected = self.collection_date()
+        lab = self.lab_edit.text().strip()
 
         def op(ctx: JobContext) -> Any:
             from ohvault.importing import import_report
 
             return import_report(
-                ctx.vault,
+                ctx.vault,  # type: ignore[arg-type]
                 pid,
                 pending.content,
                 pending.path.name,
                 report,
                 accepted=accepted,
                 confirm_identity=confirm_identity,
+                collection_date=collected,
+                lab_name=lab,
             )
 
         self.commit_button.setEnabled(False)
@@ -872,6 +871,7 @@ class ImportView(View):
         def done(outcome: Any) -> None:
             self.session.notify.emit(fhir_outcome_text(outcome))
             self.committed.emit(outcome)
+            self.imported_any = True
             self._next()
 
         def failed(exc: BaseException) -> None:
@@ -910,6 +910,7 @@ class ImportView(View):
             + (f"; {dupes} already in the vault were skipped." if dupes else ".")
         )
         self.committed.emit(outcome)
+        self.imported_any = True
         self._next()
 
     def _commit_failed(self, exc: BaseException) -> None:
