@@ -112,7 +112,10 @@ def score_report(report: ParsedReport, truth: dict[str, Any]) -> dict[str, Any]:
     rng_tp = rng_pred = 0
     flag_tp = flag_pred = 0
     matched_truth: dict[int, ParsedResult] = {}
+    unmapped = [p for p in report.results if p.name is None]
     for p in report.results:
+        if p.name is None:
+            continue  # an unknown test returned for review: scored below as "reported"
         key = (_analyte_key(p.loinc), p.date.isoformat() if p.date else "")
         cands = [t for t in by_key.get(key, []) if id(t) not in used]
         hit = None
@@ -175,12 +178,14 @@ def score_report(report: ParsedReport, truth: dict[str, Any]) -> dict[str, Any]:
         errors.append(
             f"{truth['id']}: collection date {report.collection_date} want {truth['collection_date']}"
         )
-    unmatched_text = " ".join(u.text for u in report.unmatched).casefold()
+    unmatched_text = " ".join(
+        [u.text for u in report.unmatched] + [p.printed_name for p in unmapped]
+    ).casefold()
     unknown_found = sum(
         1 for name in truth.get("unmatched_expected", []) if name.casefold() in unmatched_text
     )
     return {
-        "results": (res_tp, len(report.results), len(truth["results"])),
+        "results": (res_tp, len(report.results) - len(unmapped), len(truth["results"])),
         "ranges": (rng_tp, rng_pred, len(rng_truth)),
         "flags": (flag_tp, flag_pred, len(flag_truth)),
         "dates": (int(date_ok), int(report.collection_date is not None), 1),

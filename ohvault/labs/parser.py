@@ -17,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,9 @@ from ohvault.labs.values import (
 )
 
 CONFIDENT = 0.8
+# A row that is structurally a result but whose name is not in the catalog is returned for
+# review, never stored without it.
+UNMAPPED_CONFIDENCE = 0.5
 _UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
 
 
@@ -320,227 +325,10 @@ def _open_error(exc: Exception, password: str | None) -> LabParseError:
 
 
 # ============================================================================ metadata labels
-_META_LABELS: dict[str, list[str]] = {
-    "collected": [
-        "collected",
-        "collection date",
-        "collection date time",
-        "date collected",
-        "collection",
-        "date of collection",
-        "collected on",
-        "collected date",
-        "sample collected",
-        "sample collected on",
-        "specimen collected",
-        "specimen collection date",
-        "drawn",
-        "date drawn",
-        "sample date",
-        "sampling date",
-        "sample drawn",
-        "date time collected",
-        "mintavetel",
-        "mintavetel ideje",
-        "mintavetel datuma",
-        "mintavetelezes",
-        "mintavetel idopontja",
-        "colheita",
-        "data de colheita",
-        "data da colheita",
-        "data colheita",
-        "data de colheita da amostra",
-        "entnahme",
-        "entnahmedatum",
-        "entnahmezeit",
-        "abnahme",
-        "abnahmedatum",
-        "probenentnahme",
-        "entnahme am",
-        "abgenommen",
-        "specimen date",
-        "date of specimen",
-    ],
-    "received": [
-        "received",
-        "date received",
-        "received on",
-        "sample received",
-        "sample received on",
-        "receipt",
-        "received date",
-        "beerkezes",
-        "beerkezett",
-        "erkezes",
-        "beerkezes ideje",
-        "rececao",
-        "recepcao",
-        "data de rececao",
-        "data de recepcao",
-        "eingang",
-        "eingangsdatum",
-        "probeneingang",
-        "eingegangen",
-        "registered",
-        "registered on",
-        "registration",
-        "registration date",
-        "date registered",
-        "accessioned",
-        "date received in lab",
-    ],
-    "reported": [
-        "reported",
-        "report date",
-        "date reported",
-        "reported on",
-        "report generated",
-        "printed",
-        "print date",
-        "date printed",
-        "printed on",
-        "issued",
-        "issue date",
-        "authorised",
-        "authorized",
-        "authorised on",
-        "approved on",
-        "validated",
-        "lelet",
-        "lelet datuma",
-        "kiadva",
-        "nyomtatva",
-        "validalva",
-        "lelet kiadasa",
-        "kiadas datuma",
-        "befund",
-        "befunddatum",
-        "befundet am",
-        "ausgedruckt",
-        "druckdatum",
-        "befundausgang",
-        "data do relatorio",
-        "validado",
-        "validado em",
-        "emitido",
-        "emitido em",
-        "impresso",
-        "data de emissao",
-        "data de impressao",
-        "finalized",
-        "final report",
-        "report status",
-        "date of report",
-        "resulted",
-        "verified",
-    ],
-    "dob": [
-        "dob",
-        "d o b",
-        "date of birth",
-        "birth date",
-        "born",
-        "birthdate",
-        "szuletesi datum",
-        "szul ido",
-        "szul datum",
-        "szuletesi ido",
-        "szul",
-        "data de nascimento",
-        "data nasc",
-        "dt nasc",
-        "geburtsdatum",
-        "geb datum",
-        "geboren",
-        "geb",
-        "fecha de nacimiento",
-    ],
-    "name": [
-        "patient name",
-        "patient",
-        "name",
-        "patient s name",
-        "pt name",
-        "nev",
-        "beteg neve",
-        "beteg",
-        "paciens",
-        "paciens neve",
-        "nome",
-        "nome do utente",
-        "utente",
-        "doente",
-        "patient in",
-        "name vorname",
-        "patientenname",
-        "nome do doente",
-        "patient details",
-    ],
-    "sex": [
-        "sex",
-        "gender",
-        "nem",
-        "geschlecht",
-        "sexo",
-        "age sex",
-        "age gender",
-        "sex age",
-        "gender age",
-        "age s sex",
-    ],
-    "age": ["age", "kor", "alter", "idade", "eletkor"],
-    "other": [
-        "patient id",
-        "patient no",
-        "mrn",
-        "uhid",
-        "lab no",
-        "lab id",
-        "specimen id",
-        "specimen number",
-        "accession",
-        "accession no",
-        "account number",
-        "account",
-        "phone",
-        "ref by",
-        "referred by",
-        "ref doctor",
-        "referring doctor",
-        "physician",
-        "ordering physician",
-        "doctor",
-        "consultant",
-        "address",
-        "taj",
-        "taj szam",
-        "azonosito",
-        "mintaazonosito",
-        "beutalo orvos",
-        "kerő orvos",
-        "kero orvos",
-        "processo",
-        "n utente",
-        "episodio",
-        "auftragsnummer",
-        "auftrag",
-        "einsender",
-        "arzt",
-        "barcode",
-        "sample id",
-        "sample type",
-        "specimen",
-        "client",
-        "location",
-        "ward",
-        "nhs number",
-        "hospital number",
-        "gp",
-        "requested by",
-        "fasting",
-        "page",
-    ],
-}
+_WORDS: dict[str, Any] = json.loads(
+    resources.files("ohvault.labs").joinpath("words.json").read_text(encoding="utf-8")
+)
+_META_LABELS: dict[str, list[str]] = _WORDS["meta_labels"]
 _LABEL_INDEX: dict[tuple[str, ...], str] = {}
 for _kind, _labels in _META_LABELS.items():
     for _lab in _labels:
@@ -628,6 +416,7 @@ class _Row:
     line: Line
     headerless: bool
     extra_cells: list[Cell] = field(default_factory=list)
+    stray: bool = False  # words in a value column that are neither value, flag nor unit
 
 
 class _DocState:
@@ -645,6 +434,8 @@ class _DocState:
         self.sex: str | None = None
         self.last_row: _Row | None = None
         self.pending_name: tuple[str, list[Cell]] | None = None
+        # the previous line read without a header, and the row made from it (if any)
+        self.prev_free: tuple[Line, _Row | None] | None = None
 
     # ------------------------------------------------------------------ pages
     def add_page(self, page_no: int, words: list[Any], width: float, height: float = 0.0) -> None:
@@ -764,9 +555,16 @@ class _DocState:
             ):
                 return  # a footnote or interpretation paragraph running across the columns
         by_role: dict[str, list[tuple[Span, Cell]]] = {}
+        last_span: Span | None = None
         for cell in _cells_for_model(line, model):
             span = model.column_of(cell)
-            by_role.setdefault(span.role, []).append((span, cell))
+            entries = by_role.setdefault(span.role, [])
+            if span is last_span and entries and span.role != "name":
+                # words of one column split by a wide gap ("NONE   SEEN", "41   L") are one cell
+                entries[-1] = (span, Cell(entries[-1][1].words + cell.words))
+            else:
+                entries.append((span, cell))
+            last_span = span
         name_cells = [c for _, c in by_role.get("name", [])]
         name_text = " ".join(c.text for c in name_cells).strip()
         value_entries: list[
@@ -835,10 +633,22 @@ class _DocState:
                 return
             self._name_only(line, name_text, name_cells)
             return
+        if _category_row(line):
+            return  # a risk-category / reference table row ("<200  N/A  >=200  mg/dL")
         if not name_text and self.pending_name is not None:
             name_text, name_cells = self.pending_name
+        stray = any(any(ch.isalpha() for ch in t) and parse_flag(t) is None for t in leftovers)
         self._row_from_parts(
-            line, name_text, name_cells, value_entries, unit, range_text, flag, loinc, False
+            line,
+            name_text,
+            name_cells,
+            value_entries,
+            unit,
+            range_text,
+            flag,
+            loinc,
+            False,
+            stray=stray,
         )
 
     def _name_only(self, line: Line, text: str, cells: list[Cell]) -> None:
@@ -869,6 +679,14 @@ class _DocState:
         text = line.text.strip()
         if preamble or _FOOTER.search(text) or self._is_meta_line(line):
             return
+        rows_before = len(self.rows)
+        prev = self.prev_free
+        self.prev_free = (line, None)
+        self._free_line(line, text, prev)
+        if len(self.rows) > rows_before:
+            self.prev_free = (line, self.rows[-1])
+
+    def _free_line(self, line: Line, text: str, prev: tuple[Line, _Row | None] | None) -> None:
         tokens = line.words
         # leading name tokens: up to the first token that is a value
         idx = None
@@ -888,8 +706,15 @@ class _DocState:
             if len(tokens) <= 8 and not any(ch.isdigit() for ch in text):
                 self._name_only(line, text, line.cells())
             return
+        if idx > 1 and tokens[idx - 1].text in ("<", ">", "<=", ">=", "≤", "≥"):
+            idx -= 1  # a comparator printed apart from its number: "< 10"
         name_words = tokens[:idx]
         name_text = " ".join(w.text for w in name_words)
+        name_cells = [Cell(list(name_words))]
+        above = self._name_above(line, name_words, prev)
+        if above is not None:
+            # dashboard cards: the name on one line, "In Range  VALUE UNIT" on the next
+            name_text, name_cells = above
         rest_words = tokens[idx:]
         rest_cells = _cells_of(rest_words, line)
         value_entries: list[
@@ -923,7 +748,6 @@ class _DocState:
                 range_parts.append(rest_text)
         if not value_entries:
             return
-        name_cells = [Cell(list(name_words))]
         match = self.cat.match_name(name_text)
         v0 = value_entries[0][0]
         if match is None and not (v0 is not None and (unit or range_parts)):
@@ -940,6 +764,41 @@ class _DocState:
             True,
         )
 
+    def _name_above(
+        self, line: Line, label: list[Word], prev: tuple[Line, _Row | None] | None
+    ) -> tuple[str, list[Cell]] | None:
+        """The test name printed on the line above when this line starts with a status label.
+
+        A short label that is no test name ("In Range", "Out of Range", "Normal", "Younger")
+        before the value, with the line directly above starting at the same left edge, means the
+        name is that line (``Rheumatoid Factor (RF)`` / ``In Range · < 10 IU/mL``). A row read from
+        that line by mistake (``Omega 6 / 3 Ratio`` looks like a value) is withdrawn.
+        """
+        if prev is None or not label or len(label) > 3:
+            return None
+        if not all(w.text.isalpha() for w in label):
+            return None
+        label_text = " ".join(w.text for w in label)
+        if (
+            self.cat.match_name(label_text) is not None
+            or normalise_name(label_text) in self.cat.shared_names()
+        ):
+            return None
+        above, row = prev
+        if above.page != line.page or abs(above.x0 - line.x0) > 3:
+            return None
+        if not 0 <= line.top - above.bottom < 1.5 * line.size or above.size < line.size - 0.5:
+            return None
+        if row is not None and above.size < line.size + 0.5:
+            return None  # two result rows of one table, not a name over its status line
+        name = above.text.strip()
+        if not _plausible_printed_name(name) and self.cat.match_name(name) is None:
+            return None
+        if row is not None and row in self.rows:
+            self.rows.remove(row)
+        self.pending_name = None
+        return name, [Cell(list(above.words))]
+
     def _row_from_parts(
         self,
         line: Line,
@@ -951,6 +810,8 @@ class _DocState:
         flag: str | None,
         loinc: str | None,
         headerless: bool,
+        *,
+        stray: bool = False,
     ) -> None:
         self.pending_name = None
         if range_text and not unit:
@@ -972,6 +833,7 @@ class _DocState:
             page=line.page,
             line=line,
             headerless=headerless,
+            stray=stray,
         )
         self.rows.append(row)
         self.last_row = row
@@ -982,6 +844,7 @@ class _DocState:
         results: list[ParsedResult] = []
         for row in self.rows:
             results.extend(self._resolve(row, meta["collected"]))
+        results = dedupe_results(results)
         return ParsedReport(
             collection_date=meta["collected"],
             reported_date=meta["reported"],
@@ -1024,17 +887,28 @@ class _DocState:
                     analyte, score, how = m.analyte, m.score, m.how
             bbox = _union(bbox_name, _bbox([cell])) if cell is not None else bbox_name
             if analyte is None:
-                self.unmatched.append(
-                    UnmatchedRow(
-                        row.line.text,
-                        row.page,
-                        _bbox([Cell(row.line.words)]),
-                        "test name not in the catalog"
-                        if row.printed_name
-                        else "value without a test name",
+                if not self._structural_result(row):
+                    self.unmatched.append(
+                        UnmatchedRow(
+                            row.line.text,
+                            row.page,
+                            _bbox([Cell(row.line.words)]),
+                            "value without a test name",
+                        )
+                    )
+                    return out
+                # structurally a result: kept with its printed name, for review
+                out.append(
+                    self._make_unmapped(
+                        row,
+                        value,
+                        qual,
+                        col_date or collected,
+                        bbox,
+                        cell_flag if cumulative else (row.flag or cell_flag),
                     )
                 )
-                return out
+                continue
             out.append(
                 self._make_result(
                     row,
@@ -1144,6 +1018,67 @@ class _DocState:
             notes=tuple(notes),
         )
 
+    def _structural_result(self, row: _Row) -> bool:
+        """Whether a row the catalog does not know is still plainly a result row.
+
+        Its name reads as a test name (not prose, a category label or an address), nothing but
+        value, flag and unit sits in its value column, and its range cell is a range, a unit or
+        a qualitative reference.
+        """
+        if row.stray or not _plausible_printed_name(row.printed_name):
+            return False
+        rng = row.range_text.split(" | ")[0].strip() if row.range_text else ""
+        if not rng:
+            return True
+        ref = parse_range(rng, self.decimal_comma, self.sex)
+        return bool(
+            (ref is not None and (ref.low is not None or ref.high is not None))
+            or is_qualitative_value(rng)
+            or normalise_unit(rng) is not None
+        )
+
+    def _make_unmapped(
+        self,
+        row: _Row,
+        value: Value | None,
+        qual: str | None,
+        when: date | None,
+        bbox: tuple[float, float, float, float],
+        flag: str | None,
+    ) -> ParsedResult:
+        """A result row whose printed name maps to no catalog analyte: name and LOINC empty."""
+        ref = parse_range(row.range_text, self.decimal_comma, self.sex) if row.range_text else None
+        if ref is not None and ref.low is None and ref.high is None and not ref.text:
+            ref = None
+        if value is not None:
+            v_out: float | str = value.text if value.comparator or value.num is None else value.num
+            flag = flag or value.flag
+        else:
+            v_out = qual or ""
+        unit_ucum = normalise_unit(row.unit) if row.unit else None
+        return ParsedResult(
+            name=None,
+            printed_name=row.printed_name,
+            loinc=None,
+            value=v_out,
+            value_num=value.num if value is not None else None,
+            comparator=value.comparator if value is not None else None,
+            unit=row.unit,
+            unit_ucum=unit_ucum,
+            value_canonical=None,
+            unit_canonical=None,
+            ref_low=ref.low if ref else None,
+            ref_high=ref.high if ref else None,
+            ref_text=ref.text if ref else None,
+            flag=None if flag == "N" else flag,
+            date=when,
+            page=row.page,
+            bbox=bbox,
+            confidence=UNMAPPED_CONFIDENCE * (0.9 if row.headerless else 1.0),
+            category=row.section,
+            notes=("test name not in the catalog: map it or keep it as its own test",),
+        )
+
     # ------------------------------------------------------------------ metadata
     def _metadata(self) -> dict[str, Any]:
         order = self.order or "DMY"
@@ -1193,6 +1128,49 @@ class _DocState:
         if best is None:
             return None
         return " ".join(c.text for c in best.cells()[:1]).strip() or None
+
+
+# ============================================================================ repeats
+def _value_key(r: ParsedResult) -> tuple[Any, ...]:
+    if r.value_num is not None:
+        return ("n", r.comparator or "", round(r.value_num, 9))
+    return ("q", normalise_name(str(r.value)).replace(" ", ""))
+
+
+def _unit_key(r: ParsedResult) -> str:
+    return (r.unit_ucum or normalise_name(r.unit or "")).replace(" ", "")
+
+
+def _same_test(a: ParsedResult, b: ParsedResult) -> bool:
+    if a.loinc and b.loinc and a.loinc == b.loinc:
+        return True
+    pa, pb = normalise_name(a.printed_name), normalise_name(b.printed_name)
+    return bool(pa) and (pa == pb or pa.replace(" ", "") == pb.replace(" ", ""))
+
+
+def dedupe_results(results: list[ParsedResult]) -> list[ParsedResult]:
+    """One result per (analyte or printed name, value, unit, date).
+
+    Portal prints append the laboratory's own report, dashboards list a biomarker under every
+    body system, and some sections print a row twice; each result is kept once. A copy that
+    lacks the unit (an appendix without a unit column) is the same result. The copy kept is the
+    most confident one, at the place of the first.
+    """
+    kept: list[ParsedResult] = []
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for r in results:
+        gkey = (_value_key(r), r.date)
+        for idx in groups.get(gkey, []):
+            other = kept[idx]
+            ua, ub = _unit_key(r), _unit_key(other)
+            if _same_test(r, other) and (ua == ub or not ua or not ub):
+                if (r.confidence, bool(ua)) > (other.confidence, bool(ub)):
+                    kept[idx] = r
+                break
+        else:
+            groups.setdefault(gkey, []).append(len(kept))
+            kept.append(r)
+    return kept
 
 
 # ============================================================================ helpers
@@ -1393,9 +1371,8 @@ def _classify_result_cell(
         return None, q, f, unit, []
     if is_non_result(text):
         return None, None, None, None, [text]
-    # free text in a result column ("Pale yellow", "A Rh positive", "See note")
-    if any(ch.isalpha() for ch in text) and not any(ch.isdigit() for ch in text):
-        return None, text, None, None, []
+    # any other words in a result column ("See note", a method, prose) are not a result: a
+    # qualitative value comes only from the vocabulary (values.is_qualitative_value)
     return None, None, flag, unit, toks
 
 
@@ -1408,6 +1385,48 @@ def _split_unit_tail(text: str) -> tuple[str | None, str]:
             if normalise_unit(cand) is not None and not looks_like_range(cand):
                 return cand, " ".join(toks[:-n])
     return None, text
+
+
+# Words of prose and comments, which a test name does not contain; words that name reference
+# categories ("Optimal", "Deficiency", "Moderately increased", "Male Reference Range"): a name
+# made only of them is not a test.
+_PROSE_WORDS = frozenset(_WORDS["prose_words"])
+_CATEGORY_WORDS = frozenset(_WORDS["category_words"])
+
+
+def _plausible_printed_name(text: str) -> bool:
+    """A test name: not a sentence, an address, a number or a reference-category label."""
+    words = text.split()
+    if not words or len(words) > 10 or len(text) > 80:
+        return False
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 2 or letters < 0.4 * len(text.replace(" ", "")):
+        return False
+    first = text.lstrip()[0]
+    if not (first.isalnum() or first in "%#") or re.match(r"\d+[.,]?\s", text):
+        return False  # "<5353. Male ...", "2501 South State Highway": not a name
+    if first.isalpha() and first.islower() and not re.match(r"[a-z]{1,3}[A-Z0-9-]", text):
+        return False  # prose continues a sentence; names such as "eGFR" or "pH" are mixed case
+    if text.rstrip().endswith(":") or re.search(r"[.;]\s", text):
+        return False  # a label ("Deficiency:") or a sentence
+    folded = [w.casefold().strip(",;:()") for w in words]
+    if any(w in _PROSE_WORDS for w in folded):
+        return False
+    return not all(w in _CATEGORY_WORDS or not w for w in folded)
+
+
+def _category_row(line: Line) -> bool:
+    """A row of a risk-category or reference table: several ranges side by side, no result."""
+    bounds = ranges = 0
+    for cell in line.cells():
+        t = cell.text.strip()
+        if re.fullmatch(r"n/?a", t, re.IGNORECASE) or re.fullmatch(
+            r"(?:<=|>=|<|>|≤|≥)\s*\d+(?:[.,]\d+)?", t
+        ):
+            bounds += 1
+        elif re.fullmatch(r"\d+(?:[.,]\d+)?\s*-\s*\d+(?:[.,]\d+)?", t):
+            ranges += 1
+    return bounds >= 2 and bounds + ranges >= 3
 
 
 def _clean_name(text: str) -> str:

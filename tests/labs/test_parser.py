@@ -115,9 +115,15 @@ def test_unknown_rows_are_reported_not_dropped() -> None:
         preamble=PREAMBLE,
     )
     rep = parse_pdf(data)
-    assert [r.loinc for r in rep.results] == ["2823-3"]
-    assert len(rep.unmatched) == 1 and "Zonulin" in rep.unmatched[0].text
-    assert rep.unmatched[0].page == 1
+    # structure first, catalog second: the unknown test is a result without a name or code,
+    # its printed name, value, unit and range kept, and it is never stored without review
+    unknown, potassium = rep.results
+    assert potassium.loinc == "2823-3" and potassium.confidence >= CONFIDENT
+    assert unknown.name is None and unknown.loinc is None
+    assert unknown.printed_name == "Zonulin" and unknown.value == 45.1
+    assert unknown.unit == "ng/mL" and unknown.ref_high == 55 and unknown.page == 1
+    assert unknown.confidence < CONFIDENT
+    assert unknown.to_json()["name"] is None
 
 
 def test_implausible_value_is_not_confident() -> None:
@@ -160,7 +166,8 @@ def test_multi_page_repeated_header_and_progress() -> None:
     rep = parse_pdf(data, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert rep.pages == 3
-    assert [r.page for r in rep.results] == [1, 1, 2, 2, 3, 3]
+    # the same two results printed on three pages are two results, kept where first printed
+    assert [(r.loinc, r.page) for r in rep.results] == [("2951-2", 1), ("2075-0", 1)]
 
 
 def test_catalog_is_shared() -> None:
