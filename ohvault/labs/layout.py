@@ -95,10 +95,15 @@ class Line:
         return self._cells
 
 
+# Private Use Area code points (U+E000-U+F8FF): fonts that map their own glyphs there (an
+# icon font's "(", ")" or ":") give text with no standard meaning; they separate words.
+_PRIVATE_USE = {cp: " " for cp in range(0xE000, 0xF900)}
+
+
 def words_from_pdfplumber(raw: list[dict[str, Any]]) -> list[Word]:
     out = []
     for w in raw:
-        text = str(w["text"]).strip()
+        text = " ".join(str(w["text"]).translate(_PRIVATE_USE).split())
         if text:
             out.append(
                 Word(
@@ -161,7 +166,13 @@ ROLE_PHRASES: dict[str, list[str]] = {
         "last value",
     ],
     "in": ["in range", "within range", "within normal range"],
-    "out": ["out of range", "outside range", "out of normal range"],
+    "out": [
+        "out of range",
+        "out range",
+        "outside range",
+        "outside of range",
+        "out of normal range",
+    ],
     "loinc": ["loinc", "loinc kod", "loinc code", "loinc kode"],
     "range": [
         "reference interval",
@@ -283,6 +294,9 @@ ROLE_PHRASES: dict[str, list[str]] = {
         "parameters",
         "analyte",
         "analytes",
+        "analyte name",
+        "parameter name",
+        "test description",
         "analysis",
         "examination",
         "description",

@@ -435,7 +435,7 @@ class _DocState:
         self.last_row: _Row | None = None
         self.pending_name: tuple[str, list[Cell]] | None = None
         # the previous line read without a header, and the row made from it (if any)
-        self.prev_free: tuple[Line, _Row | None] | None = None
+        self.prev_free: list[tuple[Line, _Row | None]] = []
 
     # ------------------------------------------------------------------ pages
     def add_page(self, page_no: int, words: list[Any], width: float, height: float = 0.0) -> None:
@@ -554,17 +554,26 @@ class _DocState:
                 and cell.x1 > first_result.x1 + 10
             ):
                 return  # a footnote or interpretation paragraph running across the columns
-        by_role: dict[str, list[tuple[Span, Cell]]] = {}
-        last_span: Span | None = None
+        ordered: list[tuple[Span, Cell]] = []
         for cell in _cells_for_model(line, model):
             span = model.column_of(cell)
-            entries = by_role.setdefault(span.role, [])
-            if span is last_span and entries and span.role != "name":
+            if ordered and span is ordered[-1][0] and span.role != "name":
                 # words of one column split by a wide gap ("NONE   SEEN", "41   L") are one cell
-                entries[-1] = (span, Cell(entries[-1][1].words + cell.words))
-            else:
-                entries.append((span, cell))
-            last_span = span
+                ordered[-1] = (span, Cell(ordered[-1][1].words + cell.words))
+                continue
+            if (
+                len(ordered) >= 2
+                and span.role in RESULT_ROLES
+                and ordered[-1][0].role not in RESULT_ROLES
+                and is_qualitative_value(f"{ordered[-1][1].text} {cell.text}")
+            ):
+                # a right-aligned text value reaching back over the column edge ("RH(D) POSITIVE")
+                ordered[-1] = (span, Cell(ordered[-1][1].words + cell.words))
+                continue
+            ordered.append((span, cell))
+        by_role: dict[str, list[tuple[Span, Cell]]] = {}
+        for span, cell in ordered:
+            by_role.setdefault(span.role, []).append((span, cell))
         name_cells = [c for _, c in by_role.get("name", [])]
         name_text = " ".join(c.text for c in name_cells).strip()
         value_entries: list[
@@ -611,6 +620,16 @@ class _DocState:
                 loinc = m.group(0)
         has_value = any(v is not None or q for v, q, *_ in value_entries)
         if not name_text and not has_value:
+            last = self.last_row
+            if (
+                last is not None
+                and last.unit
+                and range_text
+                and not last.range_text.count(" | ")
+                and _continues_unit(last.unit, range_text)
+            ):
+                last.unit += range_text.strip()
+                return
             if range_text and self.last_row is not None and not by_role.get("unit"):
                 self.last_row.range_text += " | " + range_text
                 self.last_row.extra_cells.extend(range_cells)
@@ -680,11 +699,24 @@ class _DocState:
         if preamble or _FOOTER.search(text) or self._is_meta_line(line):
             return
         rows_before = len(self.rows)
-        prev = self.prev_free
-        self.prev_free = (line, None)
+        prev = self._line_above(line)
         self._free_line(line, text, prev)
-        if len(self.rows) > rows_before:
-            self.prev_free = (line, self.rows[-1])
+        made = self.rows[-1] if len(self.rows) > rows_before else None
+        self.prev_free = [*self.prev_free[-3:], (line, made)]
+
+    def _line_above(self, line: Line) -> tuple[Line, _Row | None] | None:
+        """The last free line above that starts at this line's left edge.
+
+        Lines off to the side in between (a "NEW" badge at the right margin) are skipped.
+        """
+        for above, row in reversed(self.prev_free):
+            if above.page != line.page:
+                return None
+            if abs(above.x0 - line.x0) <= 3:
+                return above, row
+            if above.x0 < line.x1 + 20:
+                return None
+        return None
 
     def _free_line(self, line: Line, text: str, prev: tuple[Line, _Row | None] | None) -> None:
         tokens = line.words
@@ -708,6 +740,11 @@ class _DocState:
             return
         if idx > 1 and tokens[idx - 1].text in ("<", ">", "<=", ">=", "≤", "≥"):
             idx -= 1  # a comparator printed apart from its number: "< 10"
+        elif idx > 3 and [w.text.casefold() for w in tokens[idx - 3 : idx]] in (
+            ["<", "or", "="],
+            [">", "or", "="],
+        ):
+            idx -= 3  # "< Or = 5.0"
         name_words = tokens[:idx]
         name_text = " ".join(w.text for w in name_words)
         name_cells = [Cell(list(name_words))]
@@ -748,9 +785,15 @@ class _DocState:
                 range_parts.append(rest_text)
         if not value_entries:
             return
+        first_cell = value_entries[0][2]
+        if above is not None and value_entries[0][0] is not None and first_cell is not None:
+            # the words after the value on a status line are its unit ("% by wt", "Years")
+            tail = " ".join(w.text for w in rest_words if w.x0 > first_cell.x1)
+            if tail and len(tail.split()) <= 3 and re.match(r"[A-Za-zµμ%/]", tail):
+                unit = tail
         match = self.cat.match_name(name_text)
         v0 = value_entries[0][0]
-        if match is None and not (v0 is not None and (unit or range_parts)):
+        if match is None and above is None and not (v0 is not None and (unit or range_parts)):
             return  # prose that happens to contain a number
         self._row_from_parts(
             line,
@@ -1320,6 +1363,19 @@ def _classify_result_cell(
     i = 0
     while i < len(toks):
         tok = toks[i]
+        if (
+            value is None
+            and tok in ("<", ">")
+            and i + 3 < len(toks)
+            and toks[i + 1].casefold() == "or"
+            and toks[i + 2] == "="
+        ):
+            # "< OR = 5.0" is "<=5.0"; the value keeps the laboratory's spelling
+            v = parse_value(f"{tok}={toks[i + 3]}", decimal_comma)
+            if v is not None:
+                value = replace(v, text=" ".join(toks[i : i + 4]))
+                i += 4
+                continue
         if value is None and not is_date_token(tok):
             # comparator written apart from the number: "< 0.5"
             if tok in ("<", ">", "<=", ">=", "≤", "≥") and i + 1 < len(toks):
@@ -1376,15 +1432,49 @@ def _classify_result_cell(
     return None, None, flag, unit, toks
 
 
+_NUM = r"[-+]?\d+(?:[.,]\d+)?"
+_RANGE_HEAD = re.compile(
+    rf"^\s*(?:(?:<|>|≤|≥)\s*(?:OR\s*=|=)?\s*{_NUM}|=<\s*{_NUM}|=>\s*{_NUM}"
+    rf"|{_NUM}\s*(?:-|–|to)\s*{_NUM})(?=\s|$)",
+    re.IGNORECASE,
+)
+# annotations printed after a unit or range: "(calc)", "calc", "(calculated)"
+_ANNOTATION = re.compile(r"\s*\(?\bcalc(?:ulated)?\b\)?\s*$", re.IGNORECASE)
+
+
 def _split_unit_tail(text: str) -> tuple[str | None, str]:
-    """``"65-99 mg/dL"`` -> (``"mg/dL"``, ``"65-99"``)."""
+    """``"65-99 mg/dL"`` -> (``"mg/dL"``, ``"65-99"``).
+
+    The words after a range in a range cell are its unit even when the unit table does not know
+    them (``"<5.7 % of total Hgb"``); an annotation after the unit (``"(calc)"``) is dropped, and
+    a unit broken at the line end (``"mL/min/1."``) is joined with its rest by the caller.
+    """
+    text = _ANNOTATION.sub("", text).strip() if _ANNOTATION.search(text) else text
     toks = text.split()
     for n in (3, 2, 1):
         if len(toks) > n:
             cand = " ".join(toks[-n:])
             if normalise_unit(cand) is not None and not looks_like_range(cand):
                 return cand, " ".join(toks[:-n])
+    m = _RANGE_HEAD.match(text)
+    if m is not None:
+        rest = text[m.end() :].strip()
+        if (
+            rest
+            and len(rest.split()) <= 4
+            and re.match(r"[A-Za-zµμ%/]", rest)
+            and not looks_like_range(rest)
+            and not is_qualitative_value(rest)
+        ):
+            return rest, m.group(0).strip()
     return None, text
+
+
+def _continues_unit(unit: str, text: str) -> bool:
+    """``"mL/min/1."`` + ``"73m2"``, ``"Thousand"`` + ``"/uL"``: a unit wrapped onto the next line."""
+    if " " in text.strip() or not text.strip():
+        return False
+    return unit.endswith(("/", ".", "^", "(")) or text.startswith(("/", "^"))
 
 
 # Words of prose and comments, which a test name does not contain; words that name reference
@@ -1417,16 +1507,22 @@ def _plausible_printed_name(text: str) -> bool:
 
 def _category_row(line: Line) -> bool:
     """A row of a risk-category or reference table: several ranges side by side, no result."""
-    bounds = ranges = 0
-    for cell in line.cells():
+    bounds = ranges = values = 0
+    not_applicable = False
+    for cell in line.cells()[1:]:
         t = cell.text.strip()
+        if re.fullmatch(r"n/?a", t, re.IGNORECASE):
+            not_applicable = True
+        elif parse_value(t) is not None or is_qualitative_value(t):
+            values += 1
         if re.fullmatch(r"n/?a", t, re.IGNORECASE) or re.fullmatch(
             r"(?:<=|>=|<|>|≤|≥)\s*\d+(?:[.,]\d+)?", t
         ):
             bounds += 1
         elif re.fullmatch(r"\d+(?:[.,]\d+)?\s*-\s*\d+(?:[.,]\d+)?", t):
             ranges += 1
-    return bounds >= 2 and bounds + ranges >= 3
+    # "A  N/A  B  Pattern": categories side by side, one of them not applicable
+    return (bounds >= 2 and bounds + ranges >= 3) or (not_applicable and values >= 2)
 
 
 def _clean_name(text: str) -> str:
