@@ -928,6 +928,10 @@ class _DocState:
                 )
                 if m is not None:
                     analyte, score, how = m.analyte, m.score, m.how
+                    if how == "prefix" and not self._structural_result(row):
+                        # a guess from the first words of a line that is not a result row
+                        # ("total PSA is between 4.0 and 10.0 ng/mL.")
+                        analyte = None
             bbox = _union(bbox_name, _bbox([cell])) if cell is not None else bbox_name
             if analyte is None:
                 if not self._structural_result(row):
@@ -1077,6 +1081,7 @@ class _DocState:
         return bool(
             (ref is not None and (ref.low is not None or ref.high is not None))
             or is_qualitative_value(rng)
+            or is_qualitative_value(rng.split()[0])  # "A Pattern", "Negative (ref.)"
             or normalise_unit(rng) is not None
         )
 
@@ -1497,8 +1502,10 @@ def _plausible_printed_name(text: str) -> bool:
         return False  # "<5353. Male ...", "2501 South State Highway": not a name
     if first.isalpha() and first.islower() and not re.match(r"[a-z]{1,3}[A-Z0-9-]", text):
         return False  # prose continues a sentence; names such as "eGFR" or "pH" are mixed case
-    if text.rstrip().endswith(":") or re.search(r"[.;]\s", text):
-        return False  # a label ("Deficiency:") or a sentence
+    if text.rstrip().endswith(":") or re.search(r"\.\s|:\s*[<>]?\d", text):
+        return False  # a label ("Deficiency:", "Prediabetes: 5.7") or a sentence
+    if re.search(r"(?<![\w.])\d+[.,]\d+(?![\w.])", text):
+        return False  # a decimal number belongs to a value, not to a name ("LDL SIZE 21.3")
     folded = [w.casefold().strip(",;:()") for w in words]
     if any(w in _PROSE_WORDS for w in folded):
         return False
@@ -1521,8 +1528,15 @@ def _category_row(line: Line) -> bool:
             bounds += 1
         elif re.fullmatch(r"\d+(?:[.,]\d+)?\s*-\s*\d+(?:[.,]\d+)?", t):
             ranges += 1
+    cells = [c.text.strip() for c in line.cells()]
+    numeric = [t for t in cells if parse_value(t) is not None]
+    # a scale: "<117  117  527  839  >839" (open bounds at both ends)
+    scale = len(numeric) >= 3 and (
+        (numeric[0][0] in "<≤" and numeric[-1][0] in ">≥")
+        or (numeric[0][0] in ">≥" and numeric[-1][0] in "<≤")
+    )
     # "A  N/A  B  Pattern": categories side by side, one of them not applicable
-    return (bounds >= 2 and bounds + ranges >= 3) or (not_applicable and values >= 2)
+    return (bounds >= 2 and bounds + ranges >= 3) or (not_applicable and values >= 2) or scale
 
 
 def _clean_name(text: str) -> str:
