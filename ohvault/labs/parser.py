@@ -785,10 +785,12 @@ class _DocState:
                 range_parts.append(rest_text)
         if not value_entries:
             return
-        first_cell = value_entries[0][2]
-        if above is not None and value_entries[0][0] is not None and first_cell is not None:
+        if above is not None and value_entries[0][0] is not None:
             # the words after the value on a status line are its unit ("% by wt", "Years")
-            tail = " ".join(w.text for w in rest_words if w.x0 > first_cell.x1)
+            k = 0
+            while k < len(rest_words) and rest_words[k].text.casefold() in _COMPARATOR_WORDS:
+                k += 1
+            tail = " ".join(w.text for w in rest_words[k + 1 :])
             if tail and len(tail.split()) <= 3 and re.match(r"[A-Za-zµμ%/]", tail):
                 unit = tail
         match = self.cat.match_name(name_text)
@@ -1155,7 +1157,7 @@ class _DocState:
                     val = val.lstrip(":-– ").strip()
                     if val and any(ch.isalpha() for ch in val) and not find_dates(val, order):
                         found["name"] = val
-        found["lab"] = self._lab_name()
+        found["lab"] = self._lab_name(found.get("name"))
         return {
             "collected": found.get("collected"),
             "received": found.get("received"),
@@ -1165,17 +1167,41 @@ class _DocState:
             "lab": found.get("lab"),
         }
 
-    def _lab_name(self) -> str | None:
-        lines = [ln for ln in self.first_page_lines if ln.top < 200]
-        best: Line | None = None
-        for ln in lines:
-            if not any(ch.isalpha() for ch in ln.text) or _find_labels(ln):
+    def _lab_name(self, patient: str | None) -> str | None:
+        """The laboratory: the most prominent text near the top of page 1 that names an
+        organisation ("... Laboratories", "... Diagnostics", "... Kft.", "... Hospital").
+
+        Never the patient's name, a labelled field or a heading such as "DIAGNOSTIC REPORT";
+        when nothing names an organisation the lab is unknown (None) rather than guessed.
+        """
+        patient_key = normalise_name(patient or "")
+        best: tuple[float, float, str] | None = None
+        for ln in self.first_page_lines:
+            if ln.top > 320 or _find_labels(ln):
                 continue
-            if best is None or ln.size > best.size + 0.5:
-                best = ln
-        if best is None:
-            return None
-        return " ".join(c.text for c in best.cells()[:1]).strip() or None
+            cells = ln.cells()
+            for ci, cell in enumerate(cells):
+                nxt = cells[ci + 1].text if ci + 1 < len(cells) else ""
+                if re.search(r"[:#]\s*$", cell.text) or nxt.startswith(":"):
+                    continue  # a field label ("Lab Ref #:", "Lab No. : 123")
+                text = cell.text.strip().strip(",").strip()
+                key = normalise_name(text)
+                words = set(key.split())
+                if not words or len(words) > 8 or "@" in text or re.search(r"\d{3}", text):
+                    continue
+                if patient_key and (key in patient_key or patient_key in key):
+                    continue
+                if not words & _ORGANISATION_WORDS or words & _REPORT_HEADINGS:
+                    continue
+                if len(words) == 1 and key in _ORGANISATION_WORDS:
+                    continue  # a column heading ("Lab") or a bare word, not a name
+                parts = text.split(", ")
+                k = next((i for i, p in enumerate(parts) if i and re.search(r"\d", p)), None)
+                text = ", ".join(parts[:k]) if k else text  # "..., 12 Sample Lane": address
+                size = max(w.size for w in cell.words)
+                if best is None or size > best[0] + 0.5:
+                    best = (size, ln.top, text)
+        return best[2] if best else None
 
 
 # ============================================================================ repeats
@@ -1486,7 +1512,12 @@ def _continues_unit(unit: str, text: str) -> bool:
 # categories ("Optimal", "Deficiency", "Moderately increased", "Male Reference Range"): a name
 # made only of them is not a test.
 _PROSE_WORDS = frozenset(_WORDS["prose_words"])
+_ORGANISATION_WORDS = frozenset(_WORDS["organisation_words"])
+_REPORT_HEADINGS = frozenset(_WORDS["report_headings"])
 _CATEGORY_WORDS = frozenset(_WORDS["category_words"])
+
+
+_COMPARATOR_WORDS = frozenset({"<", ">", "<=", ">=", "≤", "≥", "or", "="})
 
 
 def _plausible_printed_name(text: str) -> bool:

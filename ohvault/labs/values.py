@@ -328,7 +328,7 @@ def is_qualitative_value(text: str) -> bool:
     key = normalise_name(text)
     if not key:
         return bool(_QUAL_PLUS.match(text.strip()))
-    if re.search(r"[<>=]", text) or text.count("(") != text.count(")"):
+    if re.search(r"[<>=]|[,;]\s*$", text) or text.count("(") != text.count(")"):
         return False  # "(Pattern A)->", "<-Small": scale labels, not a result
     if key in _QUALITATIVE or _QUAL_PLUS.match(text.strip()):
         return True

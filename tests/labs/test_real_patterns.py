@@ -1,0 +1,217 @@
+"""Failure patterns of real laboratories' reports, reproduced in synthetic PDFs (tests/labs/patterns.py).
+
+Each report must give exactly its expected results: every result found once, nothing read from
+comments, category tables, scales, addresses or prose, an unknown test returned without a name
+for review, and no confident result that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+import pytest
+
+from ohvault.labs import parse_pdf
+from ohvault.labs.layout import words_from_pdfplumber
+from ohvault.labs.parser import CONFIDENT, ParsedResult, dedupe_results
+from ohvault.labs.values import is_qualitative_value
+from tests.labs.patterns import BUILDERS, Expected
+from tests.labs.pdfs import table_pdf
+
+
+def _name(s: str | None) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", s or "").casefold())
+
+
+def _unit(u: str | None) -> str:
+    return re.sub(r"\s+", "", (u or "").replace("µ", "u").replace("mc", "u").lower())
+
+
+def _value(v: object) -> object:
+    if isinstance(v, int | float):
+        return round(float(v), 6)
+    try:
+        return round(float(str(v)), 6)
+    except ValueError:
+        return str(v).lower().replace(" ", "")
+
+
+def _matches(e: Expected, r: ParsedResult) -> bool:
+    a, b = _name(e.printed_name), _name(r.printed_name)
+    if not (a == b or (min(len(a), len(b)) >= 3 and (a in b or b in a))):
+        return False
+    if _value(e.value) != _value(r.value):
+        return False
+    qualitative = isinstance(e.value, str) and not re.search(r"\d", e.value)
+    return qualitative or _unit(e.unit) == _unit(r.unit)
+
+
+@pytest.mark.parametrize("layout", sorted(BUILDERS))
+def test_pattern_report_gives_exactly_its_results(layout: str) -> None:
+    data, expected = BUILDERS[layout]()
+    results = parse_pdf(data).results
+    unmatched = list(results)
+    missed = []
+    for e in expected:
+        hit = next((r for r in unmatched if _matches(e, r)), None)
+        if hit is None:
+            missed.append(e)
+        else:
+            unmatched.remove(hit)
+    extra = [(r.printed_name, r.value, r.unit, r.page) for r in unmatched]
+    assert not missed and not extra, f"missed {missed}, extra {extra}"
+
+
+@pytest.mark.parametrize("layout", sorted(BUILDERS))
+def test_pattern_report_confident_results_are_right(layout: str) -> None:
+    data, expected = BUILDERS[layout]()
+    for r in parse_pdf(data).results:
+        if r.confidence >= CONFIDENT:
+            assert r.name is not None and r.loinc is not None
+            assert any(_matches(e, r) for e in expected), r
+
+
+def test_unknown_tests_are_results_without_a_name() -> None:
+    data, _ = BUILDERS["portal_print"]()
+    (zonulin,) = [r for r in parse_pdf(data).results if r.printed_name == "ZONULIN"]
+    assert zonulin.name is None and zonulin.loinc is None
+    assert (zonulin.value, zonulin.unit, zonulin.ref_high) == (45.1, "ng/mL", 55)
+    assert zonulin.confidence < CONFIDENT
+    data, _ = BUILDERS["monospace_classic"]()
+    (small,) = [r for r in parse_pdf(data).results if r.name is None]
+    assert small.printed_name == "Small LDL-P" and small.flag == "H" and small.ref_high == 527
+
+
+def test_portal_units_flags_and_repeats() -> None:
+    data, _ = BUILDERS["portal_print"]()
+    rep = parse_pdf(data)
+    by = {r.printed_name: r for r in rep.results}
+    assert by["% SATURATION"].flag == "L"  # Out Of Range column
+    assert by["EGFR"].unit_ucum is not None and by["EGFR"].ref_low == 60  # "> OR = 60"
+    assert by["IRON BINDING CAPACITY"].unit == "mcg/dL"  # "(calc)" is not part of the unit
+    # the appendix repeats every result: each is returned once, from the first print
+    assert all(r.page == 1 for r in rep.results)
+    assert rep.lab_name == "Example Clinical Network"
+
+
+def test_dashboard_reads_name_over_status_line_and_no_lab_name() -> None:
+    data, _ = BUILDERS["dashboard"]()
+    rep = parse_pdf(data)
+    assert [r.printed_name for r in rep.results].count("Ferritin") == 1
+    rf = next(r for r in rep.results if r.printed_name.startswith("Rheumatoid"))
+    assert rf.comparator == "<" and rf.value_num == 10
+    ph = next(r for r in rep.results if r.printed_name.startswith("pH"))
+    assert ph.comparator == "<=" and ph.value_num == 5.0
+    assert rep.lab_name is None  # "Your Health" is a heading, not a laboratory
+
+
+def test_lab_name_is_never_a_heading_or_the_patient() -> None:
+    data = table_pdf(
+        [[(40, "Glucose"), (230, "95"), (300, "mg/dL"), (380, "70-99")]],
+        header=[(40, "Test Name"), (230, "Result"), (300, "Units"), (380, "Reference Range")],
+        preamble=[
+            "DIAGNOSTIC REPORT",
+            "Patient Name: DOE, JANE      DOB: 14/02/1971      Sex: Female",
+            "Collected: 05/03/2024 08:10",
+            "Riverbend Medical Laboratory, 12 Sample Lane",
+        ],
+    )
+    rep = parse_pdf(data)
+    assert rep.patient_name == "DOE, JANE"
+    assert rep.lab_name == "Riverbend Medical Laboratory"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Negative",
+        "NONE SEEN",
+        "RH(D) POSITIVE",
+        "O Rh negative",
+        "Pale yellow",
+        "Slightly hazy",
+        "Weakly positive",
+        "Trace",
+        "Pattern B",
+        "G1",
+        "Not detected",
+        "Non-reactive",
+        "2+",
+    ],
+)
+def test_qualitative_vocabulary(text: str) -> None:
+    assert is_qualitative_value(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fetal",
+        "with",
+        "the",
+        "See note",
+        "SEE NOTE:",
+        "Photometry",
+        "Calculated",
+        "In Range",
+        "(Pattern A)->",
+        "<-Small",
+        "Desirable",
+        "Years",
+        "moderate,",
+    ],
+)
+def test_words_outside_the_vocabulary_are_not_values(text: str) -> None:
+    assert not is_qualitative_value(text)
+
+
+def test_private_use_glyphs_separate_words() -> None:
+    raw = [{"text": "Omega\ue0923\ue092DHA", "x0": 1, "x1": 50, "top": 1, "bottom": 9, "size": 9}]
+    (word,) = words_from_pdfplumber(raw)
+    assert word.text == "Omega 3 DHA"
+
+
+def _result(
+    name: str, value: float, unit: str | None, loinc: str | None, page: int
+) -> ParsedResult:
+    return ParsedResult(
+        name=name if loinc else None,
+        printed_name=name,
+        loinc=loinc,
+        value=value,
+        value_num=value,
+        comparator=None,
+        unit=unit,
+        unit_ucum=unit,
+        value_canonical=None,
+        unit_canonical=None,
+        ref_low=None,
+        ref_high=None,
+        ref_text=None,
+        flag=None,
+        date=date(2025, 3, 4),
+        page=page,
+        bbox=(0, 0, 1, 1),
+        confidence=0.9 if loinc else 0.5,
+        category=None,
+    )
+
+
+def test_dedupe_keeps_one_result_per_test_value_unit_and_date() -> None:
+    results = [
+        _result("Glucose", 88, "mg/dL", "2345-7", 1),
+        _result("GLUCOSE", 88, None, "2345-7", 5),  # appendix without a unit column
+        _result("Glucose", 88, "mmol/L", "2345-7", 5),  # another unit: another result
+        _result("Zonulin", 45.1, "ng/mL", None, 1),
+        _result("ZONULIN", 45.1, "ng/mL", None, 6),
+        _result("Zonulin", 46.0, "ng/mL", None, 6),  # another value
+    ]
+    kept = dedupe_results(results)
+    assert [(r.printed_name, r.value, r.unit, r.page) for r in kept] == [
+        ("Glucose", 88, "mg/dL", 1),
+        ("Glucose", 88, "mmol/L", 5),
+        ("Zonulin", 45.1, "ng/mL", 1),
+        ("Zonulin", 46.0, "ng/mL", 6),
+    ]
