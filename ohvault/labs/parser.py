@@ -68,6 +68,8 @@ CONFIDENT = 0.8
 # A row that is structurally a result but whose name is not in the catalog is returned for
 # review, never stored without it.
 UNMAPPED_CONFIDENCE = 0.5
+# A value from a table of several dated result columns whose current column cannot be told.
+UNCERTAIN_COLUMN_CONFIDENCE = 0.6
 _UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
 
 
@@ -417,6 +419,7 @@ class _Row:
     headerless: bool
     extra_cells: list[Cell] = field(default_factory=list)
     stray: bool = False  # words in a value column that are neither value, flag nor unit
+    column_dates: tuple[date, ...] = ()  # dates heading the result columns (cumulative tables)
 
 
 class _DocState:
@@ -668,6 +671,7 @@ class _DocState:
             loinc,
             False,
             stray=stray,
+            column_dates=tuple(s.date for s in model.spans if s.date is not None),
         )
 
     def _name_only(self, line: Line, text: str, cells: list[Cell]) -> None:
@@ -857,6 +861,7 @@ class _DocState:
         headerless: bool,
         *,
         stray: bool = False,
+        column_dates: tuple[date, ...] = (),
     ) -> None:
         self.pending_name = None
         if range_text and not unit:
@@ -879,6 +884,7 @@ class _DocState:
             line=line,
             headerless=headerless,
             stray=stray,
+            column_dates=column_dates,
         )
         self.rows.append(row)
         self.last_row = row
@@ -915,7 +921,10 @@ class _DocState:
                 )
             )
             return out
-        cumulative = len(real_values) > 1
+        cumulative = len(real_values) > 1 or len(row.column_dates) > 1
+        uncertain = False
+        if cumulative:
+            real_values, uncertain = _current_column(real_values, collected, row.column_dates)
         for value, qual, cell, col_date, cell_flag in real_values:
             qualitative = value is None
             analyte = None
@@ -971,6 +980,16 @@ class _DocState:
                     cell_flag if cumulative else (row.flag or cell_flag),
                 )
             )
+        if uncertain:
+            # which of several result columns is today's cannot be told: review every one
+            out = [
+                replace(
+                    r,
+                    confidence=min(r.confidence, UNCERTAIN_COLUMN_CONFIDENCE),
+                    notes=(*r.notes, "several result columns; the current one is not certain"),
+                )
+                for r in out
+            ]
         return out
 
     def _make_result(
@@ -1202,6 +1221,43 @@ class _DocState:
                 if best is None or size > best[0] + 0.5:
                     best = (size, ln.top, text)
         return best[2] if best else None
+
+
+# ============================================================================ cumulative tables
+_Entry = tuple[Value | None, str | None, Cell | None, date | None, str | None]
+
+
+def _current_column(
+    entries: list[_Entry], collected: date | None, column_dates: tuple[date, ...] = ()
+) -> tuple[list[_Entry], bool]:
+    """The value of today's column in a row with several result columns, and whether that is
+    uncertain.
+
+    Cumulative reports print today's draw beside earlier ones. Today's column is the one dated
+    with the collection date; the earlier columns are history, not results of this report. An
+    undated result column beside columns dated before the collection is today's. Otherwise the
+    latest-dated (else the first) value is returned, flagged as uncertain, because reading an
+    older column as today's value is the worst error a health record can make.
+    """
+    if collected is not None:
+        today = [e for e in entries if e[3] == collected]
+        if today:
+            return today[:1], False
+        if collected in column_dates:
+            return [], False  # today's cell is empty: the row holds only earlier results
+    undated = [e for e in entries if e[3] is None]
+    dated = [e for e in entries if e[3] is not None]
+    if (
+        len(undated) == 1
+        and dated
+        and collected is not None
+        and all(e[3] is not None and e[3] < collected for e in dated)
+    ):
+        return undated, False
+    if dated:
+        latest = max(dated, key=lambda e: e[3] or date.min)
+        return [latest], True
+    return entries[:1], True
 
 
 # ============================================================================ repeats

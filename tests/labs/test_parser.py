@@ -35,7 +35,8 @@ def test_corpus_is_big_and_varied(corpus_dir: Path) -> None:
     assert len(truths) >= 30
     assert len({t["layout"] for t in truths}) >= 8 == len(LAYOUTS) - 2
     assert any(t["pages"] > 1 for t in truths)
-    assert sum(len(t["results"]) for t in truths) > 900
+    # earlier columns of cumulative reports are history, not results of the report
+    assert sum(len(t["results"]) for t in truths) > 800
 
 
 def test_corpus_accuracy_targets(corpus_dir: Path) -> None:

@@ -215,3 +215,52 @@ def test_dedupe_keeps_one_result_per_test_value_unit_and_date() -> None:
         ("Zonulin", 45.1, "ng/mL", 1),
         ("Zonulin", 46.0, "ng/mL", 6),
     ]
+
+
+CUMULATIVE_HEADER = [
+    (40, "Test"),
+    (190, "Units"),
+    (260, "Reference"),
+    (340, "2024-03-05"),
+    (420, "2023-11-20"),
+]
+
+
+def _cumulative(preamble: list[str], rows: list[tuple[str, str, str, str, str]]) -> bytes:
+    header = CUMULATIVE_HEADER
+    cells = [
+        [(40, n), (190, u), (260, r), (340, today), (420, older)] for n, u, r, today, older in rows
+    ]
+    return table_pdf(cells, header=header, preamble=preamble)
+
+
+def test_cumulative_table_gives_todays_column_only() -> None:
+    data = _cumulative(
+        ["Lakeside Example Laboratory", "Collected: 2024-03-05"],
+        [
+            ("Glucose", "mg/dL", "70-99", "104", "92"),
+            ("Sodium", "mmol/L", "135-145", "", "139"),  # not measured today: history only
+            ("Potassium", "mmol/L", "3.5-5.1", "4.4", ""),
+        ],
+    )
+    rep = parse_pdf(data)
+    assert rep.collection_date == date(2024, 3, 5)
+    got = [(r.printed_name, r.value, r.date) for r in rep.results]
+    assert got == [("Glucose", 104.0, date(2024, 3, 5)), ("Potassium", 4.4, date(2024, 3, 5))]
+    assert all(r.confidence >= CONFIDENT for r in rep.results)
+
+
+def test_cumulative_table_without_a_matching_date_is_never_confident() -> None:
+    # the collection date is not one of the column dates: which column is today's is unknown
+    data = _cumulative(
+        ["Lakeside Example Laboratory", "Collected: 2024-04-01"],
+        [
+            ("Glucose", "mg/dL", "70-99", "104", "92"),
+            ("Potassium", "mmol/L", "3.5-5.1", "4.4", "4.0"),
+        ],
+    )
+    rep = parse_pdf(data)
+    assert rep.results
+    assert all(r.confidence < CONFIDENT for r in rep.results)
+    # never an older column under the collection date
+    assert all(r.date in (date(2024, 3, 5), date(2023, 11, 20)) for r in rep.results)
