@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ohvault.labs.catalog import Analyte, Catalog, load_catalog, normalise_name
+from ohvault.labs.catalog import Analyte, Catalog, NameMatch, load_catalog, normalise_name
 from ohvault.labs.errors import (
     CorruptPdf,
     LabParseError,
@@ -688,7 +688,15 @@ class _DocState:
             joined = f"{last.printed_name} {text}"
             alone = self.cat.match_name(last.printed_name, last.unit, section=last.section)
             together = self.cat.match_name(joined, last.unit, section=last.section)
-            if (
+            # a name that ends in a comma, hyphen or slash is cut: its rest is on this line
+            # ("TESTOSTERONE," / "FREE"), when the line starts where the name starts
+            cut = (
+                last.printed_name.rstrip().endswith((",", "-", "/", "&"))
+                and bool(last.name_cells)
+                and abs(cells[0].x0 - last.name_cells[0].x0) < 3
+                and _plausible_printed_name(joined)
+            )
+            if cut or (
                 (alone is None or alone.score < 0.9)
                 and together is not None
                 and together.score >= 0.9
@@ -934,9 +942,7 @@ class _DocState:
                 analyte = self.cat.by_loinc(row.loinc)
                 score, how = (1.0, "loinc") if analyte else (0.0, "")
             if analyte is None and row.printed_name:
-                m = self.cat.match_name(
-                    row.printed_name, row.unit, section=row.section, qualitative=qualitative
-                )
+                m = self._match(row, qualitative)
                 if m is not None:
                     analyte, score, how = m.analyte, m.score, m.how
                     if how == "prefix" and not self._structural_result(row):
@@ -1085,6 +1091,25 @@ class _DocState:
             category=analyte.category,
             notes=tuple(notes),
         )
+
+    def _match(self, row: _Row, qualitative: bool) -> NameMatch | None:
+        """The catalog analyte of a row's printed name; a method printed after the name
+        (``"TESTOSTERONE, TOTAL, MS"``, ``"VITAMIN D,25-OH,TOTAL,IA"``) is tried without it."""
+        m = self.cat.match_name(
+            row.printed_name, row.unit, section=row.section, qualitative=qualitative
+        )
+        if m is not None and m.score >= 0.9:
+            return m
+        parts = [p.strip() for p in re.split(r"[,;]", row.printed_name)]
+        while len(parts) > 1 and normalise_name(parts[-1]) in _METHOD_WORDS:
+            parts.pop()
+        shorter = ", ".join(parts)
+        if shorter == row.printed_name.strip():
+            return m
+        m2 = self.cat.match_name(shorter, row.unit, section=row.section, qualitative=qualitative)
+        if m2 is not None and (m is None or m2.score > m.score):
+            return NameMatch(m2.analyte, min(m2.score, 0.95), "without the method")
+        return m
 
     def _structural_result(self, row: _Row) -> bool:
         """Whether a row the catalog does not know is still plainly a result row.
@@ -1570,6 +1595,7 @@ def _continues_unit(unit: str, text: str) -> bool:
 _PROSE_WORDS = frozenset(_WORDS["prose_words"])
 _ORGANISATION_WORDS = frozenset(_WORDS["organisation_words"])
 _REPORT_HEADINGS = frozenset(_WORDS["report_headings"])
+_METHOD_WORDS = frozenset(_WORDS["method_words"])
 _CATEGORY_WORDS = frozenset(_WORDS["category_words"])
 
 

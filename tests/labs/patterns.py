@@ -68,6 +68,9 @@ _PORTAL_ROWS: list[tuple[str, str, str, str, list[str], list[str]]] = [
         ["Deficiency:          <20 ng/mL", "Insufficiency:    20 - 29 ng/mL"],
     ),
     ("ZONULIN", "45.1", "", "<55 ng/mL", [], []),
+    # a long name wrapped under its row after a comma; a method after the name
+    ("TESTOSTERONE,\nFREE", "98.9", "", "35.0-155.0 pg/mL", [], []),
+    ("TESTOSTERONE, TOTAL, MS", "430", "", "250-1100 ng/dL", [], []),
     ("BACTERIA", "NONE        SEEN", "", "NONE SEEN /HPF", [], []),
     ("RH TYPE", "RH(D) POSITIVE", "", "", [], []),
     ("BUN/CREATININE RATIO", "SEE NOTE:", "", "6-22 (calc)", [], []),
@@ -81,6 +84,8 @@ PORTAL_TRUTH = [
     Expected("HEMOGLOBIN A1c", 5.5, "% of total Hgb"),
     Expected("VITAMIN D,25-OH,TOTAL,IA", 30, "ng/mL"),
     Expected("ZONULIN", 45.1, "ng/mL"),
+    Expected("TESTOSTERONE, FREE", 98.9, "pg/mL"),
+    Expected("TESTOSTERONE, TOTAL, MS", 430, "ng/dL"),
     Expected("BACTERIA", "NONE SEEN", None),
     Expected("RH TYPE", "RH(D) POSITIVE", None),
 ]
@@ -107,9 +112,10 @@ def portal_print() -> tuple[bytes, list[Expected]]:
     ]
     doc.new_page()
     header(doc, portal_labels)
-    for name, in_v, out_v, ref, ref_more, comments in _PORTAL_ROWS:
-        doc.text(cols["name"], doc.y, name, 8.5, True)
-        doc.text(cols["name"] + 150, doc.y, "Collected: 03/04/2025 08:10 AM", 7)
+    for full_name, in_v, out_v, ref, ref_more, comments in _PORTAL_ROWS:
+        name, _, name_rest = full_name.partition("\n")
+        doc.text(cols["name"], doc.y, full_name.replace("\n", " "), 8.5, True)
+        doc.text(cols["name"] + 190, doc.y, "Collected: 03/04/2025 08:10 AM", 7)
         doc.y += 12
         doc.text(cols["name"] + 4, doc.y, name, 8.5)
         if in_v:
@@ -121,6 +127,9 @@ def portal_print() -> tuple[bytes, list[Expected]]:
         doc.text(cols["ref"], doc.y, ref, 8.5)
         doc.text(cols["lab"], doc.y, "EX", 8.5)
         doc.y += 11
+        if name_rest:
+            doc.text(cols["name"] + 4, doc.y, name_rest, 8.5)
+            doc.y += 11
         for more in ref_more:
             doc.text(cols["ref"], doc.y, more, 8.5)
             doc.y += 11
@@ -141,10 +150,10 @@ def portal_print() -> tuple[bytes, list[Expected]]:
     ]
     doc.new_page()
     header(doc, appendix_labels)
-    for name, in_v, out_v, ref, ref_more, _ in _PORTAL_ROWS:
+    for full_name, in_v, out_v, ref, ref_more, _ in _PORTAL_ROWS:
         if in_v.startswith("SEE"):
             continue
-        doc.text(cols["name"], doc.y, name, 8)
+        doc.text(cols["name"], doc.y, full_name.replace("\n", " "), 8)
         if in_v:
             _right(doc, 306, doc.y, " ".join(in_v.split()), 8)
         if out_v:
