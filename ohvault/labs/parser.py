@@ -439,6 +439,9 @@ class _DocState:
         self.pending_name: tuple[str, list[Cell]] | None = None
         # the previous line read without a header, and the row made from it (if any)
         self.prev_free: list[tuple[Line, _Row | None]] = []
+        self.ref_row: _Row | None = None  # the last row, while it has no reference range
+        self.ref_wait = False  # a "Reference Range:" line was read; its range is on the next
+        self.ref_lines: list[str] = []
 
     # ------------------------------------------------------------------ pages
     def add_page(self, page_no: int, words: list[Any], width: float, height: float = 0.0) -> None:
@@ -476,7 +479,11 @@ class _DocState:
                 continue
             models = detect_header(ln, 0.0, x_max, self.order or "DMY")
             nxt = lines[k + 1] if k + 1 < len(lines) else None
-            if nxt is not None and nxt.top - ln.bottom < 0.8 * max(ln.size, nxt.size):
+            if (
+                nxt is not None
+                and nxt.top - ln.bottom < 0.8 * max(ln.size, nxt.size)
+                and not _field_line(ln)
+            ):
                 # header labels wrapped over two lines ("Bio. Ref." above "Interval")
                 stacked = detect_header(_stack_lines(ln, nxt), 0.0, x_max, self.order or "DMY")
                 if stacked is not None and (
@@ -548,6 +555,8 @@ class _DocState:
     def _table_line(self, line: Line, model: ColumnModel) -> None:
         if _FOOTER.search(line.text.strip()) or self._is_meta_line(line):
             return
+        if self._reference_comment(line):
+            return
         first_result = model.result_spans[0] if model.result_spans else None
         for cell in line.cells():
             if (
@@ -562,6 +571,15 @@ class _DocState:
             span = model.column_of(cell)
             if ordered and span is ordered[-1][0] and span.role != "name":
                 # words of one column split by a wide gap ("NONE   SEEN", "41   L") are one cell
+                ordered[-1] = (span, Cell(ordered[-1][1].words + cell.words))
+                continue
+            if (
+                ordered
+                and span.role == "range"
+                and ordered[-1][0].role in RESULT_ROLES
+                and ordered[-1][1].text in ("<", ">", "<=", ">=", "≤", "≥")
+            ):
+                # a range's comparator that fell over the column edge: "> | OR = 60"
                 ordered[-1] = (span, Cell(ordered[-1][1].words + cell.words))
                 continue
             if (
@@ -644,6 +662,19 @@ class _DocState:
                     line, name_text, name_cells, value_entries, unit, range_text, flag, loinc, False
                 )
                 return
+            last = self.last_row
+            if (
+                last is not None
+                and last.unit
+                and range_text
+                and last.page == line.page
+                and _continues_unit(last.unit, range_text)
+            ):
+                # a wrapped row: the rest of the name and of the unit on the next line
+                # ("WHITE BLOOD CELL ... 3.8-10.8 Thousand" / "COUNT ... /uL")
+                last.unit += range_text.strip()
+                self._name_only(line, name_text, name_cells)
+                return
             if (
                 range_text
                 and not by_role.get("unit")
@@ -673,6 +704,43 @@ class _DocState:
             stray=stray,
             column_dates=tuple(s.date for s in model.spans if s.date is not None),
         )
+
+    def _reference_comment(self, line: Line) -> bool:
+        """A reference range given in the comment under a row that printed none.
+
+        ``Reference Range <75`` on one line, or ``Reference Range:`` followed by
+        ``Adult Male: 30 - 85`` / ``Optimal <1.0`` on the next; only for the row just read.
+        """
+        row = self.ref_row
+        if row is None or row.page != line.page:
+            return False
+        text = line.text.strip()
+        m = _REF_COMMENT.match(text)
+        if m is not None:
+            rest = m.group("rest").strip()
+            if rest and self._has_bounds(rest):
+                row.range_text = rest
+                self.ref_row = None
+            else:
+                self.ref_wait = not rest
+                self.ref_lines = []
+            return True
+        if self.ref_wait:
+            # "<18y: Not Established" / "Adult Males: 0.54 - 2.58": labelled lines, up to three
+            if len(text.split()) <= 6 and (":" in text or self._has_bounds(text)):
+                self.ref_lines.append(text)
+                if self._has_bounds(text):
+                    row.range_text = " | ".join(self.ref_lines)
+                    self.ref_row, self.ref_wait = None, False
+                elif len(self.ref_lines) >= 3:
+                    self.ref_row, self.ref_wait = None, False
+                return True
+            self.ref_row, self.ref_wait = None, False
+        return False
+
+    def _has_bounds(self, text: str) -> bool:
+        ref = parse_range(text, self.decimal_comma, self.sex)
+        return ref is not None and (ref.low is not None or ref.high is not None)
 
     def _name_only(self, line: Line, text: str, cells: list[Cell]) -> None:
         if self._heading(text):
@@ -731,6 +799,8 @@ class _DocState:
         return None
 
     def _free_line(self, line: Line, text: str, prev: tuple[Line, _Row | None] | None) -> None:
+        if self._reference_comment(line):
+            return
         tokens = line.words
         # leading name tokens: up to the first token that is a value
         idx = None
@@ -896,6 +966,10 @@ class _DocState:
         )
         self.rows.append(row)
         self.last_row = row
+        if not stray and any(v is not None or q for v, q, *_ in values):
+            # a row printed without a range may give it in the comment below
+            self.ref_row = row if not range_text.strip() else None
+            self.ref_wait = False
 
     # ------------------------------------------------------------------ finish
     def finish(self, pages: int, sha: str) -> ParsedReport:
@@ -1121,7 +1195,7 @@ class _DocState:
         if row.stray or not _plausible_printed_name(row.printed_name):
             return False
         rng = row.range_text.split(" | ")[0].strip() if row.range_text else ""
-        if not rng:
+        if not rng or self._has_bounds(row.range_text):
             return True
         ref = parse_range(rng, self.decimal_comma, self.sex)
         return bool(
@@ -1599,6 +1673,10 @@ _METHOD_WORDS = frozenset(_WORDS["method_words"])
 _CATEGORY_WORDS = frozenset(_WORDS["category_words"])
 
 
+_REF_COMMENT = re.compile(
+    r"^(?:adult\s+|normal\s+)?(?:reference|ref\.?)\s+(?:range|interval|values?)s?\s*:?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
 _COMPARATOR_WORDS = frozenset({"<", ">", "<=", ">=", "≤", "≥", "or", "="})
 
 
@@ -1611,6 +1689,8 @@ def _plausible_printed_name(text: str) -> bool:
     if letters < 2 or letters < 0.4 * len(text.replace(" ", "")):
         return False
     first = text.lstrip()[0]
+    if re.search(r"[<>=]", text):
+        return False  # a comparison belongs to a range or a scale ("Optimal < or =")
     if not (first.isalnum() or first in "%#") or re.match(r"\d+[.,]?\s", text):
         return False  # "<5353. Male ...", "2501 South State Highway": not a name
     if first.isalpha() and first.islower() and not re.match(r"[a-z]{1,3}[A-Z0-9-]", text):
@@ -1623,6 +1703,14 @@ def _plausible_printed_name(text: str) -> bool:
     if any(w in _PROSE_WORDS for w in folded):
         return False
     return not all(w in _CATEGORY_WORDS or not w for w in folded)
+
+
+def _field_line(line: Line) -> bool:
+    """A labelled field ("Lab Ref #: 1234567"), never the upper half of a wrapped header."""
+    return any(
+        w.text.endswith(":") or "#" in w.text or (re.fullmatch(r"\d{3,}", w.text) is not None)
+        for w in line.words
+    )
 
 
 def _category_row(line: Line) -> bool:

@@ -46,7 +46,17 @@ _PORTAL_ROWS: list[tuple[str, str, str, str, list[str], list[str]]] = [
     ("IRON BINDING CAPACITY", "320", "", "250-425 mcg/dL", ["(calc)"], []),
     ("% SATURATION", "", "16   L", "20-48 % (calc)", [], []),
     ("EGFR", "94", "", "> OR = 60 mL/min/1.", ["73m2"], []),
-    ("WHITE BLOOD CELL COUNT", "6.1", "", "3.8-10.8 Thousand", ["/uL"], []),
+    # the name and the unit both wrap onto the next line
+    ("WHITE BLOOD CELL\nCOUNT", "6.1", "", "3.8-10.8 Thousand", ["/uL"], []),
+    # the range cell holds only the unit; the reference is in the comment, then a risk table
+    (
+        "INSULIN",
+        "3.8",
+        "",
+        "uIU/mL",
+        [],
+        ["Reference Range < or = 18.4", "Risk:", "Optimal      < or = 18.4", "High         >18.4"],
+    ),
     (
         "HEMOGLOBIN A1c",
         "5.5",
@@ -81,6 +91,7 @@ PORTAL_TRUTH = [
     Expected("% SATURATION", 16, "%"),
     Expected("EGFR", 94, "mL/min/1.73m2"),
     Expected("WHITE BLOOD CELL COUNT", 6.1, "Thousand/uL"),
+    Expected("INSULIN", 3.8, "uIU/mL"),
     Expected("HEMOGLOBIN A1c", 5.5, "% of total Hgb"),
     Expected("VITAMIN D,25-OH,TOTAL,IA", 30, "ng/mL"),
     Expected("ZONULIN", 45.1, "ng/mL"),
@@ -99,6 +110,9 @@ def portal_print() -> tuple[bytes, list[Expected]]:
         d.text(42, 40, "Example Clinical Network", 12, True)
         d.text(42, 56, "Patient: Casey Sample     DOB: 02/14/1979     Sex: F", 8)
         d.text(42, 68, "Collected: 03/04/2025 08:10 AM    Received: 03/04/2025 09:00 AM", 8)
+        # a labelled field right above the column headings (not part of them)
+        d.text(206, 83, "Lab Ref #:", 8.5)
+        d.text(299, 83, "1234567", 8.5)
         for key, label in labels:
             d.text(cols[key], 92, label, 8.5, True)
         d.y = 108
@@ -112,7 +126,8 @@ def portal_print() -> tuple[bytes, list[Expected]]:
     ]
     doc.new_page()
     header(doc, portal_labels)
-    for full_name, in_v, out_v, ref, ref_more, comments in _PORTAL_ROWS:
+    for full_name, in_v, out_v, ref, more_ref, comments in _PORTAL_ROWS:
+        ref_more = list(more_ref)
         name, _, name_rest = full_name.partition("\n")
         doc.text(cols["name"], doc.y, full_name.replace("\n", " "), 8.5, True)
         doc.text(cols["name"] + 190, doc.y, "Collected: 03/04/2025 08:10 AM", 7)
@@ -129,6 +144,8 @@ def portal_print() -> tuple[bytes, list[Expected]]:
         doc.y += 11
         if name_rest:
             doc.text(cols["name"] + 4, doc.y, name_rest, 8.5)
+            if ref_more:
+                doc.text(cols["ref"], doc.y, ref_more.pop(0), 8.5)
             doc.y += 11
         for more in ref_more:
             doc.text(cols["ref"], doc.y, more, 8.5)
@@ -240,6 +257,7 @@ MONOSPACE_TRUTH = [
     Expected("Small LDL-P", 531, "nmol/L"),
     Expected("Hemoglobin A1c", 5.5, "%"),
     Expected("Glucose", 91, "mg/dL"),
+    Expected("Dihydrotestosterone", 11, "ng/dL"),
 ]
 
 
@@ -274,6 +292,11 @@ def monospace_classic() -> tuple[bytes, list[Expected]]:
         [(221, "<117"), (280, "117"), (333, "527"), (386, "839"), (432, ">839")],
         [(42, "Glucose"), (266, "91"), (375, "mg/dL"), (435, "65-99"), (554, "01")],
         [(42, "Hemoglobin A1c"), (266, "5.5"), (391, "%"), (461, "4.8-5.6"), (554, "02")],
+        # no range in the row: it is given in the comment under it
+        [(42, "Dihydrotestosterone"), (273, "11"), (313, "Low"), (378, "ng/dL"), (554, "03")],
+        [(69, "Reference Range:")],
+        [(69, "<18y: Not Established")],
+        [(69, "Adult Male: 30 - 85")],
         [(42, "Please Note:"), (554, "02")],
         [(128, "Prediabetes: 5.7 - 6.4")],
         [(128, "Diabetes: >6.4")],

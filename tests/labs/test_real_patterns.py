@@ -80,8 +80,18 @@ def test_unknown_tests_are_results_without_a_name() -> None:
     assert (zonulin.value, zonulin.unit, zonulin.ref_high) == (45.1, "ng/mL", 55)
     assert zonulin.confidence < CONFIDENT
     data, _ = BUILDERS["monospace_classic"]()
-    (small,) = [r for r in parse_pdf(data).results if r.name is None]
+    (small,) = [r for r in parse_pdf(data).results if r.printed_name == "Small LDL-P"]
+    assert small.name is None and small.confidence < CONFIDENT
     assert small.printed_name == "Small LDL-P" and small.flag == "H" and small.ref_high == 527
+
+
+def test_reference_range_given_in_the_comment() -> None:
+    data, _ = BUILDERS["portal_print"]()
+    insulin = next(r for r in parse_pdf(data).results if r.printed_name == "INSULIN")
+    assert (insulin.unit, insulin.ref_low, insulin.ref_high) == ("uIU/mL", None, 18.4)
+    data, _ = BUILDERS["monospace_classic"]()
+    dht = next(r for r in parse_pdf(data).results if r.printed_name == "Dihydrotestosterone")
+    assert (dht.ref_low, dht.ref_high, dht.flag) == (30, 85, "L")
 
 
 def test_portal_units_flags_and_repeats() -> None:
