@@ -15,6 +15,7 @@ Pipeline (per page, pages are released as soon as they are read):
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import io
 import json
@@ -70,6 +71,9 @@ CONFIDENT = 0.8
 UNMAPPED_CONFIDENCE = 0.5
 # A value from a table of several dated result columns whose current column cannot be told.
 UNCERTAIN_COLUMN_CONFIDENCE = 0.6
+# A printed name read as a catalog name it is spelt almost like (OCR misspellings).
+FUZZY_CONFIDENCE = 0.7
+_PAREN = re.compile(r"\([^()]*\)")
 _UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
 
 
@@ -442,6 +446,7 @@ class _DocState:
         self.ref_row: _Row | None = None  # the last row, while it has no reference range
         self.ref_wait = False  # a "Reference Range:" line was read; its range is on the next
         self.ref_lines: list[str] = []
+        self._fuzzy_keys: dict[str, Analyte] | None = None
 
     # ------------------------------------------------------------------ pages
     def add_page(self, page_no: int, words: list[Any], width: float, height: float = 0.0) -> None:
@@ -1023,6 +1028,12 @@ class _DocState:
                         # a guess from the first words of a line that is not a result row
                         # ("total PSA is between 4.0 and 10.0 ng/mL.")
                         analyte = None
+            if analyte is None and row.printed_name and self._structural_result(row):
+                # misspelt by OCR ("Hemoglobln"): an approximate name, only for a row whose
+                # structure says it is a result, and never confident
+                fuzzy = self._fuzzy(row)
+                if fuzzy is not None:
+                    analyte, score, how = fuzzy, FUZZY_CONFIDENCE, "approximately (misspelt?)"
             bbox = _union(bbox_name, _bbox([cell])) if cell is not None else bbox_name
             if analyte is None:
                 if not self._structural_result(row):
@@ -1184,6 +1195,29 @@ class _DocState:
         if m2 is not None and (m is None or m2.score > m.score):
             return NameMatch(m2.analyte, min(m2.score, 0.95), "without the method")
         return m
+
+    def _fuzzy(self, row: _Row) -> Analyte | None:
+        """The one analyte whose catalog name is spelt almost like the printed name."""
+        key = normalise_name(_PAREN.sub(" ", row.printed_name))
+        if len(key) < 5:
+            return None
+        if self._fuzzy_keys is None:
+            self._fuzzy_keys = {k: a for k, a in self.cat.synonym_keys().items() if len(k) >= 5}
+        close = difflib.get_close_matches(key, list(self._fuzzy_keys), n=3, cutoff=0.86)
+
+        def short(k: str) -> set[str]:
+            return {w for w in k.split() if len(w) <= 3 or any(ch.isdigit() for ch in w)}
+
+        # short words and codes carry the meaning (IgA / IgG, T3 / T4, B12): they must agree
+        close = [k for k in close if short(k) == short(key)]
+        found = {self._fuzzy_keys[k].id: self._fuzzy_keys[k] for k in close}
+        if len(found) != 1:
+            return None
+        (analyte,) = found.values()
+        ucum = normalise_unit(row.unit) if row.unit else None
+        if row.unit and (ucum is None or not analyte.accepts(ucum)):
+            return None  # the unit must agree with the test the name is taken for
+        return analyte
 
     def _structural_result(self, row: _Row) -> bool:
         """Whether a row the catalog does not know is still plainly a result row.

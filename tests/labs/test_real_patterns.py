@@ -274,3 +274,20 @@ def test_cumulative_table_without_a_matching_date_is_never_confident() -> None:
     assert all(r.confidence < CONFIDENT for r in rep.results)
     # never an older column under the collection date
     assert all(r.date in (date(2024, 3, 5), date(2023, 11, 20)) for r in rep.results)
+
+
+def test_misspelt_name_of_a_result_row_is_mapped_but_never_confident() -> None:
+    header = [(40, "Test Name"), (230, "Result"), (300, "Units"), (380, "Reference Range")]
+    data = table_pdf(
+        [
+            [(40, "Hemoglobln"), (230, "13.5"), (300, "g/dL"), (380, "12.0-16.0")],  # OCR "i"->"l"
+            [(40, "Free T5"), (230, "1.2"), (300, "ng/dL"), (380, "0.8-1.8")],  # a code differs
+        ],
+        header=header,
+        preamble=["Example Scan Laboratory", "Collected: 05/03/2024"],
+    )
+    hb, other = parse_pdf(data).results
+    assert hb.name == "Hemoglobin" and hb.loinc is not None
+    assert hb.confidence < CONFIDENT and any("approximately" in n for n in hb.notes)
+    # short words and codes must agree: "T5" is not read as T4 or T3
+    assert other.name is None and other.printed_name == "Free T5"
