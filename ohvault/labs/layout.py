@@ -24,6 +24,7 @@ class Word:
     top: float
     bottom: float
     size: float
+    bold: bool = False  # set in a bold face (some laboratories mark abnormal values only so)
 
 
 @dataclass
@@ -100,6 +101,12 @@ class Line:
 _PRIVATE_USE = {cp: " " for cp in range(0xE000, 0xF900)}
 
 
+def _is_bold(fontname: str) -> bool:
+    """``Arial,Bold``, ``Helvetica-Bold``, ``ABCDEF+DejaVuSans-Bold``, ``…Black``, ``…Heavy``."""
+    name = fontname.rsplit("+", 1)[-1].casefold()
+    return any(k in name for k in ("bold", "black", "heavy", "semibold", "demi"))
+
+
 def words_from_pdfplumber(raw: list[dict[str, Any]]) -> list[Word]:
     out = []
     for w in raw:
@@ -113,6 +120,7 @@ def words_from_pdfplumber(raw: list[dict[str, Any]]) -> list[Word]:
                     top=float(w["top"]),
                     bottom=float(w["bottom"]),
                     size=float(w.get("size", w["bottom"] - w["top"])),
+                    bold=_is_bold(str(w.get("fontname", ""))),
                 )
             )
     return out

@@ -52,6 +52,7 @@ from ohvault.labs.layout import (
 )
 from ohvault.labs.units import normalise_unit
 from ohvault.labs.values import (
+    RefRange,
     Value,
     find_dates,
     is_date_token,
@@ -222,7 +223,7 @@ def parse_pdf(
                     y_tolerance=2,
                     keep_blank_chars=False,
                     use_text_flow=False,
-                    extra_attrs=["size"],
+                    extra_attrs=["size", "fontname"],
                 )
                 if not raw and not saw_images:
                     saw_images = bool(page.images)
@@ -424,6 +425,7 @@ class _Row:
     extra_cells: list[Cell] = field(default_factory=list)
     stray: bool = False  # words in a value column that are neither value, flag nor unit
     column_dates: tuple[date, ...] = ()  # dates heading the result columns (cumulative tables)
+    emphasised: bool = False  # the value alone is set in bold: abnormal on some reports
 
 
 class _DocState:
@@ -696,6 +698,14 @@ class _DocState:
         if not name_text and self.pending_name is not None:
             name_text, name_cells = self.pending_name
         stray = any(any(ch.isalpha() for ch in t) and parse_flag(t) is None for t in leftovers)
+        value_words = [w for v, q, c, *_ in value_entries if c is not None for w in c.words]
+        name_words = [w for c in name_cells for w in c.words]
+        emphasised = bool(
+            value_words
+            and all(w.bold for w in value_words)
+            and name_words
+            and not all(w.bold for w in name_words)
+        )
         self._row_from_parts(
             line,
             name_text,
@@ -708,6 +718,7 @@ class _DocState:
             False,
             stray=stray,
             column_dates=tuple(s.date for s in model.spans if s.date is not None),
+            emphasised=emphasised,
         )
 
     def _reference_comment(self, line: Line) -> bool:
@@ -945,6 +956,7 @@ class _DocState:
         *,
         stray: bool = False,
         column_dates: tuple[date, ...] = (),
+        emphasised: bool = False,
     ) -> None:
         self.pending_name = None
         if range_text and not unit:
@@ -968,6 +980,7 @@ class _DocState:
             headerless=headerless,
             stray=stray,
             column_dates=column_dates,
+            emphasised=emphasised,
         )
         self.rows.append(row)
         self.last_row = row
@@ -1154,6 +1167,7 @@ class _DocState:
             flag = None
         if ref is not None and ref.low is None and ref.high is None and not ref.text:
             ref = None
+        flag = flag or _emphasis_flag(row, value, ref)
         return ParsedResult(
             name=analyte.preferred_name,
             printed_name=row.printed_name,
@@ -1258,6 +1272,7 @@ class _DocState:
         else:
             v_out = qual or ""
         unit_ucum = normalise_unit(row.unit) if row.unit else None
+        flag = flag or _emphasis_flag(row, value, ref)
         return ParsedResult(
             name=None,
             printed_name=row.printed_name,
@@ -1737,6 +1752,21 @@ def _plausible_printed_name(text: str) -> bool:
     if any(w in _PROSE_WORDS for w in folded):
         return False
     return not all(w in _CATEGORY_WORDS or not w for w in folded)
+
+
+def _emphasis_flag(row: _Row, value: Value | None, ref: RefRange | None) -> str | None:
+    """H or L for a value printed in bold, alone in its row, outside its printed range.
+
+    Some laboratories mark abnormal results only by bold type; the direction comes from the
+    range. A bold value inside its range gets no flag (bold may be mere emphasis there).
+    """
+    if not row.emphasised or value is None or value.num is None or value.comparator or ref is None:
+        return None
+    if ref.high is not None and value.num > ref.high:
+        return "H"
+    if ref.low is not None and value.num < ref.low:
+        return "L"
+    return None
 
 
 def _field_line(line: Line) -> bool:

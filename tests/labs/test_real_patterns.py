@@ -291,3 +291,34 @@ def test_misspelt_name_of_a_result_row_is_mapped_but_never_confident() -> None:
     assert hb.confidence < CONFIDENT and any("approximately" in n for n in hb.notes)
     # short words and codes must agree: "T5" is not read as T4 or T3
     assert other.name is None and other.printed_name == "Free T5"
+
+
+def test_bold_value_outside_its_range_is_flagged() -> None:
+    from tests.labs.corpus import Doc
+
+    doc = Doc("A4")
+    doc.new_page()
+    doc.text(40, 40, "Example Path Labs Ltd", 12, True)
+    doc.text(40, 56, "Collected: 05/03/2024", 8)
+    for x, label in [
+        (40, "Test Name"),
+        (260, "Results"),
+        (380, "Units"),
+        (470, "Bio. Ref. Interval"),
+    ]:
+        doc.text(x, 80, label, 8, True)
+    rows = [
+        ("Potassium", "5.79", True, "mEq/L", "3.50 - 5.10"),  # abnormal: bold value only
+        ("Chloride", "106.00", False, "mEq/L", "98.00 - 107.00"),
+        ("Hemoglobin", "11.2", True, "g/dL", "12.0 - 15.0"),
+        ("Sodium", "140.00", True, "mEq/L", "136.00 - 146.00"),  # bold but within its range
+    ]
+    y = 100.0
+    for name, value, bold, unit, ref in rows:
+        doc.text(40, y, name, 8)
+        doc.text(260, y, value, 8, bold)
+        doc.text(380, y, unit, 8)
+        doc.text(470, y, ref, 8)
+        y += 14
+    flags = {r.printed_name: r.flag for r in parse_pdf(doc.output()).results}
+    assert flags == {"Potassium": "H", "Chloride": None, "Hemoglobin": "L", "Sodium": None}
