@@ -932,6 +932,8 @@ class _DocState:
             return None
         if not 0 <= line.top - above.bottom < 1.5 * line.size or above.size < line.size - 0.5:
             return None
+        if above.size < line.size + 0.5 and normalise_name(label_text) not in _STATUS_LABELS:
+            return None  # same type: a heading over a row, not a name over its status line
         if row is not None and above.size < line.size + 0.5:
             return None  # two result rows of one table, not a name over its status line
         name = above.text.strip()
@@ -1726,6 +1728,25 @@ _REF_COMMENT = re.compile(
     r"^(?:adult\s+|normal\s+)?(?:reference|ref\.?)\s+(?:range|interval|values?)s?\s*:?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
+# Status labels printed before a value on dashboard prints, under the test's name.
+_STATUS_LABELS = frozenset(
+    {
+        "in range",
+        "out of range",
+        "normal",
+        "abnormal",
+        "high",
+        "low",
+        "optimal",
+        "borderline",
+        "above range",
+        "below range",
+        "within range",
+        "improving",
+        "younger",
+        "older",
+    }
+)
 _COMPARATOR_WORDS = frozenset({"<", ">", "<=", ">=", "≤", "≥", "or", "="})
 
 
@@ -1744,9 +1765,11 @@ def _plausible_printed_name(text: str) -> bool:
         return False  # "<5353. Male ...", "2501 South State Highway": not a name
     if first.isalpha() and first.islower() and not re.match(r"[a-z]{1,3}[A-Z0-9-]", text):
         return False  # prose continues a sentence; names such as "eGFR" or "pH" are mixed case
-    if text.rstrip().endswith(":") or re.search(r"\.\s|:\s*[<>]?\d", text):
-        return False  # a label ("Deficiency:", "Prediabetes: 5.7") or a sentence
-    if re.search(r"(?<![\w.])\d+[.,]\d+(?![\w.])", text):
+    if text.rstrip().endswith(":") or re.search(r":\s*[<>]?\d", text):
+        return False  # a label ("Deficiency:", "Prediabetes: 5.7")
+    if re.search(r"\.\s", text) and len(words) >= 5:
+        return False  # a sentence ("Vit. D" is an abbreviation)
+    if re.search(r"(?<![\w.])\d+[.,]\d+(?![\w.\-])", text):
         return False  # a decimal number belongs to a value, not to a name ("LDL SIZE 21.3")
     folded = [w.casefold().strip(",;:()") for w in words]
     if any(w in _PROSE_WORDS for w in folded):
@@ -1781,12 +1804,15 @@ def _category_row(line: Line) -> bool:
     """A row of a risk-category or reference table: several ranges side by side, no result."""
     bounds = ranges = values = 0
     not_applicable = False
+    directions: set[str] = set()
     for cell in line.cells()[1:]:
         t = cell.text.strip()
         if re.fullmatch(r"n/?a", t, re.IGNORECASE):
             not_applicable = True
         elif parse_value(t) is not None or is_qualitative_value(t):
             values += 1
+        if t[:1] in "<>≤≥":
+            directions.add("<" if t[:1] in "<≤" else ">")
         if re.fullmatch(r"n/?a", t, re.IGNORECASE) or re.fullmatch(
             r"(?:<=|>=|<|>|≤|≥)\s*\d+(?:[.,]\d+)?", t
         ):
@@ -1801,7 +1827,10 @@ def _category_row(line: Line) -> bool:
         or (numeric[0][0] in ">≥" and numeric[-1][0] in "<≤")
     )
     # "A  N/A  B  Pattern": categories side by side, one of them not applicable
-    return (bounds >= 2 and bounds + ranges >= 3) or (not_applicable and values >= 2) or scale
+    # categories run from a "<" bound to a ">" bound; censored values of several dates
+    # ("<0.5  <0.5  <0.5") all point one way
+    categories = bounds >= 2 and bounds + ranges >= 3 and len(directions) == 2
+    return categories or (not_applicable and values >= 2) or scale
 
 
 def _clean_name(text: str) -> str:

@@ -251,12 +251,19 @@ def test_cumulative_table_gives_todays_column_only() -> None:
             ("Glucose", "mg/dL", "70-99", "104", "92"),
             ("Sodium", "mmol/L", "135-145", "", "139"),  # not measured today: history only
             ("Potassium", "mmol/L", "3.5-5.1", "4.4", ""),
+            # censored values in every column are results, not a category table
+            ("C-Reactive Protein", "mg/L", "<5.0", "<0.5", "<0.5"),
         ],
     )
     rep = parse_pdf(data)
     assert rep.collection_date == date(2024, 3, 5)
     got = [(r.printed_name, r.value, r.date) for r in rep.results]
-    assert got == [("Glucose", 104.0, date(2024, 3, 5)), ("Potassium", 4.4, date(2024, 3, 5))]
+    today = date(2024, 3, 5)
+    assert got == [
+        ("Glucose", 104.0, today),
+        ("Potassium", 4.4, today),
+        ("C-Reactive Protein", "<0.5", today),
+    ]
     assert all(r.confidence >= CONFIDENT for r in rep.results)
 
 
