@@ -1039,9 +1039,12 @@ class _DocState:
                 m = self._match(row, qualitative)
                 if m is not None:
                     analyte, score, how = m.analyte, m.score, m.how
-                    if how == "prefix" and not self._structural_result(row):
+                    if how == "prefix" and not (
+                        self._structural_result(row) and self._prefix_holds(row, m.analyte)
+                    ):
                         # a guess from the first words of a line that is not a result row
-                        # ("total PSA is between 4.0 and 10.0 ng/mL.")
+                        # ("total PSA is between 4.0 and 10.0 ng/mL."), or one that drops words
+                        # which change the test ("LDL PARTICLE NUMBER", "Magnesium, RBC")
                         analyte = None
             if analyte is None and row.printed_name and self._structural_result(row):
                 # misspelt by OCR ("Hemoglobln"): an approximate name, only for a row whose
@@ -1211,6 +1214,35 @@ class _DocState:
         if m2 is not None and (m is None or m2.score > m.score):
             return NameMatch(m2.analyte, min(m2.score, 0.95), "without the method")
         return m
+
+    def _prefix_holds(self, row: _Row, analyte: Analyte) -> bool:
+        """Whether a name matched by its first words names that analyte.
+
+        The words left over must be whole printed words that change nothing: a footnote letter
+        (``Triglycerides A``), a method or specimen word (``Qn``, ``Serum``, ``IA``) or the
+        test's own abbreviation (``Sex Hormone Binding Globulin SHBG``). ``LDL-P``, ``PSA, Free``,
+        ``Magnesium, RBC`` or ``AST:ALT Ratio`` are other tests.
+        """
+        ucum = normalise_unit(row.unit) if row.unit else None
+        if row.unit and (ucum is None or not analyte.accepts(ucum)):
+            return False  # "Protein S  82 %" is not total protein
+        tokens = [t for t in re.split(r"[\s,;()]+", row.printed_name) if normalise_name(t)]
+        for k in range(len(tokens) - 1, 0, -1):
+            head = self.cat.match_name(" ".join(tokens[:k]), row.unit, section=row.section)
+            # only a head that is a name as printed ("LDL-P" read as "LDL" is not)
+            if head is None or head.score < 0.95 or head.analyte.id != analyte.id:
+                continue
+            for t in tokens[k:]:
+                key = normalise_name(t)
+                if len(key) == 1 or all(
+                    w in _METHOD_WORDS or w in _SPECIMEN_WORDS for w in key.split()
+                ):
+                    continue
+                same = self.cat.match_name(t)
+                if same is None or same.analyte.id != analyte.id:
+                    return False
+            return True
+        return False
 
     def _fuzzy(self, row: _Row) -> Analyte | None:
         """The one analyte whose catalog name is spelt almost like the printed name."""
@@ -1721,6 +1753,9 @@ _PROSE_WORDS = frozenset(_WORDS["prose_words"])
 _ORGANISATION_WORDS = frozenset(_WORDS["organisation_words"])
 _REPORT_HEADINGS = frozenset(_WORDS["report_headings"])
 _METHOD_WORDS = frozenset(_WORDS["method_words"])
+_SPECIMEN_WORDS = frozenset(
+    {"serum", "plasma", "s", "p", "qn", "quant", "quantitative", "semi", "level", "levels"}
+)
 _CATEGORY_WORDS = frozenset(_WORDS["category_words"])
 
 

@@ -329,3 +329,25 @@ def test_bold_value_outside_its_range_is_flagged() -> None:
         y += 14
     flags = {r.printed_name: r.flag for r in parse_pdf(doc.output()).results}
     assert flags == {"Potassium": "H", "Chloride": None, "Hemoglobin": "L", "Sodium": None}
+
+
+def test_a_name_matched_by_its_first_words_must_not_drop_meaning() -> None:
+    header = [(40, "Test Name"), (230, "Result"), (300, "Units"), (380, "Reference Range")]
+    rows = [
+        ("Triglycerides A", "95", "mg/dL", "<150"),  # footnote letter after the name
+        ("Magnesium, RBC", "4.9", "mg/dL", "4.0-6.4"),  # another test than serum magnesium
+        ("LDL PARTICLE NUMBER", "1643", "nmol/L", "<1138"),  # not LDL cholesterol
+        ("Protein S", "82", "%", "60-140"),  # not total protein
+    ]
+    data = table_pdf(
+        [[(40, n), (230, v), (300, u), (380, r)] for n, v, u, r in rows],
+        header=header,
+        preamble=["Example Reference Laboratory", "Collected: 05/03/2024"],
+    )
+    names = {r.printed_name: r.name for r in parse_pdf(data).results}
+    assert names == {
+        "Triglycerides A": "Triglycerides",
+        "Magnesium, RBC": None,
+        "LDL PARTICLE NUMBER": None,
+        "Protein S": None,
+    }
