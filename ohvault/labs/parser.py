@@ -858,6 +858,7 @@ class _DocState:
         unit = None
         flag = None
         range_parts: list[str] = []
+        stray_words: list[str] = []
         first = True
         for cell in rest_cells:
             ctext = cell.text
@@ -881,6 +882,8 @@ class _DocState:
             rest_text = " ".join(rest)
             if rest_text and looks_like_range(rest_text, self.decimal_comma):
                 range_parts.append(rest_text)
+            elif any(any(ch.isalpha() for ch in t) for t in rest):
+                stray_words.extend(rest)
         if not value_entries:
             return
         if above is not None and value_entries[0][0] is not None:
@@ -891,6 +894,7 @@ class _DocState:
             tail = " ".join(w.text for w in rest_words[k + 1 :])
             if tail and len(tail.split()) <= 3 and re.match(r"[A-Za-zµμ%/]", tail):
                 unit = tail
+                stray_words = []
         match = self.cat.match_name(name_text)
         v0 = value_entries[0][0]
         if match is None and above is None and not (v0 is not None and (unit or range_parts)):
@@ -905,6 +909,10 @@ class _DocState:
             flag,
             None,
             True,
+            stray=any(
+                parse_flag(t) is None and normalise_unit(t) is None and not _ANNOTATION.match(t)
+                for t in stray_words
+            ),
         )
 
     def _name_above(
@@ -1119,6 +1127,11 @@ class _DocState:
             notes.append(f"name matched {how}")
         if row.headerless:
             conf *= 0.95
+        if row.stray:
+            # words that are neither value, flag nor unit beside the value: perhaps a sentence
+            # ("Vitamin B12 200 pg/mL is the lower limit"), so the row is checked by a person
+            conf = min(conf, 0.6)
+            notes.append("words beside the value")
         unit_ucum = normalise_unit(row.unit) if row.unit else None
         value_canonical: float | None = None
         unit_canonical: str | None = None

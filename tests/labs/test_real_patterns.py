@@ -351,3 +351,18 @@ def test_a_name_matched_by_its_first_words_must_not_drop_meaning() -> None:
         "LDL PARTICLE NUMBER": None,
         "Protein S": None,
     }
+
+
+def test_a_sentence_with_a_test_name_and_a_value_is_never_confident() -> None:
+    data = table_pdf(
+        [],
+        preamble=[
+            "Example Reference Laboratory",
+            "Collected: 05/03/2024",
+            "Glucose 95 mg/dL 70-99",
+            "Vitamin B12 200 pg/mL is the lower limit of the healthy range for adults",
+        ],
+    )
+    by = {r.printed_name: r for r in parse_pdf(data).results}
+    assert by["Glucose"].confidence >= CONFIDENT
+    assert all(r.confidence < CONFIDENT for n, r in by.items() if n != "Glucose")
