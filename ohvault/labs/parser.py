@@ -448,7 +448,7 @@ class _DocState:
         self.ref_row: _Row | None = None  # the last row, while it has no reference range
         self.ref_wait = False  # a "Reference Range:" line was read; its range is on the next
         self.ref_lines: list[str] = []
-        self._fuzzy_keys: dict[str, Analyte] | None = None
+        self._fuzzy_keys: tuple[dict[str, Analyte], list[str]] | None = None
 
     # ------------------------------------------------------------------ pages
     def add_page(self, page_no: int, words: list[Any], width: float, height: float = 0.0) -> None:
@@ -1263,15 +1263,16 @@ class _DocState:
         if len(key) < 5:
             return None
         if self._fuzzy_keys is None:
-            self._fuzzy_keys = {k: a for k, a in self.cat.synonym_keys().items() if len(k) >= 5}
-        close = difflib.get_close_matches(key, list(self._fuzzy_keys), n=3, cutoff=0.86)
+            self._fuzzy_keys = _fuzzy_index(self.cat)
+        close = difflib.get_close_matches(key, self._fuzzy_keys[1], n=3, cutoff=0.86)
 
         def short(k: str) -> set[str]:
             return {w for w in k.split() if len(w) <= 3 or any(ch.isdigit() for ch in w)}
 
         # short words and codes carry the meaning (IgA / IgG, T3 / T4, B12): they must agree
         close = [k for k in close if short(k) == short(key)]
-        found = {self._fuzzy_keys[k].id: self._fuzzy_keys[k] for k in close}
+        index = self._fuzzy_keys[0]
+        found = {index[k].id: index[k] for k in close}
         if len(found) != 1:
             return None
         (analyte,) = found.values()
@@ -1825,6 +1826,20 @@ def _plausible_printed_name(text: str) -> bool:
     return not all(w in _CATEGORY_WORDS or not w for w in folded)
 
 
+_FUZZY_INDEX: dict[int, tuple[Catalog, tuple[dict[str, Analyte], list[str]]]] = {}
+
+
+def _fuzzy_index(cat: Catalog) -> tuple[dict[str, Analyte], list[str]]:
+    """Catalog names of five letters or more, built once per catalog (the catalog is shared)."""
+    hit = _FUZZY_INDEX.get(id(cat))
+    if hit is None or hit[0] is not cat:
+        names = {k: a for k, a in cat.synonym_keys().items() if len(k) >= 5}
+        hit = (cat, (names, list(names)))
+        _FUZZY_INDEX.clear()  # one catalog at a time: tests may build their own
+        _FUZZY_INDEX[id(cat)] = hit
+    return hit[1]
+
+
 def _emphasis_flag(row: _Row, value: Value | None, ref: RefRange | None) -> str | None:
     """H or L for a value printed in bold, alone in its row, outside its printed range.
 
@@ -1850,6 +1865,8 @@ def _field_line(line: Line) -> bool:
 
 def _category_row(line: Line) -> bool:
     """A row of a risk-category or reference table: several ranges side by side, no result."""
+    if len(line.cells()) < 4:
+        return False  # a name and at least three categories
     bounds = ranges = values = 0
     not_applicable = False
     directions: set[str] = set()
