@@ -1132,7 +1132,7 @@ class _DocState:
             # ("Vitamin B12 200 pg/mL is the lower limit"), so the row is checked by a person
             conf = min(conf, 0.6)
             notes.append("words beside the value")
-        unit_ucum = normalise_unit(row.unit) if row.unit else None
+        unit_ucum = _unit_ucum(row.unit)
         value_canonical: float | None = None
         unit_canonical: str | None = None
         ref = parse_range(row.range_text, self.decimal_comma, self.sex) if row.range_text else None
@@ -1213,7 +1213,7 @@ class _DocState:
         """The catalog analyte of a row's printed name; a method printed after the name
         (``"TESTOSTERONE, TOTAL, MS"``, ``"VITAMIN D,25-OH,TOTAL,IA"``) is tried without it."""
         m = self.cat.match_name(
-            row.printed_name, row.unit, section=row.section, qualitative=qualitative
+            row.printed_name, _bare_unit(row.unit), section=row.section, qualitative=qualitative
         )
         if m is not None and m.score >= 0.9:
             return m
@@ -1223,7 +1223,9 @@ class _DocState:
         shorter = ", ".join(parts)
         if shorter == row.printed_name.strip():
             return m
-        m2 = self.cat.match_name(shorter, row.unit, section=row.section, qualitative=qualitative)
+        m2 = self.cat.match_name(
+            shorter, _bare_unit(row.unit), section=row.section, qualitative=qualitative
+        )
         if m2 is not None and (m is None or m2.score > m.score):
             return NameMatch(m2.analyte, min(m2.score, 0.95), "without the method")
         return m
@@ -1236,12 +1238,14 @@ class _DocState:
         test's own abbreviation (``Sex Hormone Binding Globulin SHBG``). ``LDL-P``, ``PSA, Free``,
         ``Magnesium, RBC`` or ``AST:ALT Ratio`` are other tests.
         """
-        ucum = normalise_unit(row.unit) if row.unit else None
+        ucum = _unit_ucum(row.unit)
         if row.unit and (ucum is None or not analyte.accepts(ucum)):
             return False  # "Protein S  82 %" is not total protein
         tokens = [t for t in re.split(r"[\s,;()]+", row.printed_name) if normalise_name(t)]
         for k in range(len(tokens) - 1, 0, -1):
-            head = self.cat.match_name(" ".join(tokens[:k]), row.unit, section=row.section)
+            head = self.cat.match_name(
+                " ".join(tokens[:k]), _bare_unit(row.unit), section=row.section
+            )
             # only a head that is a name as printed ("LDL-P" read as "LDL" is not)
             if head is None or head.score < 0.95 or head.analyte.id != analyte.id:
                 continue
@@ -1276,7 +1280,7 @@ class _DocState:
         if len(found) != 1:
             return None
         (analyte,) = found.values()
-        ucum = normalise_unit(row.unit) if row.unit else None
+        ucum = _unit_ucum(row.unit)
         if row.unit and (ucum is None or not analyte.accepts(ucum)):
             return None  # the unit must agree with the test the name is taken for
         return analyte
@@ -1319,7 +1323,7 @@ class _DocState:
             flag = flag or value.flag
         else:
             v_out = qual or ""
-        unit_ucum = normalise_unit(row.unit) if row.unit else None
+        unit_ucum = _unit_ucum(row.unit)
         flag = flag or _emphasis_flag(row, value, ref)
         return ParsedResult(
             name=None,
@@ -1751,6 +1755,28 @@ def _split_unit_tail(text: str) -> tuple[str | None, str]:
         ):
             return rest, m.group(0).strip()
     return None, text
+
+
+# annotations after a unit: the measuring temperature ("U/L a 37°", "U/L at 37 C", "IU/L @37°C")
+# or "(calc)"; the unit keeps its printed form, its code is read without them
+_UNIT_ANNOTATION = re.compile(
+    r"\s*(?:(?:a|at|@)\s*(?:25|30|37)\s*°?\s*C?\.?|\(?\bcalc(?:ulated)?\b\)?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _bare_unit(unit: str | None) -> str | None:
+    if not unit:
+        return unit
+    bare = _UNIT_ANNOTATION.sub("", unit).strip()
+    return bare or unit
+
+
+def _unit_ucum(unit: str | None) -> str | None:
+    """The UCUM code of a printed unit, read without annotations such as ``a 37°``."""
+    if not unit:
+        return None
+    return normalise_unit(unit) or normalise_unit(_bare_unit(unit) or "")
 
 
 def _continues_unit(unit: str, text: str) -> bool:

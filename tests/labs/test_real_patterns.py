@@ -366,3 +366,30 @@ def test_a_sentence_with_a_test_name_and_a_value_is_never_confident() -> None:
     by = {r.printed_name: r for r in parse_pdf(data).results}
     assert by["Glucose"].confidence >= CONFIDENT
     assert all(r.confidence < CONFIDENT for n, r in by.items() if n != "Glucose")
+
+
+def test_flag_between_value_and_range_and_temperature_after_the_unit() -> None:
+    header = [
+        (40, "Vizsgálat"),
+        (230, "Eredmény"),
+        (290, "Minősítés"),
+        (350, "Referencia"),
+        (450, "Mértékegység"),
+    ]
+    rows = [
+        ("Neutrofil granulocita %", "49.9", "-", "50.0 - 70.0", "%"),
+        ("Immunglobulin E (totál)", "130.0", "+", "< 87.0", "kU/L"),
+        ("GPT (ALAT)", "25", "", "< 41", "U/L a 37°"),
+    ]
+    data = table_pdf(
+        [[(40, n), (230, v), (290, f), (350, r), (450, u)] for n, v, f, r, u in rows],
+        header=header,
+        preamble=["Példa Labor Kft.", "Mintavétel: 2024.04.15"],
+    )
+    by = {r.printed_name: r for r in parse_pdf(data).results}
+    neut = by["Neutrofil granulocita %"]
+    assert (neut.value, neut.flag, neut.ref_low, neut.ref_high) == (49.9, "L", 50.0, 70.0)
+    ige = by["Immunglobulin E (totál)"]
+    assert (ige.value, ige.flag, ige.ref_high) == (130.0, "H", 87.0)
+    alt = by["GPT (ALAT)"]
+    assert alt.unit == "U/L a 37°" and alt.unit_ucum == "U/L" and alt.confidence >= CONFIDENT
