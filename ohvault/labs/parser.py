@@ -1031,6 +1031,15 @@ class _DocState:
                 )
             )
             return out
+        if _DECIMAL_IN_NAME.search(row.printed_name):
+            # a decimal number in the name column is a value that belongs elsewhere: a scale or
+            # a chart ("LDL SIZE 21.3  23.0  Large ...  20.6"), never a row to trust
+            self.unmatched.append(
+                UnmatchedRow(
+                    row.line.text, row.page, _bbox([Cell(row.line.words)]), "number in the name"
+                )
+            )
+            return out
         cumulative = len(real_values) > 1 or len(row.column_dates) > 1
         uncertain = False
         if cumulative:
@@ -1822,6 +1831,7 @@ _STATUS_LABELS = frozenset(
         "older",
     }
 )
+_DECIMAL_IN_NAME = re.compile(r"(?<![\w.])\d+[.,]\d+(?![\w.\-])")
 _COMPARATOR_WORDS = frozenset({"<", ">", "<=", ">=", "≤", "≥", "or", "="})
 
 
@@ -1844,7 +1854,7 @@ def _plausible_printed_name(text: str) -> bool:
         return False  # a label ("Deficiency:", "Prediabetes: 5.7")
     if re.search(r"\.\s", text) and len(words) >= 5:
         return False  # a sentence ("Vit. D" is an abbreviation)
-    if re.search(r"(?<![\w.])\d+[.,]\d+(?![\w.\-])", text):
+    if _DECIMAL_IN_NAME.search(text):
         return False  # a decimal number belongs to a value, not to a name ("LDL SIZE 21.3")
     folded = [w.casefold().strip(",;:()") for w in words]
     if any(w in _PROSE_WORDS for w in folded):

@@ -111,7 +111,7 @@ def test_basic_table_and_metadata() -> None:
 
 def test_unknown_rows_are_reported_not_dropped() -> None:
     data = table_pdf(
-        _rows(("Zonulin", "45.1", "ng/mL", "< 55"), ("Potassium", "4.1", "mmol/L", "3.5-5.1")),
+        _rows(("Quorvalin", "45.1", "ng/mL", "< 55"), ("Potassium", "4.1", "mmol/L", "3.5-5.1")),
         header=HEADER,
         preamble=PREAMBLE,
     )
@@ -121,7 +121,7 @@ def test_unknown_rows_are_reported_not_dropped() -> None:
     unknown, potassium = rep.results
     assert potassium.loinc == "2823-3" and potassium.confidence >= CONFIDENT
     assert unknown.name is None and unknown.loinc is None
-    assert unknown.printed_name == "Zonulin" and unknown.value == 45.1
+    assert unknown.printed_name == "Quorvalin" and unknown.value == 45.1
     assert unknown.unit == "ng/mL" and unknown.ref_high == 55 and unknown.page == 1
     assert unknown.confidence < CONFIDENT
     assert unknown.to_json()["name"] is None
