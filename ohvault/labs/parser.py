@@ -554,13 +554,23 @@ class _DocState:
 
     def _heading(self, text: str) -> bool:
         cat = self.cat.category_for_heading(text)
+        if cat is None and "," in text:
+            # "URINALYSIS, COMPLETE W/REFLEX TO CULTURE": the panel is named before the comma
+            cat = self.cat.category_for_heading(text.split(",", 1)[0])
         if cat is not None:
             self.section = cat
             return True
         return False
 
     def _table_line(self, line: Line, model: ColumnModel) -> None:
-        if _FOOTER.search(line.text.strip()) or self._is_meta_line(line):
+        if _FOOTER.search(line.text.strip()):
+            return
+        if self._is_meta_line(line):
+            # a test or panel heading with its dates on the same line ("URINALYSIS, COMPLETE
+            # Collected: ..."): the heading still names the section of the rows below
+            first = line.cells()[0]
+            if not _find_labels(Line(first.words, line.page)) and not self._heading(first.text):
+                self.section = None  # a new test block that names no known section
             return
         if self._reference_comment(line):
             return

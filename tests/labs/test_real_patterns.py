@@ -400,3 +400,34 @@ def test_flag_between_value_and_range_and_temperature_after_the_unit() -> None:
     assert (ige.value, ige.flag, ige.ref_high) == (130.0, "H", 87.0)
     alt = by["GPT (ALAT)"]
     assert alt.unit == "U/L a 37°" and alt.unit_ucum == "U/L" and alt.confidence >= CONFIDENT
+
+
+def test_panel_heading_on_the_line_with_its_dates_sets_the_section() -> None:
+    from tests.labs.corpus import Doc
+
+    doc = Doc("Letter")
+    doc.new_page()
+    doc.text(42, 40, "Example Clinical Network", 12, True)
+    for x, label in [
+        (42, "Test"),
+        (264, "In Range"),
+        (352, "Out Of Range"),
+        (450, "Reference Range"),
+    ]:
+        doc.text(x, 80, label, 8.5, True)
+    y = 100.0
+    for heading, rows in [
+        ("URINALYSIS, COMPLETE", [("OCCULT BLOOD", "NEGATIVE", "NEGATIVE")]),
+        ("GLUCOSE", [("GLUCOSE", "88", "65-99 mg/dL")]),
+    ]:
+        doc.text(42, y, heading, 8.5, True)
+        doc.text(200, y, "Collected: 03/04/2025 08:10 AM", 7)
+        y += 12
+        for name, value, ref in rows:
+            doc.text(46, y, name, 8.5)
+            doc.text(306, y, value, 8.5, align="R")
+            doc.text(450, y, ref, 8.5)
+            y += 12
+    by = {r.printed_name: r for r in parse_pdf(doc.output()).results}
+    assert by["OCCULT BLOOD"].category == "urinalysis"  # not the stool test
+    assert by["GLUCOSE"].category != "urinalysis" and by["GLUCOSE"].unit == "mg/dL"
