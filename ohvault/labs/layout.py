@@ -8,6 +8,7 @@ whose region contains their centre.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -392,7 +393,9 @@ class ColumnModel:
         return [s for s in self.spans if s.role in RESULT_ROLES]
 
 
+@functools.lru_cache(maxsize=65536)
 def _norm_word(text: str) -> str:
+    """normalise_name of one word; header words recur on every line tried, so it is cached."""
     return normalise_name(text)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import hashlib
 import io
 import json
@@ -375,9 +376,15 @@ class _Label:
     colon: bool
 
 
+@functools.lru_cache(maxsize=65536)
+def _word_key(text: str) -> str:
+    """normalise_name of one word; the same words recur on every page, so it is cached."""
+    return normalise_name(text)
+
+
 def _find_labels(line: Line) -> list[_Label]:
     words = line.words
-    keys = [normalise_name(w.text) for w in words]
+    keys = [_word_key(w.text) for w in words]
     out: list[_Label] = []
     i = 0
     while i < len(words):
@@ -1911,8 +1918,11 @@ def _field_line(line: Line) -> bool:
 
 def _category_row(line: Line) -> bool:
     """A row of a risk-category or reference table: several ranges side by side, no result."""
-    if len(line.cells()) < 4:
-        return False  # a name and at least three categories
+    cells_ = line.cells()
+    if len(cells_) < 4 or not any(
+        c.text[:1] in "<>≤≥" or c.text.casefold() in ("n/a", "na") for c in cells_
+    ):
+        return False  # categories: a name and three or more, with a bound or a "N/A"
     bounds = ranges = values = 0
     not_applicable = False
     directions: set[str] = set()
