@@ -8,6 +8,7 @@ whose region contains their centre.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ class Word:
     top: float
     bottom: float
     size: float
+    bold: bool = False  # set in a bold face (some laboratories mark abnormal values only so)
 
 
 @dataclass
@@ -95,10 +97,21 @@ class Line:
         return self._cells
 
 
+# Private Use Area code points (U+E000-U+F8FF): fonts that map their own glyphs there (an
+# icon font's "(", ")" or ":") give text with no standard meaning; they separate words.
+_PRIVATE_USE = {cp: " " for cp in range(0xE000, 0xF900)}
+
+
+def _is_bold(fontname: str) -> bool:
+    """``Arial,Bold``, ``Helvetica-Bold``, ``ABCDEF+DejaVuSans-Bold``, ``…Black``, ``…Heavy``."""
+    name = fontname.rsplit("+", 1)[-1].casefold()
+    return any(k in name for k in ("bold", "black", "heavy", "semibold", "demi"))
+
+
 def words_from_pdfplumber(raw: list[dict[str, Any]]) -> list[Word]:
     out = []
     for w in raw:
-        text = str(w["text"]).strip()
+        text = " ".join(str(w["text"]).translate(_PRIVATE_USE).split())
         if text:
             out.append(
                 Word(
@@ -108,6 +121,7 @@ def words_from_pdfplumber(raw: list[dict[str, Any]]) -> list[Word]:
                     top=float(w["top"]),
                     bottom=float(w["bottom"]),
                     size=float(w.get("size", w["bottom"] - w["top"])),
+                    bold=_is_bold(str(w.get("fontname", ""))),
                 )
             )
     return out
@@ -161,7 +175,13 @@ ROLE_PHRASES: dict[str, list[str]] = {
         "last value",
     ],
     "in": ["in range", "within range", "within normal range"],
-    "out": ["out of range", "outside range", "out of normal range"],
+    "out": [
+        "out of range",
+        "out range",
+        "outside range",
+        "outside of range",
+        "out of normal range",
+    ],
     "loinc": ["loinc", "loinc kod", "loinc code", "loinc kode"],
     "range": [
         "reference interval",
@@ -283,6 +303,9 @@ ROLE_PHRASES: dict[str, list[str]] = {
         "parameters",
         "analyte",
         "analytes",
+        "analyte name",
+        "parameter name",
+        "test description",
         "analysis",
         "examination",
         "description",
@@ -370,7 +393,9 @@ class ColumnModel:
         return [s for s in self.spans if s.role in RESULT_ROLES]
 
 
+@functools.lru_cache(maxsize=65536)
 def _norm_word(text: str) -> str:
+    """normalise_name of one word; header words recur on every line tried, so it is cached."""
     return normalise_name(text)
 
 

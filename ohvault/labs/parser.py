@@ -15,16 +15,20 @@ Pipeline (per page, pages are released as soon as they are read):
 from __future__ import annotations
 
 import contextlib
+import difflib
+import functools
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ohvault.labs.catalog import Analyte, Catalog, load_catalog, normalise_name
+from ohvault.labs.catalog import Analyte, Catalog, NameMatch, load_catalog, normalise_name
 from ohvault.labs.errors import (
     CorruptPdf,
     LabParseError,
@@ -49,6 +53,7 @@ from ohvault.labs.layout import (
 )
 from ohvault.labs.units import normalise_unit
 from ohvault.labs.values import (
+    RefRange,
     Value,
     find_dates,
     is_date_token,
@@ -63,6 +68,14 @@ from ohvault.labs.values import (
 )
 
 CONFIDENT = 0.8
+# A row that is structurally a result but whose name is not in the catalog is returned for
+# review, never stored without it.
+UNMAPPED_CONFIDENCE = 0.5
+# A value from a table of several dated result columns whose current column cannot be told.
+UNCERTAIN_COLUMN_CONFIDENCE = 0.6
+# A printed name read as a catalog name it is spelt almost like (OCR misspellings).
+FUZZY_CONFIDENCE = 0.7
+_PAREN = re.compile(r"\([^()]*\)")
 _UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
 
 
@@ -211,7 +224,7 @@ def parse_pdf(
                     y_tolerance=2,
                     keep_blank_chars=False,
                     use_text_flow=False,
-                    extra_attrs=["size"],
+                    extra_attrs=["size", "fontname"],
                 )
                 if not raw and not saw_images:
                     saw_images = bool(page.images)
@@ -320,227 +333,10 @@ def _open_error(exc: Exception, password: str | None) -> LabParseError:
 
 
 # ============================================================================ metadata labels
-_META_LABELS: dict[str, list[str]] = {
-    "collected": [
-        "collected",
-        "collection date",
-        "collection date time",
-        "date collected",
-        "collection",
-        "date of collection",
-        "collected on",
-        "collected date",
-        "sample collected",
-        "sample collected on",
-        "specimen collected",
-        "specimen collection date",
-        "drawn",
-        "date drawn",
-        "sample date",
-        "sampling date",
-        "sample drawn",
-        "date time collected",
-        "mintavetel",
-        "mintavetel ideje",
-        "mintavetel datuma",
-        "mintavetelezes",
-        "mintavetel idopontja",
-        "colheita",
-        "data de colheita",
-        "data da colheita",
-        "data colheita",
-        "data de colheita da amostra",
-        "entnahme",
-        "entnahmedatum",
-        "entnahmezeit",
-        "abnahme",
-        "abnahmedatum",
-        "probenentnahme",
-        "entnahme am",
-        "abgenommen",
-        "specimen date",
-        "date of specimen",
-    ],
-    "received": [
-        "received",
-        "date received",
-        "received on",
-        "sample received",
-        "sample received on",
-        "receipt",
-        "received date",
-        "beerkezes",
-        "beerkezett",
-        "erkezes",
-        "beerkezes ideje",
-        "rececao",
-        "recepcao",
-        "data de rececao",
-        "data de recepcao",
-        "eingang",
-        "eingangsdatum",
-        "probeneingang",
-        "eingegangen",
-        "registered",
-        "registered on",
-        "registration",
-        "registration date",
-        "date registered",
-        "accessioned",
-        "date received in lab",
-    ],
-    "reported": [
-        "reported",
-        "report date",
-        "date reported",
-        "reported on",
-        "report generated",
-        "printed",
-        "print date",
-        "date printed",
-        "printed on",
-        "issued",
-        "issue date",
-        "authorised",
-        "authorized",
-        "authorised on",
-        "approved on",
-        "validated",
-        "lelet",
-        "lelet datuma",
-        "kiadva",
-        "nyomtatva",
-        "validalva",
-        "lelet kiadasa",
-        "kiadas datuma",
-        "befund",
-        "befunddatum",
-        "befundet am",
-        "ausgedruckt",
-        "druckdatum",
-        "befundausgang",
-        "data do relatorio",
-        "validado",
-        "validado em",
-        "emitido",
-        "emitido em",
-        "impresso",
-        "data de emissao",
-        "data de impressao",
-        "finalized",
-        "final report",
-        "report status",
-        "date of report",
-        "resulted",
-        "verified",
-    ],
-    "dob": [
-        "dob",
-        "d o b",
-        "date of birth",
-        "birth date",
-        "born",
-        "birthdate",
-        "szuletesi datum",
-        "szul ido",
-        "szul datum",
-        "szuletesi ido",
-        "szul",
-        "data de nascimento",
-        "data nasc",
-        "dt nasc",
-        "geburtsdatum",
-        "geb datum",
-        "geboren",
-        "geb",
-        "fecha de nacimiento",
-    ],
-    "name": [
-        "patient name",
-        "patient",
-        "name",
-        "patient s name",
-        "pt name",
-        "nev",
-        "beteg neve",
-        "beteg",
-        "paciens",
-        "paciens neve",
-        "nome",
-        "nome do utente",
-        "utente",
-        "doente",
-        "patient in",
-        "name vorname",
-        "patientenname",
-        "nome do doente",
-        "patient details",
-    ],
-    "sex": [
-        "sex",
-        "gender",
-        "nem",
-        "geschlecht",
-        "sexo",
-        "age sex",
-        "age gender",
-        "sex age",
-        "gender age",
-        "age s sex",
-    ],
-    "age": ["age", "kor", "alter", "idade", "eletkor"],
-    "other": [
-        "patient id",
-        "patient no",
-        "mrn",
-        "uhid",
-        "lab no",
-        "lab id",
-        "specimen id",
-        "specimen number",
-        "accession",
-        "accession no",
-        "account number",
-        "account",
-        "phone",
-        "ref by",
-        "referred by",
-        "ref doctor",
-        "referring doctor",
-        "physician",
-        "ordering physician",
-        "doctor",
-        "consultant",
-        "address",
-        "taj",
-        "taj szam",
-        "azonosito",
-        "mintaazonosito",
-        "beutalo orvos",
-        "kerő orvos",
-        "kero orvos",
-        "processo",
-        "n utente",
-        "episodio",
-        "auftragsnummer",
-        "auftrag",
-        "einsender",
-        "arzt",
-        "barcode",
-        "sample id",
-        "sample type",
-        "specimen",
-        "client",
-        "location",
-        "ward",
-        "nhs number",
-        "hospital number",
-        "gp",
-        "requested by",
-        "fasting",
-        "page",
-    ],
-}
+_WORDS: dict[str, Any] = json.loads(
+    resources.files("ohvault.labs").joinpath("words.json").read_text(encoding="utf-8")
+)
+_META_LABELS: dict[str, list[str]] = _WORDS["meta_labels"]
 _LABEL_INDEX: dict[tuple[str, ...], str] = {}
 for _kind, _labels in _META_LABELS.items():
     for _lab in _labels:
@@ -580,9 +376,15 @@ class _Label:
     colon: bool
 
 
+@functools.lru_cache(maxsize=65536)
+def _word_key(text: str) -> str:
+    """normalise_name of one word; the same words recur on every page, so it is cached."""
+    return normalise_name(text)
+
+
 def _find_labels(line: Line) -> list[_Label]:
     words = line.words
-    keys = [normalise_name(w.text) for w in words]
+    keys = [_word_key(w.text) for w in words]
     out: list[_Label] = []
     i = 0
     while i < len(words):
@@ -628,6 +430,9 @@ class _Row:
     line: Line
     headerless: bool
     extra_cells: list[Cell] = field(default_factory=list)
+    stray: bool = False  # words in a value column that are neither value, flag nor unit
+    column_dates: tuple[date, ...] = ()  # dates heading the result columns (cumulative tables)
+    emphasised: bool = False  # the value alone is set in bold: abnormal on some reports
 
 
 class _DocState:
@@ -645,6 +450,12 @@ class _DocState:
         self.sex: str | None = None
         self.last_row: _Row | None = None
         self.pending_name: tuple[str, list[Cell]] | None = None
+        # the previous line read without a header, and the row made from it (if any)
+        self.prev_free: list[tuple[Line, _Row | None]] = []
+        self.ref_row: _Row | None = None  # the last row, while it has no reference range
+        self.ref_wait = False  # a "Reference Range:" line was read; its range is on the next
+        self.ref_lines: list[str] = []
+        self._fuzzy_keys: tuple[dict[str, Analyte], list[str]] | None = None
 
     # ------------------------------------------------------------------ pages
     def add_page(self, page_no: int, words: list[Any], width: float, height: float = 0.0) -> None:
@@ -682,7 +493,11 @@ class _DocState:
                 continue
             models = detect_header(ln, 0.0, x_max, self.order or "DMY")
             nxt = lines[k + 1] if k + 1 < len(lines) else None
-            if nxt is not None and nxt.top - ln.bottom < 0.8 * max(ln.size, nxt.size):
+            if (
+                nxt is not None
+                and nxt.top - ln.bottom < 0.8 * max(ln.size, nxt.size)
+                and not _field_line(ln)
+            ):
                 # header labels wrapped over two lines ("Bio. Ref." above "Interval")
                 stacked = detect_header(_stack_lines(ln, nxt), 0.0, x_max, self.order or "DMY")
                 if stacked is not None and (
@@ -746,13 +561,25 @@ class _DocState:
 
     def _heading(self, text: str) -> bool:
         cat = self.cat.category_for_heading(text)
+        if cat is None and "," in text:
+            # "URINALYSIS, COMPLETE W/REFLEX TO CULTURE": the panel is named before the comma
+            cat = self.cat.category_for_heading(text.split(",", 1)[0])
         if cat is not None:
             self.section = cat
             return True
         return False
 
     def _table_line(self, line: Line, model: ColumnModel) -> None:
-        if _FOOTER.search(line.text.strip()) or self._is_meta_line(line):
+        if _FOOTER.search(line.text.strip()):
+            return
+        if self._is_meta_line(line):
+            # a test or panel heading with its dates on the same line ("URINALYSIS, COMPLETE
+            # Collected: ..."): the heading still names the section of the rows below
+            first = line.cells()[0]
+            if not _find_labels(Line(first.words, line.page)) and not self._heading(first.text):
+                self.section = None  # a new test block that names no known section
+            return
+        if self._reference_comment(line):
             return
         first_result = model.result_spans[0] if model.result_spans else None
         for cell in line.cells():
@@ -763,9 +590,34 @@ class _DocState:
                 and cell.x1 > first_result.x1 + 10
             ):
                 return  # a footnote or interpretation paragraph running across the columns
-        by_role: dict[str, list[tuple[Span, Cell]]] = {}
+        ordered: list[tuple[Span, Cell]] = []
         for cell in _cells_for_model(line, model):
             span = model.column_of(cell)
+            if ordered and span is ordered[-1][0] and span.role != "name":
+                # words of one column split by a wide gap ("NONE   SEEN", "41   L") are one cell
+                ordered[-1] = (span, Cell(ordered[-1][1].words + cell.words))
+                continue
+            if (
+                ordered
+                and span.role == "range"
+                and ordered[-1][0].role in RESULT_ROLES
+                and ordered[-1][1].text in ("<", ">", "<=", ">=", "≤", "≥")
+            ):
+                # a range's comparator that fell over the column edge: "> | OR = 60"
+                ordered[-1] = (span, Cell(ordered[-1][1].words + cell.words))
+                continue
+            if (
+                len(ordered) >= 2
+                and span.role in RESULT_ROLES
+                and ordered[-1][0].role not in RESULT_ROLES
+                and is_qualitative_value(f"{ordered[-1][1].text} {cell.text}")
+            ):
+                # a right-aligned text value reaching back over the column edge ("RH(D) POSITIVE")
+                ordered[-1] = (span, Cell(ordered[-1][1].words + cell.words))
+                continue
+            ordered.append((span, cell))
+        by_role: dict[str, list[tuple[Span, Cell]]] = {}
+        for span, cell in ordered:
             by_role.setdefault(span.role, []).append((span, cell))
         name_cells = [c for _, c in by_role.get("name", [])]
         name_text = " ".join(c.text for c in name_cells).strip()
@@ -813,6 +665,16 @@ class _DocState:
                 loinc = m.group(0)
         has_value = any(v is not None or q for v, q, *_ in value_entries)
         if not name_text and not has_value:
+            last = self.last_row
+            if (
+                last is not None
+                and last.unit
+                and range_text
+                and not last.range_text.count(" | ")
+                and _continues_unit(last.unit, range_text)
+            ):
+                last.unit += range_text.strip()
+                return
             if range_text and self.last_row is not None and not by_role.get("unit"):
                 self.last_row.range_text += " | " + range_text
                 self.last_row.extra_cells.extend(range_cells)
@@ -823,6 +685,19 @@ class _DocState:
                 self._row_from_parts(
                     line, name_text, name_cells, value_entries, unit, range_text, flag, loinc, False
                 )
+                return
+            last = self.last_row
+            if (
+                last is not None
+                and last.unit
+                and range_text
+                and last.page == line.page
+                and _continues_unit(last.unit, range_text)
+            ):
+                # a wrapped row: the rest of the name and of the unit on the next line
+                # ("WHITE BLOOD CELL ... 3.8-10.8 Thousand" / "COUNT ... /uL")
+                last.unit += range_text.strip()
+                self._name_only(line, name_text, name_cells)
                 return
             if (
                 range_text
@@ -835,11 +710,70 @@ class _DocState:
                 return
             self._name_only(line, name_text, name_cells)
             return
+        if _category_row(line):
+            return  # a risk-category / reference table row ("<200  N/A  >=200  mg/dL")
         if not name_text and self.pending_name is not None:
             name_text, name_cells = self.pending_name
-        self._row_from_parts(
-            line, name_text, name_cells, value_entries, unit, range_text, flag, loinc, False
+        stray = any(any(ch.isalpha() for ch in t) and parse_flag(t) is None for t in leftovers)
+        value_words = [w for v, q, c, *_ in value_entries if c is not None for w in c.words]
+        name_words = [w for c in name_cells for w in c.words]
+        emphasised = bool(
+            value_words
+            and all(w.bold for w in value_words)
+            and name_words
+            and not all(w.bold for w in name_words)
         )
+        self._row_from_parts(
+            line,
+            name_text,
+            name_cells,
+            value_entries,
+            unit,
+            range_text,
+            flag,
+            loinc,
+            False,
+            stray=stray,
+            column_dates=tuple(s.date for s in model.spans if s.date is not None),
+            emphasised=emphasised,
+        )
+
+    def _reference_comment(self, line: Line) -> bool:
+        """A reference range given in the comment under a row that printed none.
+
+        ``Reference Range <75`` on one line, or ``Reference Range:`` followed by
+        ``Adult Male: 30 - 85`` / ``Optimal <1.0`` on the next; only for the row just read.
+        """
+        row = self.ref_row
+        if row is None or row.page != line.page:
+            return False
+        text = line.text.strip()
+        m = _REF_COMMENT.match(text)
+        if m is not None:
+            rest = m.group("rest").strip()
+            if rest and self._has_bounds(rest):
+                row.range_text = rest
+                self.ref_row = None
+            else:
+                self.ref_wait = not rest
+                self.ref_lines = []
+            return True
+        if self.ref_wait:
+            # "<18y: Not Established" / "Adult Males: 0.54 - 2.58": labelled lines, up to three
+            if len(text.split()) <= 6 and (":" in text or self._has_bounds(text)):
+                self.ref_lines.append(text)
+                if self._has_bounds(text):
+                    row.range_text = " | ".join(self.ref_lines)
+                    self.ref_row, self.ref_wait = None, False
+                elif len(self.ref_lines) >= 3:
+                    self.ref_row, self.ref_wait = None, False
+                return True
+            self.ref_row, self.ref_wait = None, False
+        return False
+
+    def _has_bounds(self, text: str) -> bool:
+        ref = parse_range(text, self.decimal_comma, self.sex)
+        return ref is not None and (ref.low is not None or ref.high is not None)
 
     def _name_only(self, line: Line, text: str, cells: list[Cell]) -> None:
         if self._heading(text):
@@ -855,7 +789,15 @@ class _DocState:
             joined = f"{last.printed_name} {text}"
             alone = self.cat.match_name(last.printed_name, last.unit, section=last.section)
             together = self.cat.match_name(joined, last.unit, section=last.section)
-            if (
+            # a name that ends in a comma, hyphen or slash is cut: its rest is on this line
+            # ("TESTOSTERONE," / "FREE"), when the line starts where the name starts
+            cut = (
+                last.printed_name.rstrip().endswith((",", "-", "/", "&"))
+                and bool(last.name_cells)
+                and abs(cells[0].x0 - last.name_cells[0].x0) < 3
+                and _plausible_printed_name(joined)
+            )
+            if cut or (
                 (alone is None or alone.score < 0.9)
                 and together is not None
                 and together.score >= 0.9
@@ -868,6 +810,29 @@ class _DocState:
     def _headerless_line(self, line: Line, *, preamble: bool) -> None:
         text = line.text.strip()
         if preamble or _FOOTER.search(text) or self._is_meta_line(line):
+            return
+        rows_before = len(self.rows)
+        prev = self._line_above(line)
+        self._free_line(line, text, prev)
+        made = self.rows[-1] if len(self.rows) > rows_before else None
+        self.prev_free = [*self.prev_free[-3:], (line, made)]
+
+    def _line_above(self, line: Line) -> tuple[Line, _Row | None] | None:
+        """The last free line above that starts at this line's left edge.
+
+        Lines off to the side in between (a "NEW" badge at the right margin) are skipped.
+        """
+        for above, row in reversed(self.prev_free):
+            if above.page != line.page:
+                return None
+            if abs(above.x0 - line.x0) <= 3:
+                return above, row
+            if above.x0 < line.x1 + 20:
+                return None
+        return None
+
+    def _free_line(self, line: Line, text: str, prev: tuple[Line, _Row | None] | None) -> None:
+        if self._reference_comment(line):
             return
         tokens = line.words
         # leading name tokens: up to the first token that is a value
@@ -888,8 +853,20 @@ class _DocState:
             if len(tokens) <= 8 and not any(ch.isdigit() for ch in text):
                 self._name_only(line, text, line.cells())
             return
+        if idx > 1 and tokens[idx - 1].text in ("<", ">", "<=", ">=", "≤", "≥"):
+            idx -= 1  # a comparator printed apart from its number: "< 10"
+        elif idx > 3 and [w.text.casefold() for w in tokens[idx - 3 : idx]] in (
+            ["<", "or", "="],
+            [">", "or", "="],
+        ):
+            idx -= 3  # "< Or = 5.0"
         name_words = tokens[:idx]
         name_text = " ".join(w.text for w in name_words)
+        name_cells = [Cell(list(name_words))]
+        above = self._name_above(line, name_words, prev)
+        if above is not None:
+            # dashboard cards: the name on one line, "In Range  VALUE UNIT" on the next
+            name_text, name_cells = above
         rest_words = tokens[idx:]
         rest_cells = _cells_of(rest_words, line)
         value_entries: list[
@@ -898,6 +875,7 @@ class _DocState:
         unit = None
         flag = None
         range_parts: list[str] = []
+        stray_words: list[str] = []
         first = True
         for cell in rest_cells:
             ctext = cell.text
@@ -921,12 +899,22 @@ class _DocState:
             rest_text = " ".join(rest)
             if rest_text and looks_like_range(rest_text, self.decimal_comma):
                 range_parts.append(rest_text)
+            elif any(any(ch.isalpha() for ch in t) for t in rest):
+                stray_words.extend(rest)
         if not value_entries:
             return
-        name_cells = [Cell(list(name_words))]
+        if above is not None and value_entries[0][0] is not None:
+            # the words after the value on a status line are its unit ("% by wt", "Years")
+            k = 0
+            while k < len(rest_words) and rest_words[k].text.casefold() in _COMPARATOR_WORDS:
+                k += 1
+            tail = " ".join(w.text for w in rest_words[k + 1 :])
+            if tail and len(tail.split()) <= 3 and re.match(r"[A-Za-zµμ%/]", tail):
+                unit = tail
+                stray_words = []
         match = self.cat.match_name(name_text)
         v0 = value_entries[0][0]
-        if match is None and not (v0 is not None and (unit or range_parts)):
+        if match is None and above is None and not (v0 is not None and (unit or range_parts)):
             return  # prose that happens to contain a number
         self._row_from_parts(
             line,
@@ -938,7 +926,48 @@ class _DocState:
             flag,
             None,
             True,
+            stray=any(
+                parse_flag(t) is None and normalise_unit(t) is None and not _ANNOTATION.match(t)
+                for t in stray_words
+            ),
         )
+
+    def _name_above(
+        self, line: Line, label: list[Word], prev: tuple[Line, _Row | None] | None
+    ) -> tuple[str, list[Cell]] | None:
+        """The test name printed on the line above when this line starts with a status label.
+
+        A short label that is no test name ("In Range", "Out of Range", "Normal", "Younger")
+        before the value, with the line directly above starting at the same left edge, means the
+        name is that line (``Rheumatoid Factor (RF)`` / ``In Range · < 10 IU/mL``). A row read from
+        that line by mistake (``Omega 6 / 3 Ratio`` looks like a value) is withdrawn.
+        """
+        if prev is None or not label or len(label) > 3:
+            return None
+        if not all(w.text.isalpha() for w in label):
+            return None
+        label_text = " ".join(w.text for w in label)
+        if (
+            self.cat.match_name(label_text) is not None
+            or normalise_name(label_text) in self.cat.shared_names()
+        ):
+            return None
+        above, row = prev
+        if above.page != line.page or abs(above.x0 - line.x0) > 3:
+            return None
+        if not 0 <= line.top - above.bottom < 1.5 * line.size or above.size < line.size - 0.5:
+            return None
+        if above.size < line.size + 0.5 and normalise_name(label_text) not in _STATUS_LABELS:
+            return None  # same type: a heading over a row, not a name over its status line
+        if row is not None and above.size < line.size + 0.5:
+            return None  # two result rows of one table, not a name over its status line
+        name = above.text.strip()
+        if not _plausible_printed_name(name) and self.cat.match_name(name) is None:
+            return None
+        if row is not None and row in self.rows:
+            self.rows.remove(row)
+        self.pending_name = None
+        return name, [Cell(list(above.words))]
 
     def _row_from_parts(
         self,
@@ -951,6 +980,10 @@ class _DocState:
         flag: str | None,
         loinc: str | None,
         headerless: bool,
+        *,
+        stray: bool = False,
+        column_dates: tuple[date, ...] = (),
+        emphasised: bool = False,
     ) -> None:
         self.pending_name = None
         if range_text and not unit:
@@ -972,9 +1005,16 @@ class _DocState:
             page=line.page,
             line=line,
             headerless=headerless,
+            stray=stray,
+            column_dates=column_dates,
+            emphasised=emphasised,
         )
         self.rows.append(row)
         self.last_row = row
+        if not stray and any(v is not None or q for v, q, *_ in values):
+            # a row printed without a range may give it in the comment below
+            self.ref_row = row if not range_text.strip() else None
+            self.ref_wait = False
 
     # ------------------------------------------------------------------ finish
     def finish(self, pages: int, sha: str) -> ParsedReport:
@@ -982,6 +1022,7 @@ class _DocState:
         results: list[ParsedResult] = []
         for row in self.rows:
             results.extend(self._resolve(row, meta["collected"]))
+        results = dedupe_results(results)
         return ParsedReport(
             collection_date=meta["collected"],
             reported_date=meta["reported"],
@@ -1007,7 +1048,19 @@ class _DocState:
                 )
             )
             return out
-        cumulative = len(real_values) > 1
+        if _DECIMAL_IN_NAME.search(row.printed_name):
+            # a decimal number in the name column is a value that belongs elsewhere: a scale or
+            # a chart ("LDL SIZE 21.3  23.0  Large ...  20.6"), never a row to trust
+            self.unmatched.append(
+                UnmatchedRow(
+                    row.line.text, row.page, _bbox([Cell(row.line.words)]), "number in the name"
+                )
+            )
+            return out
+        cumulative = len(real_values) > 1 or len(row.column_dates) > 1
+        uncertain = False
+        if cumulative:
+            real_values, uncertain = _current_column(real_values, collected, row.column_dates)
         for value, qual, cell, col_date, cell_flag in real_values:
             qualitative = value is None
             analyte = None
@@ -1017,24 +1070,46 @@ class _DocState:
                 analyte = self.cat.by_loinc(row.loinc)
                 score, how = (1.0, "loinc") if analyte else (0.0, "")
             if analyte is None and row.printed_name:
-                m = self.cat.match_name(
-                    row.printed_name, row.unit, section=row.section, qualitative=qualitative
-                )
+                m = self._match(row, qualitative)
                 if m is not None:
                     analyte, score, how = m.analyte, m.score, m.how
+                    if how == "prefix" and not (
+                        self._structural_result(row) and self._prefix_holds(row, m.analyte)
+                    ):
+                        # a guess from the first words of a line that is not a result row
+                        # ("total PSA is between 4.0 and 10.0 ng/mL."), or one that drops words
+                        # which change the test ("LDL PARTICLE NUMBER", "Magnesium, RBC")
+                        analyte = None
+            if analyte is None and row.printed_name and self._structural_result(row):
+                # misspelt by OCR ("Hemoglobln"): an approximate name, only for a row whose
+                # structure says it is a result, and never confident
+                fuzzy = self._fuzzy(row)
+                if fuzzy is not None:
+                    analyte, score, how = fuzzy, FUZZY_CONFIDENCE, "approximately (misspelt?)"
             bbox = _union(bbox_name, _bbox([cell])) if cell is not None else bbox_name
             if analyte is None:
-                self.unmatched.append(
-                    UnmatchedRow(
-                        row.line.text,
-                        row.page,
-                        _bbox([Cell(row.line.words)]),
-                        "test name not in the catalog"
-                        if row.printed_name
-                        else "value without a test name",
+                if not self._structural_result(row):
+                    self.unmatched.append(
+                        UnmatchedRow(
+                            row.line.text,
+                            row.page,
+                            _bbox([Cell(row.line.words)]),
+                            "value without a test name",
+                        )
+                    )
+                    return out
+                # structurally a result: kept with its printed name, for review
+                out.append(
+                    self._make_unmapped(
+                        row,
+                        value,
+                        qual,
+                        col_date or collected,
+                        bbox,
+                        cell_flag if cumulative else (row.flag or cell_flag),
                     )
                 )
-                return out
+                continue
             out.append(
                 self._make_result(
                     row,
@@ -1048,6 +1123,16 @@ class _DocState:
                     cell_flag if cumulative else (row.flag or cell_flag),
                 )
             )
+        if uncertain:
+            # which of several result columns is today's cannot be told: review every one
+            out = [
+                replace(
+                    r,
+                    confidence=min(r.confidence, UNCERTAIN_COLUMN_CONFIDENCE),
+                    notes=(*r.notes, "several result columns; the current one is not certain"),
+                )
+                for r in out
+            ]
         return out
 
     def _make_result(
@@ -1068,7 +1153,12 @@ class _DocState:
             notes.append(f"name matched {how}")
         if row.headerless:
             conf *= 0.95
-        unit_ucum = normalise_unit(row.unit) if row.unit else None
+        if row.stray:
+            # words that are neither value, flag nor unit beside the value: perhaps a sentence
+            # ("Vitamin B12 200 pg/mL is the lower limit"), so the row is checked by a person
+            conf = min(conf, 0.6)
+            notes.append("words beside the value")
+        unit_ucum = _unit_ucum(row.unit)
         value_canonical: float | None = None
         unit_canonical: str | None = None
         ref = parse_range(row.range_text, self.decimal_comma, self.sex) if row.range_text else None
@@ -1121,6 +1211,7 @@ class _DocState:
             flag = None
         if ref is not None and ref.low is None and ref.high is None and not ref.text:
             ref = None
+        flag = flag or _emphasis_flag(row, value, ref)
         return ParsedResult(
             name=analyte.preferred_name,
             printed_name=row.printed_name,
@@ -1142,6 +1233,145 @@ class _DocState:
             confidence=max(0.0, min(1.0, conf)),
             category=analyte.category,
             notes=tuple(notes),
+        )
+
+    def _match(self, row: _Row, qualitative: bool) -> NameMatch | None:
+        """The catalog analyte of a row's printed name; a method printed after the name
+        (``"TESTOSTERONE, TOTAL, MS"``, ``"VITAMIN D,25-OH,TOTAL,IA"``) is tried without it."""
+        m = self.cat.match_name(
+            row.printed_name, _bare_unit(row.unit), section=row.section, qualitative=qualitative
+        )
+        if m is not None and m.score >= 0.9:
+            return m
+        parts = [p.strip() for p in re.split(r"[,;]", row.printed_name)]
+        while len(parts) > 1 and normalise_name(parts[-1]) in _METHOD_WORDS:
+            parts.pop()
+        shorter = ", ".join(parts)
+        if shorter == row.printed_name.strip():
+            return m
+        m2 = self.cat.match_name(
+            shorter, _bare_unit(row.unit), section=row.section, qualitative=qualitative
+        )
+        if m2 is not None and (m is None or m2.score > m.score):
+            return NameMatch(m2.analyte, min(m2.score, 0.95), "without the method")
+        return m
+
+    def _prefix_holds(self, row: _Row, analyte: Analyte) -> bool:
+        """Whether a name matched by its first words names that analyte.
+
+        The words left over must be whole printed words that change nothing: a footnote letter
+        (``Triglycerides A``), a method or specimen word (``Qn``, ``Serum``, ``IA``) or the
+        test's own abbreviation (``Sex Hormone Binding Globulin SHBG``). ``LDL-P``, ``PSA, Free``,
+        ``Magnesium, RBC`` or ``AST:ALT Ratio`` are other tests.
+        """
+        ucum = _unit_ucum(row.unit)
+        if row.unit and (ucum is None or not analyte.accepts(ucum)):
+            return False  # "Protein S  82 %" is not total protein
+        tokens = [t for t in re.split(r"[\s,;()]+", row.printed_name) if normalise_name(t)]
+        for k in range(len(tokens) - 1, 0, -1):
+            head = self.cat.match_name(
+                " ".join(tokens[:k]), _bare_unit(row.unit), section=row.section
+            )
+            # only a head that is a name as printed ("LDL-P" read as "LDL" is not)
+            if head is None or head.score < 0.95 or head.analyte.id != analyte.id:
+                continue
+            for t in tokens[k:]:
+                key = normalise_name(t)
+                if len(key) == 1 or all(
+                    w in _METHOD_WORDS or w in _SPECIMEN_WORDS for w in key.split()
+                ):
+                    continue
+                same = self.cat.match_name(t)
+                if same is None or same.analyte.id != analyte.id:
+                    return False
+            return True
+        return False
+
+    def _fuzzy(self, row: _Row) -> Analyte | None:
+        """The one analyte whose catalog name is spelt almost like the printed name."""
+        key = normalise_name(_PAREN.sub(" ", row.printed_name))
+        if len(key) < 5:
+            return None
+        if self._fuzzy_keys is None:
+            self._fuzzy_keys = _fuzzy_index(self.cat)
+        close = difflib.get_close_matches(key, self._fuzzy_keys[1], n=3, cutoff=0.86)
+
+        def short(k: str) -> set[str]:
+            return {w for w in k.split() if len(w) <= 3 or any(ch.isdigit() for ch in w)}
+
+        # short words and codes carry the meaning (IgA / IgG, T3 / T4, B12): they must agree
+        close = [k for k in close if short(k) == short(key)]
+        index = self._fuzzy_keys[0]
+        found = {index[k].id: index[k] for k in close}
+        if len(found) != 1:
+            return None
+        (analyte,) = found.values()
+        ucum = _unit_ucum(row.unit)
+        if row.unit and (ucum is None or not analyte.accepts(ucum)):
+            return None  # the unit must agree with the test the name is taken for
+        return analyte
+
+    def _structural_result(self, row: _Row) -> bool:
+        """Whether a row the catalog does not know is still plainly a result row.
+
+        Its name reads as a test name (not prose, a category label or an address), nothing but
+        value, flag and unit sits in its value column, and its range cell is a range, a unit or
+        a qualitative reference.
+        """
+        if row.stray or not _plausible_printed_name(row.printed_name):
+            return False
+        rng = row.range_text.split(" | ")[0].strip() if row.range_text else ""
+        if not rng or self._has_bounds(row.range_text):
+            return True
+        ref = parse_range(rng, self.decimal_comma, self.sex)
+        return bool(
+            (ref is not None and (ref.low is not None or ref.high is not None))
+            or is_qualitative_value(rng)
+            or is_qualitative_value(rng.split()[0])  # "A Pattern", "Negative (ref.)"
+            or normalise_unit(rng) is not None
+        )
+
+    def _make_unmapped(
+        self,
+        row: _Row,
+        value: Value | None,
+        qual: str | None,
+        when: date | None,
+        bbox: tuple[float, float, float, float],
+        flag: str | None,
+    ) -> ParsedResult:
+        """A result row whose printed name maps to no catalog analyte: name and LOINC empty."""
+        ref = parse_range(row.range_text, self.decimal_comma, self.sex) if row.range_text else None
+        if ref is not None and ref.low is None and ref.high is None and not ref.text:
+            ref = None
+        if value is not None:
+            v_out: float | str = value.text if value.comparator or value.num is None else value.num
+            flag = flag or value.flag
+        else:
+            v_out = qual or ""
+        unit_ucum = _unit_ucum(row.unit)
+        flag = flag or _emphasis_flag(row, value, ref)
+        return ParsedResult(
+            name=None,
+            printed_name=row.printed_name,
+            loinc=None,
+            value=v_out,
+            value_num=value.num if value is not None else None,
+            comparator=value.comparator if value is not None else None,
+            unit=row.unit,
+            unit_ucum=unit_ucum,
+            value_canonical=None,
+            unit_canonical=None,
+            ref_low=ref.low if ref else None,
+            ref_high=ref.high if ref else None,
+            ref_text=ref.text if ref else None,
+            flag=None if flag == "N" else flag,
+            date=when,
+            page=row.page,
+            bbox=bbox,
+            confidence=UNMAPPED_CONFIDENCE * (0.9 if row.headerless else 1.0),
+            category=row.section,
+            notes=("test name not in the catalog: map it or keep it as its own test",),
         )
 
     # ------------------------------------------------------------------ metadata
@@ -1172,7 +1402,7 @@ class _DocState:
                     val = val.lstrip(":-– ").strip()
                     if val and any(ch.isalpha() for ch in val) and not find_dates(val, order):
                         found["name"] = val
-        found["lab"] = self._lab_name()
+        found["lab"] = self._lab_name(found.get("name"))
         return {
             "collected": found.get("collected"),
             "received": found.get("received"),
@@ -1182,17 +1412,121 @@ class _DocState:
             "lab": found.get("lab"),
         }
 
-    def _lab_name(self) -> str | None:
-        lines = [ln for ln in self.first_page_lines if ln.top < 200]
-        best: Line | None = None
-        for ln in lines:
-            if not any(ch.isalpha() for ch in ln.text) or _find_labels(ln):
+    def _lab_name(self, patient: str | None) -> str | None:
+        """The laboratory: the most prominent text near the top of page 1 that names an
+        organisation ("... Laboratories", "... Diagnostics", "... Kft.", "... Hospital").
+
+        Never the patient's name, a labelled field or a heading such as "DIAGNOSTIC REPORT";
+        when nothing names an organisation the lab is unknown (None) rather than guessed.
+        """
+        patient_key = normalise_name(patient or "")
+        best: tuple[float, float, str] | None = None
+        for ln in self.first_page_lines:
+            if ln.top > 320 or _find_labels(ln):
                 continue
-            if best is None or ln.size > best.size + 0.5:
-                best = ln
-        if best is None:
-            return None
-        return " ".join(c.text for c in best.cells()[:1]).strip() or None
+            cells = ln.cells()
+            for ci, cell in enumerate(cells):
+                nxt = cells[ci + 1].text if ci + 1 < len(cells) else ""
+                if re.search(r"[:#]\s*$", cell.text) or nxt.startswith(":"):
+                    continue  # a field label ("Lab Ref #:", "Lab No. : 123")
+                text = cell.text.strip().strip(",").strip()
+                key = normalise_name(text)
+                words = set(key.split())
+                if not words or len(words) > 8 or "@" in text or re.search(r"\d{3}", text):
+                    continue
+                if patient_key and (key in patient_key or patient_key in key):
+                    continue
+                if not words & _ORGANISATION_WORDS or words & _REPORT_HEADINGS:
+                    continue
+                if len(words) == 1 and key in _ORGANISATION_WORDS:
+                    continue  # a column heading ("Lab") or a bare word, not a name
+                parts = text.split(", ")
+                k = next((i for i, p in enumerate(parts) if i and re.search(r"\d", p)), None)
+                text = ", ".join(parts[:k]) if k else text  # "..., 12 Sample Lane": address
+                size = max(w.size for w in cell.words)
+                if best is None or size > best[0] + 0.5:
+                    best = (size, ln.top, text)
+        return best[2] if best else None
+
+
+# ============================================================================ cumulative tables
+_Entry = tuple[Value | None, str | None, Cell | None, date | None, str | None]
+
+
+def _current_column(
+    entries: list[_Entry], collected: date | None, column_dates: tuple[date, ...] = ()
+) -> tuple[list[_Entry], bool]:
+    """The value of today's column in a row with several result columns, and whether that is
+    uncertain.
+
+    Cumulative reports print today's draw beside earlier ones. Today's column is the one dated
+    with the collection date; the earlier columns are history, not results of this report. An
+    undated result column beside columns dated before the collection is today's. Otherwise the
+    latest-dated (else the first) value is returned, flagged as uncertain, because reading an
+    older column as today's value is the worst error a health record can make.
+    """
+    if collected is not None:
+        today = [e for e in entries if e[3] == collected]
+        if today:
+            return today[:1], False
+        if collected in column_dates:
+            return [], False  # today's cell is empty: the row holds only earlier results
+    undated = [e for e in entries if e[3] is None]
+    dated = [e for e in entries if e[3] is not None]
+    if (
+        len(undated) == 1
+        and dated
+        and collected is not None
+        and all(e[3] is not None and e[3] < collected for e in dated)
+    ):
+        return undated, False
+    if dated:
+        latest = max(dated, key=lambda e: e[3] or date.min)
+        return [latest], True
+    return entries[:1], True
+
+
+# ============================================================================ repeats
+def _value_key(r: ParsedResult) -> tuple[Any, ...]:
+    if r.value_num is not None:
+        return ("n", r.comparator or "", round(r.value_num, 9))
+    return ("q", normalise_name(str(r.value)).replace(" ", ""))
+
+
+def _unit_key(r: ParsedResult) -> str:
+    return (r.unit_ucum or normalise_name(r.unit or "")).replace(" ", "")
+
+
+def _same_test(a: ParsedResult, b: ParsedResult) -> bool:
+    if a.loinc and b.loinc and a.loinc == b.loinc:
+        return True
+    pa, pb = normalise_name(a.printed_name), normalise_name(b.printed_name)
+    return bool(pa) and (pa == pb or pa.replace(" ", "") == pb.replace(" ", ""))
+
+
+def dedupe_results(results: list[ParsedResult]) -> list[ParsedResult]:
+    """One result per (analyte or printed name, value, unit, date).
+
+    Portal prints append the laboratory's own report, dashboards list a biomarker under every
+    body system, and some sections print a row twice; each result is kept once. A copy that
+    lacks the unit (an appendix without a unit column) is the same result. The copy kept is the
+    most confident one, at the place of the first.
+    """
+    kept: list[ParsedResult] = []
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for r in results:
+        gkey = (_value_key(r), r.date)
+        for idx in groups.get(gkey, []):
+            other = kept[idx]
+            ua, ub = _unit_key(r), _unit_key(other)
+            if _same_test(r, other) and (ua == ub or not ua or not ub):
+                if (r.confidence, bool(ua)) > (other.confidence, bool(ub)):
+                    kept[idx] = r
+                break
+        else:
+            groups.setdefault(gkey, []).append(len(kept))
+            kept.append(r)
+    return kept
 
 
 # ============================================================================ helpers
@@ -1342,6 +1676,19 @@ def _classify_result_cell(
     i = 0
     while i < len(toks):
         tok = toks[i]
+        if (
+            value is None
+            and tok in ("<", ">")
+            and i + 3 < len(toks)
+            and toks[i + 1].casefold() == "or"
+            and toks[i + 2] == "="
+        ):
+            # "< OR = 5.0" is "<=5.0"; the value keeps the laboratory's spelling
+            v = parse_value(f"{tok}={toks[i + 3]}", decimal_comma)
+            if v is not None:
+                value = replace(v, text=" ".join(toks[i : i + 4]))
+                i += 4
+                continue
         if value is None and not is_date_token(tok):
             # comparator written apart from the number: "< 0.5"
             if tok in ("<", ">", "<=", ">=", "≤", "≥") and i + 1 < len(toks):
@@ -1393,21 +1740,218 @@ def _classify_result_cell(
         return None, q, f, unit, []
     if is_non_result(text):
         return None, None, None, None, [text]
-    # free text in a result column ("Pale yellow", "A Rh positive", "See note")
-    if any(ch.isalpha() for ch in text) and not any(ch.isdigit() for ch in text):
-        return None, text, None, None, []
+    # any other words in a result column ("See note", a method, prose) are not a result: a
+    # qualitative value comes only from the vocabulary (values.is_qualitative_value)
     return None, None, flag, unit, toks
 
 
+_NUM = r"[-+]?\d+(?:[.,]\d+)?"
+_RANGE_HEAD = re.compile(
+    rf"^\s*(?:(?:<|>|≤|≥)\s*(?:OR\s*=|=)?\s*{_NUM}|=<\s*{_NUM}|=>\s*{_NUM}"
+    rf"|{_NUM}\s*(?:-|–|to)\s*{_NUM})(?=\s|$)",
+    re.IGNORECASE,
+)
+# annotations printed after a unit or range: "(calc)", "calc", "(calculated)"
+_ANNOTATION = re.compile(r"\s*\(?\bcalc(?:ulated)?\b\)?\s*$", re.IGNORECASE)
+
+
 def _split_unit_tail(text: str) -> tuple[str | None, str]:
-    """``"65-99 mg/dL"`` -> (``"mg/dL"``, ``"65-99"``)."""
+    """``"65-99 mg/dL"`` -> (``"mg/dL"``, ``"65-99"``).
+
+    The words after a range in a range cell are its unit even when the unit table does not know
+    them (``"<5.7 % of total Hgb"``); an annotation after the unit (``"(calc)"``) is dropped, and
+    a unit broken at the line end (``"mL/min/1."``) is joined with its rest by the caller.
+    """
+    text = _ANNOTATION.sub("", text).strip() if _ANNOTATION.search(text) else text
     toks = text.split()
     for n in (3, 2, 1):
         if len(toks) > n:
             cand = " ".join(toks[-n:])
             if normalise_unit(cand) is not None and not looks_like_range(cand):
                 return cand, " ".join(toks[:-n])
+    m = _RANGE_HEAD.match(text)
+    if m is not None:
+        rest = text[m.end() :].strip()
+        if (
+            rest
+            and len(rest.split()) <= 4
+            and re.match(r"[A-Za-zµμ%/]", rest)
+            and not looks_like_range(rest)
+            and not is_qualitative_value(rest)
+        ):
+            return rest, m.group(0).strip()
     return None, text
+
+
+# annotations after a unit: the measuring temperature ("U/L a 37°", "U/L at 37 C", "IU/L @37°C")
+# or "(calc)"; the unit keeps its printed form, its code is read without them
+_UNIT_ANNOTATION = re.compile(
+    r"\s*(?:(?:a|at|@)\s*(?:25|30|37)\s*°?\s*C?\.?|\(?\bcalc(?:ulated)?\b\)?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _bare_unit(unit: str | None) -> str | None:
+    if not unit:
+        return unit
+    bare = _UNIT_ANNOTATION.sub("", unit).strip()
+    return bare or unit
+
+
+def _unit_ucum(unit: str | None) -> str | None:
+    """The UCUM code of a printed unit, read without annotations such as ``a 37°``."""
+    if not unit:
+        return None
+    return normalise_unit(unit) or normalise_unit(_bare_unit(unit) or "")
+
+
+def _continues_unit(unit: str, text: str) -> bool:
+    """``"mL/min/1."`` + ``"73m2"``, ``"Thousand"`` + ``"/uL"``: a unit wrapped onto the next line."""
+    if " " in text.strip() or not text.strip():
+        return False
+    return unit.endswith(("/", ".", "^", "(")) or text.startswith(("/", "^"))
+
+
+# Words of prose and comments, which a test name does not contain; words that name reference
+# categories ("Optimal", "Deficiency", "Moderately increased", "Male Reference Range"): a name
+# made only of them is not a test.
+_PROSE_WORDS = frozenset(_WORDS["prose_words"])
+_ORGANISATION_WORDS = frozenset(_WORDS["organisation_words"])
+_REPORT_HEADINGS = frozenset(_WORDS["report_headings"])
+_METHOD_WORDS = frozenset(_WORDS["method_words"])
+_SPECIMEN_WORDS = frozenset(
+    {"serum", "plasma", "s", "p", "qn", "quant", "quantitative", "semi", "level", "levels"}
+)
+_CATEGORY_WORDS = frozenset(_WORDS["category_words"])
+
+
+_REF_COMMENT = re.compile(
+    r"^(?:adult\s+|normal\s+)?(?:reference|ref\.?)\s+(?:range|interval|values?)s?\s*:?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+# Status labels printed before a value on dashboard prints, under the test's name.
+_STATUS_LABELS = frozenset(
+    {
+        "in range",
+        "out of range",
+        "normal",
+        "abnormal",
+        "high",
+        "low",
+        "optimal",
+        "borderline",
+        "above range",
+        "below range",
+        "within range",
+        "improving",
+        "younger",
+        "older",
+    }
+)
+_DECIMAL_IN_NAME = re.compile(r"(?<![\w.])\d+[.,]\d+(?![\w.\-])")
+_COMPARATOR_WORDS = frozenset({"<", ">", "<=", ">=", "≤", "≥", "or", "="})
+
+
+def _plausible_printed_name(text: str) -> bool:
+    """A test name: not a sentence, an address, a number or a reference-category label."""
+    words = text.split()
+    if not words or len(words) > 10 or len(text) > 80:
+        return False
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 2 or letters < 0.4 * len(text.replace(" ", "")):
+        return False
+    first = text.lstrip()[0]
+    if re.search(r"[<>=]", text):
+        return False  # a comparison belongs to a range or a scale ("Optimal < or =")
+    if not (first.isalnum() or first in "%#") or re.match(r"\d+[.,]?\s", text):
+        return False  # "<5353. Male ...", "2501 South State Highway": not a name
+    if first.isalpha() and first.islower() and not re.match(r"[a-z]{1,3}[A-Z0-9-]", text):
+        return False  # prose continues a sentence; names such as "eGFR" or "pH" are mixed case
+    if text.rstrip().endswith(":") or re.search(r":\s*[<>]?\d", text):
+        return False  # a label ("Deficiency:", "Prediabetes: 5.7")
+    if re.search(r"\.\s", text) and len(words) >= 5:
+        return False  # a sentence ("Vit. D" is an abbreviation)
+    if _DECIMAL_IN_NAME.search(text):
+        return False  # a decimal number belongs to a value, not to a name ("LDL SIZE 21.3")
+    folded = [w.casefold().strip(",;:()") for w in words]
+    if any(w in _PROSE_WORDS for w in folded):
+        return False
+    return not all(w in _CATEGORY_WORDS or not w for w in folded)
+
+
+_FUZZY_INDEX: dict[int, tuple[Catalog, tuple[dict[str, Analyte], list[str]]]] = {}
+
+
+def _fuzzy_index(cat: Catalog) -> tuple[dict[str, Analyte], list[str]]:
+    """Catalog names of five letters or more, built once per catalog (the catalog is shared)."""
+    hit = _FUZZY_INDEX.get(id(cat))
+    if hit is None or hit[0] is not cat:
+        names = {k: a for k, a in cat.synonym_keys().items() if len(k) >= 5}
+        hit = (cat, (names, list(names)))
+        _FUZZY_INDEX.clear()  # one catalog at a time: tests may build their own
+        _FUZZY_INDEX[id(cat)] = hit
+    return hit[1]
+
+
+def _emphasis_flag(row: _Row, value: Value | None, ref: RefRange | None) -> str | None:
+    """H or L for a value printed in bold, alone in its row, outside its printed range.
+
+    Some laboratories mark abnormal results only by bold type; the direction comes from the
+    range. A bold value inside its range gets no flag (bold may be mere emphasis there).
+    """
+    if not row.emphasised or value is None or value.num is None or value.comparator or ref is None:
+        return None
+    if ref.high is not None and value.num > ref.high:
+        return "H"
+    if ref.low is not None and value.num < ref.low:
+        return "L"
+    return None
+
+
+def _field_line(line: Line) -> bool:
+    """A labelled field ("Lab Ref #: 1234567"), never the upper half of a wrapped header."""
+    return any(
+        w.text.endswith(":") or "#" in w.text or (re.fullmatch(r"\d{3,}", w.text) is not None)
+        for w in line.words
+    )
+
+
+def _category_row(line: Line) -> bool:
+    """A row of a risk-category or reference table: several ranges side by side, no result."""
+    cells_ = line.cells()
+    if len(cells_) < 4 or not any(
+        c.text[:1] in "<>≤≥" or c.text.casefold() in ("n/a", "na") for c in cells_
+    ):
+        return False  # categories: a name and three or more, with a bound or a "N/A"
+    bounds = ranges = values = 0
+    not_applicable = False
+    directions: set[str] = set()
+    for cell in line.cells()[1:]:
+        t = cell.text.strip()
+        if re.fullmatch(r"n/?a", t, re.IGNORECASE):
+            not_applicable = True
+        elif parse_value(t) is not None or is_qualitative_value(t):
+            values += 1
+        if t[:1] in "<>≤≥":
+            directions.add("<" if t[:1] in "<≤" else ">")
+        if re.fullmatch(r"n/?a", t, re.IGNORECASE) or re.fullmatch(
+            r"(?:<=|>=|<|>|≤|≥)\s*\d+(?:[.,]\d+)?", t
+        ):
+            bounds += 1
+        elif re.fullmatch(r"\d+(?:[.,]\d+)?\s*-\s*\d+(?:[.,]\d+)?", t):
+            ranges += 1
+    cells = [c.text.strip() for c in line.cells()]
+    numeric = [t for t in cells if parse_value(t) is not None]
+    # a scale: "<117  117  527  839  >839" (open bounds at both ends)
+    scale = len(numeric) >= 3 and (
+        (numeric[0][0] in "<≤" and numeric[-1][0] in ">≥")
+        or (numeric[0][0] in ">≥" and numeric[-1][0] in "<≤")
+    )
+    # "A  N/A  B  Pattern": categories side by side, one of them not applicable
+    # categories run from a "<" bound to a ">" bound; censored values of several dates
+    # ("<0.5  <0.5  <0.5") all point one way
+    categories = bounds >= 2 and bounds + ranges >= 3 and len(directions) == 2
+    return categories or (not_applicable and values >= 2) or scale
 
 
 def _clean_name(text: str) -> str:

@@ -294,9 +294,50 @@ _NON_RESULT = {
 }
 
 
+# Words that combine into qualitative results: urine colour and clarity ("Pale yellow",
+# "Slightly hazy"), semi-quantitative grades ("Weakly positive", "Small"), blood groups
+# ("RH(D) POSITIVE", "O Rh negative") and category codes (KDIGO "G1", "A2"; LDL "Pattern B").
+_QUAL_MODIFIER = r"(?:pale|light|dark|deep|bright|slightly|slight|very|weakly|weak|strongly|strong|low|high|faintly|mildly)"
+_QUAL_COLOUR = r"(?:yellow|amber|straw|red|reddish|brown|orange|green|pink|colou?rless|clear|hazy|cloudy|turbid|milky|bloody)"
+_QUAL_GRADE = r"(?:positive|negative|reactive|non ?reactive|detected|not detected|small|moderate|large|trace|present|absent)"
+_QUAL_PATTERNS = [
+    re.compile(
+        rf"^(?:{_QUAL_MODIFIER} )?{_QUAL_COLOUR}(?: (?:to|and|or) (?:{_QUAL_MODIFIER} )?{_QUAL_COLOUR})?$"
+    ),
+    re.compile(rf"^(?:{_QUAL_MODIFIER} )?{_QUAL_GRADE}$"),
+    # blood group and Rh(D) type: "A", "AB positive", "O Rh negative", "RH D POSITIVE", "Rh+"
+    re.compile(
+        r"^(?:abo )?(?:(?:a|b|ab|o|a1|a2|a1b|a2b)(?: |$))?"
+        r"(?:(?:rh|rhesus|rh d|d)(?: |$))?(?:(?:positive|negative|pos|neg)(?: |$))?$"
+    ),
+    re.compile(r"^(?:pattern )?(?:a|b|a b|i|ii|iii)$"),
+    re.compile(r"^(?:g[1-5][ab]?|a[1-3])$"),
+    re.compile(r"^(?:none|not|no) (?:seen|found|detected|present|observed)$"),
+    re.compile(
+        r"^(?:few|rare|occasional|many|moderate|numerous|plenty|loaded)(?: seen| present)?$"
+    ),
+]
+
+
 def is_qualitative_value(text: str) -> bool:
+    """A qualitative result from the vocabulary of laboratories (never an arbitrary word).
+
+    ``"Negative"``, ``"Not detected"``, ``"Pale yellow"``, ``"RH(D) POSITIVE"``, ``"1+"``,
+    ``"G1"``; prose (``"fetal"``, ``"See note"``) and method names are not results.
+    """
     key = normalise_name(text)
-    return (bool(key) and key in _QUALITATIVE) or bool(_QUAL_PLUS.match(text.strip()))
+    if not key:
+        return bool(_QUAL_PLUS.match(text.strip()))
+    if re.search(r"[<>=]|[,;]\s*$", text) or text.count("(") != text.count(")"):
+        return False  # "(Pattern A)->", "<-Small": scale labels, not a result
+    if key in _QUALITATIVE or _QUAL_PLUS.match(text.strip()):
+        return True
+    if len(key) > 40 or (
+        any(ch.isdigit() for ch in key.replace("1+", ""))
+        and not re.fullmatch(r"g[1-5][ab]?|a[1-3]|a1|a2|a1b|a2b", key)
+    ):
+        return False
+    return any(p.match(key) for p in _QUAL_PATTERNS) and key.strip() != ""
 
 
 def is_non_result(text: str) -> bool:

@@ -1096,11 +1096,12 @@ class Generator:
     def truth(self, rep: Report, pages: int) -> dict[str, Any]:
         results = []
         if rep.layout == "cumulative":
+            # only today's column holds this report's results; earlier columns are history
             items = [
                 (r, d)
                 for _, cols in rep.cum_rows
                 for r, d in cols
-                if r is not None and r.analyte is not None
+                if r is not None and r.analyte is not None and d == rep.collected
             ]
         else:
             items = [(r, rep.collected) for r in rep.rows if r.analyte is not None]

@@ -1151,7 +1151,9 @@ def layout_in_hospital(rep: Report, rng: random.Random, vals: Values) -> Doc:
             lo, hi = r.ref_low or 0, r.ref_high or 0
             r.abnormal = "H" if v > hi else "L" if v < lo else None
             r.ref = f"{indian_group(int(lo))} - {indian_group(int(hi))}"
-        r.flag = None  # abnormal values only in bold type
+        # abnormal values are printed only in bold type; like the real reports' labels, the truth
+        # gives the flag that the bold value and its range imply
+        r.flag = r.abnormal
         rows.append(r)
     rep.sections = [("COMPLETE BLOOD COUNT", rows)]
     sex_word = "Male" if p.sex == "M" else "Female"
