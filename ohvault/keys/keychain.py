@@ -11,13 +11,18 @@ the backend; we only decide whether to trust it.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ohvault.errors import KeychainUnavailable
 from ohvault.keys.secret import SecretKey
 
 SERVICE = "ohvault"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_RETRY_DELAY_S = 0.2
 
 # Backends that keep secrets in an OS-managed, access-controlled store.
 TRUSTED_BACKEND_MODULES = (
@@ -72,20 +77,12 @@ class Keychain:
     def get(self, vault_id: str, slot: str = "current") -> SecretKey | None:
         self._require()
         import keyring
-        import keyring.errors
 
-        try:
-            text = keyring.get_password(self.service, self._user(vault_id, slot))
-        except keyring.errors.KeyringLocked:
-            raise KeychainUnavailable(
-                "The OS keychain is locked.",
-                hint="Unlock your keychain (log in again) or use your passphrase or recovery key.",
-            ) from None
-        except keyring.errors.KeyringError as exc:
-            raise KeychainUnavailable(
-                f"The OS keychain refused the request ({type(exc).__name__}).",
-                hint="Use your passphrase or recovery key.",
-            ) from None
+        text = self._call(
+            lambda: keyring.get_password(self.service, self._user(vault_id, slot)),
+            "The OS keychain refused the request",
+            hint="Use your passphrase or recovery key.",
+        )
         if text is None:
             return None
         try:
@@ -97,15 +94,12 @@ class Keychain:
     def set(self, vault_id: str, key: SecretKey, slot: str = "current") -> None:
         self._require()
         import keyring
-        import keyring.errors
 
-        try:
-            # Text-encoded: Secret Service hands values back as UTF-8 strings.
-            keyring.set_password(self.service, self._user(vault_id, slot), key.hex())
-        except keyring.errors.KeyringError as exc:
-            raise KeychainUnavailable(
-                f"The key could not be saved in the OS keychain ({type(exc).__name__})."
-            ) from None
+        # Text-encoded: Secret Service hands values back as UTF-8 strings.
+        self._call(
+            lambda: keyring.set_password(self.service, self._user(vault_id, slot), key.hex()),
+            "The key could not be saved in the OS keychain",
+        )
 
     def delete(self, vault_id: str, slot: str = "current") -> None:
         if not self.status().available:
@@ -113,11 +107,39 @@ class Keychain:
         import keyring
         import keyring.errors
 
-        try:
-            keyring.delete_password(self.service, self._user(vault_id, slot))
-        except keyring.errors.PasswordDeleteError:
-            pass
-        except keyring.errors.KeyringError as exc:
-            raise KeychainUnavailable(
-                f"The key could not be removed from the OS keychain ({type(exc).__name__})."
-            ) from None
+        def remove() -> None:
+            try:
+                keyring.delete_password(self.service, self._user(vault_id, slot))
+            except keyring.errors.PasswordDeleteError:
+                pass  # nothing stored: already gone is what we want
+
+        self._call(remove, "The key could not be removed from the OS keychain")
+
+    @staticmethod
+    def _call(op: Callable[[], T], failure: str, *, hint: str | None = None) -> T:
+        """Run one keyring call; retry once when the keychain service hiccups.
+
+        A Secret Service daemon can answer one call with a D-Bus error (a collection
+        path it has just replaced, a dropped connection) and the next one normally;
+        secretstorage raises those as its own exceptions, not keyring's. A second
+        failure becomes KeychainUnavailable so callers show one clear error.
+        """
+        import keyring.errors
+
+        for attempt in (1, 2):
+            try:
+                return op()
+            except keyring.errors.KeyringLocked:
+                raise KeychainUnavailable(
+                    "The OS keychain is locked.",
+                    hint="Unlock your keychain (log in again) or use your passphrase or "
+                    "recovery key.",
+                ) from None
+            except Exception as exc:  # secretstorage/jeepney/keyring errors alike
+                if attempt == 2:
+                    raise KeychainUnavailable(
+                        f"{failure} ({type(exc).__name__}).", hint=hint
+                    ) from None
+                log.info("keychain call failed (%s); retrying once", type(exc).__name__)
+                time.sleep(_RETRY_DELAY_S)
+        raise AssertionError("unreachable")

@@ -322,3 +322,29 @@ def test_crash_between_header_and_keychain_update_is_repaired(
         assert v.unlock_report.method is UnlockMethod.KEYCHAIN
     assert keychain.get(vault_id) == new
     assert keychain.get(vault_id, slot="next") is None
+
+
+def test_keychain_call_retries_one_hiccup_then_fails_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Secret Service daemon may answer one call with a D-Bus error (seen in CI)."""
+    from ohvault.errors import KeychainUnavailable
+    from ohvault.keys import keychain as keychain_module
+
+    monkeypatch.setattr(keychain_module, "_RETRY_DELAY_S", 0)
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise LookupError("Object does not exist at path")
+        return "ok"
+
+    assert Keychain._call(flaky, "failed") == "ok"
+    assert len(calls) == 2
+
+    def broken() -> str:
+        raise LookupError("still gone")
+
+    with pytest.raises(KeychainUnavailable, match=r"failed \(LookupError\)"):
+        Keychain._call(broken, "failed")
