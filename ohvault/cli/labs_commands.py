@@ -43,7 +43,7 @@ def register(cmd: Callable[..., argparse.ArgumentParser]) -> None:
 
 def _parse(path: Path, password: str | None, ocr: bool = False) -> tuple[bytes, Any]:
     from ohvault.labs import LabParseError
-    from ohvault.labs.parser import parse_pdf
+    from ohvault.labs.sandbox import parse_pdf_isolated as parse_pdf
 
     try:
         data = path.read_bytes()

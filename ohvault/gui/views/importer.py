@@ -510,7 +510,7 @@ class ImportView(View):
         self.parse_bar.setRange(0, 0)
 
         def op(ctx: JobContext) -> Any:
-            from ohvault.labs.parser import parse_pdf
+            from ohvault.labs.sandbox import parse_pdf_isolated as parse_pdf
 
             return parse_pdf(
                 pending.content,
