@@ -527,6 +527,7 @@ class ImportView(View):
             success=lambda report: self._parsed(pending, report),
             failure=lambda exc: self._parse_failed(pending, exc, password),
             label="Reading the lab report",
+            needs_vault=False,
         )
         self.job.progressed.connect(self._progress)
 
