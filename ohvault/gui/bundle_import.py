@@ -219,6 +219,8 @@ class BundleImporter(QObject):
             )
             ok = self.session.bridge.confirm(
                 "WARNING: a NEW key for a patient you already have",
+                # The title is not shown everywhere (macOS): the warning leads the text too.
+                "WARNING: a NEW key for a patient you already have.\n\n"
                 "This bundle comes from a key you have never seen, but it names a patient with "
                 "the SAME name and birth date as a patient you already have:\n\n"
                 f"{known}\n\n    this bundle:  key {result.sender_fingerprint}\n\n"
