@@ -4,6 +4,13 @@ Used only when a PDF has no text layer and the user asks for it. Every result
 read this way is capped below the confidence threshold, so the review screen
 shows all of them for checking: OCR misreads digits ("0" for "8", "l" for "1"),
 and a wrong number presented as confident is worse than a missing one.
+
+Pages arrive the way scans do: askew, grey, blurred, JPEG-compressed, with fax
+headers and coloured stamps. Before Tesseract sees a page it is cleaned
+(`preprocess`): coloured ink (stamps, highlighter) is dropped because printed
+results are dark in every colour channel, the page is straightened (the angle
+whose row profile is sharpest) and binarised (Otsu). Tesseract's word boxes
+then go through the same row extraction as a text PDF's words.
 """
 
 from __future__ import annotations
@@ -34,16 +41,148 @@ def ocr_available() -> bool:
     return True
 
 
+def otsu_threshold(grey: Any) -> int:
+    """The grey level that best splits a page into ink and paper (Otsu's method)."""
+    import numpy as np
+
+    hist = np.bincount(np.asarray(grey, dtype=np.uint8).ravel(), minlength=256).astype(float)
+    total = hist.sum()
+    if total == 0:
+        return 128
+    levels = np.arange(256)
+    weight_dark = np.cumsum(hist)
+    weight_light = total - weight_dark
+    mass_dark = np.cumsum(hist * levels)
+    mean_dark = mass_dark / np.maximum(weight_dark, 1)
+    mean_light = (mass_dark[-1] - mass_dark) / np.maximum(weight_light, 1)
+    between = weight_dark * weight_light * (mean_dark - mean_light) ** 2
+    return int(np.argmax(between))
+
+
+def skew_angle(grey: Any, limit: float = 6.0) -> float:
+    """The rotation (degrees, counter-clockwise) that makes the text lines horizontal.
+
+    Text lines give the row-sum profile of the ink sharp peaks and valleys when they run level;
+    the angle with the most uneven profile wins (coarse, then fine around the best).
+    """
+    import numpy as np
+    from PIL import Image
+
+    small = Image.fromarray(np.asarray(grey, dtype=np.uint8))
+    factor = max(1.0, small.width / 900)
+    small = small.resize((int(small.width / factor), int(small.height / factor)))
+    ink = Image.fromarray(
+        np.where(np.asarray(small) < otsu_threshold(small), 255, 0).astype(np.uint8)
+    )
+
+    def sharpness(angle: float) -> float:
+        rows = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST)).sum(axis=1)
+        return float(np.square(np.diff(rows.astype(float))).sum())
+
+    best = max(np.arange(-limit, limit + 0.01, 0.5), key=sharpness)
+    best = max(np.arange(best - 0.5, best + 0.51, 0.1), key=sharpness)
+    return round(float(best), 2)
+
+
+def preprocess(image: Any) -> Any:
+    """A page image cleaned for Tesseract: coloured ink dropped, straightened, black on white."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    # Printed text is dark in every channel; a red stamp or a yellow highlight is light in one.
+    grey = Image.fromarray(rgb.max(axis=2))
+    angle = skew_angle(grey)
+    if abs(angle) >= 0.1:
+        grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
+    threshold = otsu_threshold(grey)
+    return Image.fromarray(np.where(np.asarray(grey) > threshold, 255, 0).astype(np.uint8))
+
+
+# What Tesseract reads for the characters of a unit: "l" for "/" or "1", "y" for "µ"...
+_CONFUSED = {
+    "l": "1/I",
+    "1": "l/",
+    "I": "l1/",
+    "i": "l/1",
+    "t": "l/",
+    "|": "/l1",
+    "!": "l/",
+    "y": "u",
+    "0": "o",
+    "o": "0",
+    "O": "0",
+}
+_DROPPABLE = set("l1Ii|xX")  # an extra stroke read as a character
+_MAX_UNIT = 14
+
+
+def _unit_edits(token: str, *, substitutions_only: bool = False) -> set[str]:
+    out: set[str] = set()
+    for i, ch in enumerate(token):
+        for alt in _CONFUSED.get(ch, ""):
+            out.add(token[:i] + alt + token[i + 1 :])
+        if ch in _DROPPABLE and not substitutions_only:
+            out.add(token[:i] + token[i + 1 :])
+    if "/" not in token and not substitutions_only:
+        out.update(token[:i] + "/" + token[i:] for i in range(1, len(token)))
+    out.discard(token)
+    return out
+
+
+def _one_unit(candidates: set[str]) -> tuple[str | None, bool]:
+    """(the candidate spelling a unit, ambiguous?) among `candidates`."""
+    from ohvault.labs.units import normalise_unit
+
+    hits = {e: u for e in candidates if len(e) >= 2 and (u := normalise_unit(e)) is not None}
+    if len(set(hits.values())) == 1:
+        return min(hits, key=lambda e: (len(e), e)), False
+    return None, bool(hits)
+
+
+def repair_unit(token: str) -> str:
+    """A unit Tesseract misread (``U/I``, ``gil``, ``x1l0E6/uL``, ``ymol/L``) spelled right.
+
+    Only a token that is not already a unit, not a flag and unit-shaped is touched, and only
+    when one or two character confusions turn it into exactly one known unit; otherwise it is
+    returned as read.
+    """
+    from ohvault.labs.units import normalise_unit
+    from ohvault.labs.values import is_flag_token
+
+    if len(token) < 2 or len(token) > _MAX_UNIT or normalise_unit(token) is not None:
+        return token
+    if is_flag_token(token) or any(c.isspace() for c in token):
+        return token
+    if not any(c.isalpha() for c in token):  # a number or a range: never rewritten
+        return token
+    if token.isalpha() and len(token) > 3:  # a word, not a mangled unit
+        return token
+    # A misread character is likelier than a lost or an extra one: substitutions are tried first.
+    found, ambiguous = _one_unit(_unit_edits(token, substitutions_only=True))
+    if found is not None or ambiguous:
+        return found or token
+    frontier = {token}
+    for _ in range(2 if not token.isalpha() else 1 + (len(token) == 3)):
+        frontier = {e for t in frontier for e in _unit_edits(t)}
+        found, ambiguous = _one_unit(frontier)
+        if found is not None or ambiguous:
+            return found or token  # ambiguous: left as read, for the person reviewing
+    return token
+
+
 def page_words(image: Any, scale: float) -> list[Word]:
     """Tesseract's words on one page image, in PDF points (`scale` = points per pixel)."""
     import pytesseract
 
+    image = preprocess(image)
     data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT, config="--psm 6")
     words: list[Word] = []
     for i, text in enumerate(data["text"]):
         text = str(text).strip()
         if not text or float(data["conf"][i]) < 0:
             continue
+        text = repair_unit(text)
         left, top = float(data["left"][i]) * scale, float(data["top"][i]) * scale
         width, height = float(data["width"][i]) * scale, float(data["height"][i]) * scale
         words.append(
