@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ohvault.labs.errors import CorruptPdf, ParseCancelled
 from ohvault.labs.layout import Word
+
+if TYPE_CHECKING:
+    from ohvault.labs.catalog import Catalog
+    from ohvault.labs.parser import ParsedResult
 
 DPI = 300
 POINTS_PER_INCH = 72.0
@@ -29,6 +33,39 @@ HOW_TO_ENABLE = (
     "install Tesseract (e.g. `sudo apt-get install tesseract-ocr`) to let ohvault read it, "
     "or make a searchable copy first with `ocrmypdf in.pdf out.pdf`"
 )
+
+
+def self_consistent(result: ParsedResult, catalog: Catalog) -> bool:
+    """Whether an OCR result may be trusted without review: everything about it agrees.
+
+    The rule for lifting the OCR cap (MAX_CONFIDENCE): the row maps to a catalog analyte, its
+    value is a plain number in a unit that analyte is measured in, the value and both ends of
+    the printed range fall inside the analyte's plausible bounds, the range is ordered, the
+    value lies within a factor of ten of the range (a lost decimal point is a factor of ten),
+    and a printed H/L flag says what the value and range say. Any misread digit, decimal point
+    or unit almost always breaks one of these. The parser decides whether to use it; until
+    it does, every OCR result stays below the confident threshold.
+    """
+    analyte = catalog.by_loinc(result.loinc) if result.loinc else None
+    value, unit = result.value_num, result.unit_ucum
+    if analyte is None or value is None or result.comparator is not None:
+        return False
+    if unit is None or not analyte.accepts(unit):
+        return False
+    low, high = result.ref_low, result.ref_high
+    if low is None or high is None or not low < high or high <= 0:
+        return False
+    try:
+        canonical = [analyte.to_canonical(v, unit) for v in (value, low, high)]
+    except (ValueError, KeyError, ZeroDivisionError):
+        return False
+    if not all(analyte.is_plausible(v) for v in canonical):
+        return False
+    if value > high * 10 or (low > 0 and value < low / 10):
+        return False
+    expected = "H" if value > high else "L" if value < low else None
+    printed = (result.flag or "").upper()[:1] or None
+    return printed in (None, "N") if expected is None else printed in (None, expected)
 
 
 def ocr_available() -> bool:

@@ -165,3 +165,28 @@ def test_a_faxed_skewed_stamped_scan_is_read_and_never_confident(tmp_path: Path)
 
     found, _predicted, wanted = score_report(report, truth)["results"]  # analyte, value, unit
     assert found >= 0.85 * wanted, (found, wanted)  # 0.61 before preprocessing and repair
+
+
+def test_an_ocr_result_is_self_consistent_only_when_value_unit_range_and_flag_agree() -> None:
+    from dataclasses import replace
+
+    from ohvault.labs.catalog import load_catalog
+    from ohvault.labs.ocr import self_consistent
+    from tests.hardening.fuzz.make_seeds import lab_pdf
+
+    catalog = load_catalog()
+    report = parse_pdf(lab_pdf([("Hemoglobin", "13.9", "g/dL", "12.0 - 15.5")]))
+    [good] = report.results
+    assert self_consistent(good, catalog)
+    for misread in (
+        replace(good, value_num=139.0, value=139.0),  # a lost decimal point: implausible
+        replace(good, value_num=1.39, value=1.39),  # a tenth of the range
+        replace(good, unit_ucum="mg/dL"),  # a unit hemoglobin is not measured in
+        replace(good, ref_low=12.0, ref_high=1.55),  # a range that runs backwards
+        replace(good, ref_low=None, ref_high=None),  # nothing to check the value against
+        replace(good, flag="L"),  # the flag contradicts value and range
+        replace(good, loinc=None, name=None),  # not mapped to an analyte
+        replace(good, comparator="<"),
+    ):
+        assert not self_consistent(misread, catalog), misread
+    assert self_consistent(replace(good, value_num=16.2, value=16.2, flag="H"), catalog)
