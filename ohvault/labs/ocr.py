@@ -121,6 +121,34 @@ def skew_angle(grey: Any, limit: float = 6.0) -> float:
     return round(float(best), 2)
 
 
+def _runs(ink: Any, length: int, axis: int) -> Any:
+    """Pixels that belong to a straight run of ink at least `length` long along `axis`."""
+    import numpy as np
+
+    a = ink if axis == 1 else ink.T
+    n = a.shape[1]
+    if n < length:
+        return np.zeros_like(ink)
+    sums = np.pad(np.cumsum(a, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    full = (sums[:, length:] - sums[:, : n - length + 1]) == length  # a run starts here
+    starts = np.zeros(a.shape, dtype=np.int32)
+    starts[:, : n - length + 1] = full
+    cum = np.pad(np.cumsum(starts, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    x = np.arange(n)
+    marked = (cum[:, x + 1] - cum[:, np.maximum(0, x - length + 1)]) > 0
+    return marked if axis == 1 else marked.T
+
+
+def remove_rules(ink: Any, dpi: int = DPI) -> Any:
+    """Table rules (long straight lines) taken out of a page's ink mask.
+
+    Tesseract reads a ruled grid as a stream of dashes and tildes that swallows the cells beside
+    it; no character is a third of an inch of straight ink, so such runs are rules, not text.
+    """
+    length = max(20, dpi // 3)
+    return ink & ~(_runs(ink, length, 1) | _runs(ink, length, 0))
+
+
 def preprocess(image: Any) -> Any:
     """A page image cleaned for Tesseract: coloured ink dropped, straightened, black on white."""
     import numpy as np
@@ -132,8 +160,9 @@ def preprocess(image: Any) -> Any:
     angle = skew_angle(grey)
     if abs(angle) >= 0.1:
         grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
-    threshold = otsu_threshold(grey)
-    return Image.fromarray(np.where(np.asarray(grey) > threshold, 255, 0).astype(np.uint8))
+    ink = np.asarray(grey) <= otsu_threshold(grey)
+    ink = remove_rules(ink)
+    return Image.fromarray(np.where(ink, 0, 255).astype(np.uint8))
 
 
 # What Tesseract reads for the characters of a unit: "l" for "/" or "1", "y" for "µ"...

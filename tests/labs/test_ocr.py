@@ -190,3 +190,18 @@ def test_an_ocr_result_is_self_consistent_only_when_value_unit_range_and_flag_ag
     ):
         assert not self_consistent(misread, catalog), misread
     assert self_consistent(replace(good, value_num=16.2, value=16.2, flag="H"), catalog)
+
+
+def test_table_rules_are_removed_but_text_strokes_are_kept() -> None:
+    import numpy as np
+
+    from ohvault.labs.ocr import remove_rules
+
+    ink = np.zeros((400, 800), dtype=bool)
+    ink[100:103, 20:780] = True  # a horizontal rule
+    ink[20:380, 400:402] = True  # a vertical rule
+    ink[200:230, 100:104] = True  # the stem of a letter (30 px at 300 dpi, 9 pt)
+    ink[250:253, 100:130] = True  # a dash
+    out = remove_rules(ink)
+    assert not out[100:103, 20:780].any() and not out[20:380, 400:402].any()
+    assert out[200:230, 100:104].all() and out[250:253, 100:130].all()
