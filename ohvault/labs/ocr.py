@@ -118,7 +118,8 @@ def skew_angle(grey: Any, limit: float = 6.0) -> float:
 
     best = max(np.arange(-limit, limit + 0.01, 0.5), key=sharpness)
     best = max(np.arange(best - 0.5, best + 0.51, 0.1), key=sharpness)
-    return round(float(best), 2)
+    best = max(np.arange(best - 0.1, best + 0.101, 0.025), key=sharpness)
+    return round(float(best), 3)
 
 
 def _runs(ink: Any, length: int, axis: int) -> Any:
@@ -139,14 +140,31 @@ def _runs(ink: Any, length: int, axis: int) -> Any:
     return marked if axis == 1 else marked.T
 
 
+def _thicken(mask: Any, axis: int) -> Any:
+    """`mask` grown by one pixel both ways along `axis`."""
+    out = mask.copy()
+    if axis == 0:
+        out[1:] |= mask[:-1]
+        out[:-1] |= mask[1:]
+    else:
+        out[:, 1:] |= mask[:, :-1]
+        out[:, :-1] |= mask[:, 1:]
+    return out
+
+
 def remove_rules(ink: Any, dpi: int = DPI) -> Any:
     """Table rules (long straight lines) taken out of a page's ink mask.
 
     Tesseract reads a ruled grid as a stream of dashes and tildes that swallows the cells beside
-    it; no character is a third of an inch of straight ink, so such runs are rules, not text.
+    it; no character is a sixth of an inch of straight thin ink across (an em dash at 9 pt is
+    an eighth) or a third of an inch down, so such runs are rules, not text. A rule left slightly askew or broken by JPEG
+    steps from row to row: runs are found on the ink thickened by a pixel across the rule.
     """
-    length = max(20, dpi // 3)
-    return ink & ~(_runs(ink, length, 1) | _runs(ink, length, 0))
+    across = max(20, dpi // 6)
+    down = max(40, dpi // 3)  # a slash or an "l" next to a bracket is a tall thin stroke
+    rules = _thicken(_runs(_thicken(ink, 0), across, 1), 0)
+    rules |= _thicken(_runs(_thicken(ink, 1), down, 0), 1)
+    return ink & ~rules
 
 
 def preprocess(image: Any) -> Any:
@@ -178,7 +196,10 @@ _CONFUSED = {
     "0": "o",
     "o": "0",
     "O": "0",
+    "-": "l",  # the stem of a blurred "l" lost, its foot left
 }
+# A slash and the letter after it merged into one glyph.
+_MERGED = {"A": ("/l", "/L"), "H": ("/l",)}
 _DROPPABLE = set("l1Ii|xX")  # an extra stroke read as a character
 _MAX_UNIT = 14
 
@@ -186,7 +207,7 @@ _MAX_UNIT = 14
 def _unit_edits(token: str, *, substitutions_only: bool = False) -> set[str]:
     out: set[str] = set()
     for i, ch in enumerate(token):
-        for alt in _CONFUSED.get(ch, ""):
+        for alt in (*_CONFUSED.get(ch, ""), *_MERGED.get(ch, ())):
             out.add(token[:i] + alt + token[i + 1 :])
         if ch in _DROPPABLE and not substitutions_only:
             out.add(token[:i] + token[i + 1 :])
@@ -229,7 +250,8 @@ def repair_unit(token: str) -> str:
     if found is not None or ambiguous:
         return found or token
     frontier = {token}
-    for _ in range(2 if not token.isalpha() else 1 + (len(token) == 3)):
+    # A word gets one edit at most: two could turn a test name ("IgA") into a unit.
+    for _ in range(1 if token.isalpha() else 2):
         frontier = {e for t in frontier for e in _unit_edits(t)}
         found, ambiguous = _one_unit(frontier)
         if found is not None or ambiguous:
