@@ -1,6 +1,7 @@
 """Accuracy of `--ocr` on realistic scans of the synthetic corpus.
 
     python -m benchmarks.ocr_accuracy [--per-layout N] [--profiles a,b] [--seed N] [--out FILE.json]
+    python -m benchmarks.ocr_accuracy --raw   # pages as Tesseract reads them: no cleaning, no repair
 
 Each synthetic report (tests/labs/corpus.py) is "printed and scanned" with every scan profile of
 tests/labs/scans.py (150-300 dpi, skew, blur, JPEG artefacts, a fax header, a stamp over the
@@ -84,7 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profiles", default=",".join(p.name for p in PROFILES))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--raw", action="store_true", help="skip page cleaning and unit repair")
     args = ap.parse_args(argv)
+    if args.raw:  # the comparison: what Tesseract makes of the page on its own
+        from ohvault.labs import ocr
+
+        ocr.preprocess = lambda image: image  # type: ignore[assignment]
+        ocr.repair_unit = lambda token: token  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as work:
         corpus = Path(work)
         generate_corpus(corpus, per_layout=args.per_layout)

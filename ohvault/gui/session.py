@@ -296,6 +296,12 @@ def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
     if not vault.locked:
         vault.data_key().wipe()
     vault.audit.wipe()
+    # Vault.lock() would also release the vault's inter-process lock (where the vault has one);
+    # it is not called here because its audit entry waits for the running job's transaction.
+    release = getattr(getattr(vault, "_vault_lock", None), "release", None)
+    if callable(release):
+        with contextlib.suppress(Exception):
+            release()
 
 
 def _profiles(vault: Vault) -> list[ProfileInfo]:
