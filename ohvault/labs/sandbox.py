@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import enum
 import json
 import logging
 import os
@@ -32,7 +33,7 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -355,11 +356,13 @@ def _caused_by_memory(exc: BaseException) -> bool:
 
 
 # ============================================================================ plain data
-# The dataclasses a report is made of; nothing else is rebuilt from the child's data.
-def _report_types() -> dict[str, type]:
-    from ohvault.labs.parser import ParsedReport, ParsedResult, UnmatchedRow
-
-    return {cls.__name__: cls for cls in (ParsedReport, ParsedResult, UnmatchedRow)}
+# Only dataclasses of the lab parser are rebuilt from the child's data (nothing else is called).
+def _is_report_type(hint: Any) -> bool:
+    return (
+        isinstance(hint, type)
+        and dataclasses.is_dataclass(hint)
+        and hint.__module__.startswith("ohvault.labs.")
+    )
 
 
 def report_to_data(report: ParsedReport) -> dict[str, Any]:
@@ -370,8 +373,12 @@ def report_to_data(report: ParsedReport) -> dict[str, Any]:
 def _to_data(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, date):
+    if isinstance(value, enum.Enum):
+        return _to_data(value.value)
+    if isinstance(value, date):  # datetime too
         return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _to_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_to_data(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
@@ -415,7 +422,15 @@ def _from_data(data: Any, hint: Any) -> Any:
         if len(args) != len(data):
             raise ValueError("wrong tuple length")
         return tuple(_from_data(v, a) for v, a in zip(data, args, strict=True))
-    if isinstance(hint, type) and hint.__name__ in _report_types():
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise TypeError("expected an object")
+        return {_from_data(k, args[0]): _from_data(v, args[1]) for k, v in data.items()}
+    if origin is typing.Literal:
+        if data not in args:
+            raise ValueError("not one of the allowed values")
+        return data
+    if _is_report_type(hint):
         if not isinstance(data, dict):
             raise TypeError("expected an object")
         hints = typing.get_type_hints(hint)
@@ -423,10 +438,12 @@ def _from_data(data: Any, hint: Any) -> Any:
         if not set(data) <= names:
             raise ValueError("unknown field")
         return hint(**{k: _from_data(v, hints[k]) for k, v in data.items()})
-    if hint is date:
+    if hint in (date, datetime):
         if not isinstance(data, str):
             raise TypeError("expected a date")
-        return date.fromisoformat(data)
+        return hint.fromisoformat(data)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(data)
     if hint is float:
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise TypeError("expected a number")

@@ -232,3 +232,12 @@ def test_the_cli_reports_a_hostile_pdf_clearly(
     out = json.loads(capsys.readouterr().out)
     assert "could not be read safely" in out[0]["error"]
     assert any(r["name"] == "Glucose" for r in out[1]["results"])  # the next file still reads
+
+
+def test_every_field_of_real_layouts_round_trips(tmp_path: Path) -> None:
+    """Guards the plain-data transfer against new ParsedReport fields of any type."""
+    from tests.labs.corpus import generate_corpus
+
+    for pdf in generate_corpus(tmp_path, per_layout=1)[:4]:
+        report = parse_pdf(pdf)
+        assert report_from_data(json.loads(json.dumps(report_to_data(report)))) == report
