@@ -120,6 +120,7 @@ def parse_pdf_isolated(
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: Tesseract dies with it
         close_fds=True,
+        env=_child_environment(),
     )
     assert child.stdin is not None and child.stdout is not None
     feeder = threading.Thread(
@@ -132,6 +133,19 @@ def parse_pdf_isolated(
         _kill(child)
         child.stdout.close()
         feeder.join(5)
+
+
+# What the child may see of the environment: enough to find Python, the catalog and Tesseract;
+# not the session bus address (the keychain), tokens or anything else the app was given.
+_ENV_KEPT = (
+    "PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "HOME", "TMPDIR", "TEMP", "TMP", "LANG",
+    "LC_ALL", "LC_CTYPE", "OHVAULT_RESOURCES", "TESSDATA_PREFIX", "OMP_THREAD_LIMIT",
+    "SYSTEMROOT", "LD_LIBRARY_PATH",
+)  # fmt: skip
+
+
+def _child_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k in _ENV_KEPT}
 
 
 def _child_command() -> list[str]:

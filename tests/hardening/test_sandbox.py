@@ -6,6 +6,7 @@ built byte by byte (tests/hardening/hostile_pdfs.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -241,3 +242,26 @@ def test_every_field_of_real_layouts_round_trips(tmp_path: Path) -> None:
     for pdf in generate_corpus(tmp_path, per_layout=1)[:4]:
         report = parse_pdf(pdf)
         assert report_from_data(json.loads(json.dumps(report_to_data(report)))) == report
+
+
+def test_the_child_gets_no_session_bus_and_no_secrets_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OHVAULT_SYNC_TOKEN", "synthetic-secret")
+    environments: list[bytes] = []
+
+    def look(_done: object = None) -> bool:
+        for pid in reader_children():  # only after exec: the cmdline names the sandbox
+            with contextlib.suppress(OSError):
+                environments.append(Path(f"/proc/{pid}/environ").read_bytes())
+        return bool(environments)
+
+    with pytest.raises(ParseCancelled):
+        parse_pdf_isolated(
+            hostile_pdfs.length_reference_loop(),
+            should_cancel=look,
+            limits=replace(FAST, stall_seconds=30),
+        )
+    seen = environments[0]
+    assert b"PATH=" in seen
+    assert b"DBUS_SESSION_BUS_ADDRESS" not in seen and b"synthetic-secret" not in seen
