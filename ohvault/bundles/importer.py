@@ -49,6 +49,7 @@ from ohvault.bundles.manifest import (
     EntryInfo,
     Manifest,
 )
+from ohvault.bundles.patients import LookAlike, lookalike_patients
 from ohvault.errors import BadInput, Cancelled, ConflictError, WrongKey
 from ohvault.fhir.mapping import EXPORTED_CLASSES, PendingDocument, from_bundle
 from ohvault.fhir.validate import validate_bundle
@@ -74,6 +75,27 @@ class KeyChanged(ConflictError):
         self.new_fingerprint = new_fingerprint
 
 
+class LookAlikePatient(ConflictError):
+    """A new sender's patient has the name and birth date of a patient already in the vault."""
+
+    def __init__(self, matches: list[LookAlike], new_fingerprint: str) -> None:
+        known = "\n".join(
+            f"  known patient: {m.name} (key {m.sender_fingerprint or 'none: made in this vault'})"
+            for m in matches
+        )
+        super().__init__(
+            "WARNING: this bundle comes from a NEW key but names a patient with the SAME name "
+            "and birth date as a patient you already have.\n"
+            f"{known}\n  this bundle:   key {new_fingerprint}\n"
+            "It may be someone else posing as your patient. Nothing was imported.",
+            hint="Check with the patient in person or by phone. If this really is a different "
+            "person (or the same person's new vault, to keep apart), import again with "
+            "--accept-lookalike; it becomes a separate patient.",
+        )
+        self.matches = matches
+        self.new_fingerprint = new_fingerprint
+
+
 @dataclass
 class ImportResult:
     bundle_id: str
@@ -90,9 +112,11 @@ class ImportResult:
     deleted: int = 0
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Known patients with the same name and birth date under another key (a new sender only).
+    lookalikes: list[LookAlike] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "lookalikes": [m.to_json() for m in self.lookalikes]}
 
 
 class _DryRun(Exception):
@@ -157,8 +181,19 @@ class _Buffer:
 
 
 class _Import:
-    def __init__(self, vault: Vault, *, via: str, my_recipient: str | None, accept: bool) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        *,
+        via: str,
+        my_recipient: str | None,
+        accept: bool,
+        accept_lookalike: bool = False,
+        dry_run: bool = False,
+    ) -> None:
         self.vault = vault
+        self.accept_lookalike = accept_lookalike
+        self.dry_run = dry_run
         self.repo = vault.repo
         self.via = via  # "x25519" or "scrypt"
         self.my_recipient = my_recipient
@@ -305,6 +340,7 @@ class _Import:
         now = datetime.now(UTC).isoformat()
         fingerprint = identity_mod.fingerprint(m.signing_key)
         if self.trust_row is None:
+            self._check_lookalike(patient, fingerprint)
             local = Profile(name=patient.name, birth_date=patient.birth_date, sex=patient.sex)
             self.repo.add_profile(local)
             self.vault.db.execute(
@@ -343,6 +379,30 @@ class _Import:
             (m.signing_key, fingerprint, now, json.dumps(previous), local_id),
         )
         return local_id
+
+    def _check_lookalike(self, patient: Profile, fingerprint: str) -> None:
+        """A new sender naming a known patient (same name and birth date) needs a yes first.
+
+        A dry run reports the look-alikes so the app can ask; a real import refuses them unless
+        accepted. The new patient is always stored apart: nothing merges on a name.
+        """
+        assert self.result is not None
+        matches = lookalike_patients(self.vault, patient.name, patient.birth_date)
+        if not matches:
+            return
+        self.result.lookalikes = matches
+        if not (self.accept_lookalike or self.dry_run):
+            raise LookAlikePatient(matches, fingerprint)
+        keys = ", ".join(f"key {m.sender_fingerprint or 'made in this vault'}" for m in matches)
+        outcome = (
+            "importing it makes a separate patient"
+            if self.dry_run
+            else "it was imported as a separate patient (accepted)"
+        )
+        self.result.warnings.append(
+            "A NEW key sends this patient, but you already have a patient with the same name "
+            f"and birth date ({keys}). It may be someone posing as them; {outcome}."
+        )
 
     def _existing(self, cls: type[Record], record_id: str) -> Record | None:
         # Deliberately not scoped to a profile: a bundle must not reuse another
@@ -438,6 +498,7 @@ def import_bundle(
     *,
     passphrase: str | None = None,
     accept_key_change: bool = False,
+    accept_lookalike: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
     should_cancel: ShouldCancel | None = None,
@@ -446,6 +507,8 @@ def import_bundle(
 
     Raises BadBundle (damaged, truncated, forged, unsafe, not a bundle), UnsupportedVersion,
     WrongKey (not addressed to us / wrong passphrase), KeyChanged (known patient, new key),
+    LookAlikePatient (a new sender's patient has a known patient's name and birth date; a dry
+    run lists them in `result.lookalikes` instead, `accept_lookalike` imports it apart),
     FhirInvalid, Cancelled.
     """
     path = path.expanduser()
@@ -476,6 +539,8 @@ def import_bundle(
             via="scrypt" if via == "scrypt" else "x25519",
             my_recipient=me.age_recipient if me else None,
             accept=accept_key_change,
+            accept_lookalike=accept_lookalike,
+            dry_run=dry_run,
         )
         sink = TarSink(state.open_entry)
         reader = _HashingReader(handle, total, progress, should_cancel)

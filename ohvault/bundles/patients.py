@@ -6,7 +6,9 @@ Every function takes one patient (profile) id and reads only that patient's rows
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from ohvault.errors import RecordNotFound
@@ -62,6 +64,47 @@ def patients(vault: Vault) -> list[PatientSummary]:
             key_changes=len(json.loads(r[4])) if r[4] else 0,
         )
         for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class LookAlike:
+    """A patient already in the vault with the same name and birth date as an incoming one."""
+
+    profile_id: str
+    name: str
+    birth_date: date | None
+    sender_fingerprint: str | None  # None: made in this vault, not from a bundle
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "profile_id": self.profile_id,
+            "name": self.name,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "sender_fingerprint": self.sender_fingerprint,
+        }
+
+
+def same_person_key(name: str, birth_date: date | None) -> tuple[str, date | None]:
+    """What two patients must share to look alike: the name as a person reads it, the birth date.
+
+    Case, Unicode compatibility forms (a full-width letter) and spacing do not tell people
+    apart on screen, so they do not here either.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(folded.split()), birth_date
+
+
+def lookalike_patients(vault: Vault, name: str, birth_date: date | None) -> list[LookAlike]:
+    """Patients in `vault` that a person could not tell from (name, birth_date)."""
+    wanted = same_person_key(name, birth_date)
+    senders = dict(
+        vault.db.execute("SELECT profile_id, fingerprint FROM trusted_senders").fetchall()
+    )
+    return [
+        LookAlike(p.id, p.name, p.birth_date, senders.get(p.id))
+        for p in vault.repo.profiles()
+        if same_person_key(p.name, p.birth_date) == wanted
     ]
 
 

@@ -203,6 +203,7 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
             Path(args.file),
             passphrase=passphrase,
             accept_key_change=args.accept_new_key,
+            accept_lookalike=args.accept_lookalike,
             dry_run=args.dry_run,
             progress=_progress(not args.json),
         )
@@ -346,6 +347,12 @@ def register(cmd: Cmd) -> None:
         "--accept-new-key",
         action="store_true",
         help="accept a known patient's changed signing key (check it with them first)",
+    )
+    p.add_argument(
+        "--accept-lookalike",
+        action="store_true",
+        help="import a new sender whose patient has a known patient's name and birth date "
+        "(as a separate patient; check with them first)",
     )
     p.add_argument("--dry-run", action="store_true", help="verify everything, store nothing")
     p.add_argument("--json", action="store_true")

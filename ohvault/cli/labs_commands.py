@@ -123,7 +123,7 @@ def _read(path: Path) -> bytes:
 
 def _parse(path: Path, data: bytes, password: str | None, ocr: bool = False) -> Any:
     from ohvault.labs import LabParseError
-    from ohvault.labs.parser import parse_pdf
+    from ohvault.labs.sandbox import parse_pdf_isolated as parse_pdf
 
     try:
         return parse_pdf(data, password=password, ocr=ocr)

@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -362,12 +363,36 @@ def _csv_row(r: Record) -> dict[str, Any]:
     return row
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_safe(value: Any) -> Any:
+    """A cell value that a spreadsheet shows as text and never evaluates.
+
+    Text starting with =, +, -, @, tab or carriage return gets a leading single quote, as
+    OWASP recommends (the quote shows in the cell; the formula never runs). Numbers stay
+    numbers: values the model holds as numbers (ref_low, ref_high, sizes) are written as they
+    are, and text that is nothing but a number ("-1.5", "+3", "-2e-3") is left alone, so a
+    negative result is still a number to the spreadsheet. Anything else starting with a trigger
+    ("-1+2", "=HYPERLINK(...)", "@SUM(A1)") is neutralised. Embedded quotes and separators are
+    quoted by the csv writer.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_TRIGGERS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
 def write_csv(vault: Vault, plan: ExportPlan, path: Path) -> int:
+    """Every record of the plan as one CSV row, each cell made safe for spreadsheets."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for r in plan.records:
-        writer.writerow(_csv_row(r))
+        writer.writerow({k: csv_safe(v) for k, v in _csv_row(r).items()})
     data = buf.getvalue().encode("utf-8")
     atomic_write_bytes(path, data)
     vault.audit.append(

@@ -4,7 +4,9 @@ Importing runs twice on the worker: first a dry run (decrypt, verify the
 signature and every entry, store nothing) so the clinician sees the sender's
 fingerprint and trust state before anything is stored, then the import itself.
 A new sender is trusted only after a yes; a known patient whose key changed
-gets a prominent warning with both fingerprints and must accept explicitly.
+gets a prominent warning with both fingerprints and must accept explicitly, and
+so does a new sender whose patient has a known patient's name and birth date
+(a look-alike), which can only become a separate patient.
 """
 
 from __future__ import annotations
@@ -158,7 +160,15 @@ class BundleImporter(QObject):
         )
         return text if ok and text else None
 
-    def _run(self, path: Path, passphrase: str | None, *, dry_run: bool, accept: bool) -> None:
+    def _run(
+        self,
+        path: Path,
+        passphrase: str | None,
+        *,
+        dry_run: bool,
+        accept: bool,
+        lookalike: bool = False,
+    ) -> None:
         def op(ctx: JobContext) -> Any:
             from ohvault.bundles.importer import import_bundle
 
@@ -167,6 +177,7 @@ class BundleImporter(QObject):
                 path,
                 passphrase=passphrase,
                 accept_key_change=accept,
+                accept_lookalike=lookalike,
                 dry_run=dry_run,
                 progress=lambda done, total: ctx.progress(
                     done, total, "Checking the bundle" if dry_run else "Importing the bundle"
@@ -196,7 +207,33 @@ class BundleImporter(QObject):
 
     def _checked(self, path: Path, passphrase: str | None, result: Any) -> None:
         counts = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.counts.items() if n)
-        warnings = "".join(f"\n\n⚠ {w}" for w in result.warnings)
+        lookalike = bool(result.lookalikes)
+        warnings = "".join(f"\n\n⚠ {w}" for w in result.warnings if not lookalike)
+        if lookalike:
+            known = "\n".join(
+                f"    {m.name}, born {m.birth_date or 'unknown'}: key "
+                f"{m.sender_fingerprint or 'none (made in this vault)'}"
+                for m in result.lookalikes
+            )
+            ok = self.session.bridge.confirm(
+                "WARNING: a NEW key for a patient you already have",
+                # The title is not shown everywhere (macOS): the warning leads the text too.
+                "WARNING: a NEW key for a patient you already have.\n\n"
+                "This bundle comes from a key you have never seen, but it names a patient with "
+                "the SAME name and birth date as a patient you already have:\n\n"
+                f"{known}\n\n    this bundle:  key {result.sender_fingerprint}\n\n"
+                "Someone may be posing as your patient. Check with the patient in person or by "
+                "phone before importing. If you import, it becomes a SEPARATE patient; nothing "
+                f"is merged. It holds: {counts or 'no records'}. Nothing has been imported yet.",
+                ok="Import as a separate patient",
+                danger=True,
+            )
+            if not ok:
+                self.session.notify.emit("Bundle not imported: it looks like a known patient.")
+                self.finished.emit(None)
+                return
+            self._run(path, passphrase, dry_run=False, accept=False, lookalike=True)
+            return
         if result.trust == "new":
             ok = self.session.bridge.confirm(
                 "Trust this sender?",

@@ -6,6 +6,7 @@ thread keeps plain copies of what it shows (profile names, counts).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -175,7 +176,12 @@ class Session(QObject):
     # --- locking ---------------------------------------------------------------------------
 
     def lock(self, reason: str = "user") -> None:
-        """Forget in-flight results, clear the clipboard, close the vault on the worker."""
+        """Forget in-flight results, clear the clipboard, close the vault and wipe its key now.
+
+        Locking never waits for a job: a hung parse or a long query must not keep the key in
+        memory. Jobs in flight are cancelled (a PDF reader child is killed) and their results
+        dropped.
+        """
         if not self.is_unlocked:
             return
         self.is_unlocked = False
@@ -184,18 +190,17 @@ class Session(QObject):
         self.undo.clear()
         self.profiles = []
         log.info("locking (%s)", reason)
+        vault = self.executor.detach_vault()
+        if vault is not None:
+            lock_vault_now(vault, self.sync_gate, quiet=not self.executor.vault_busy)
+            db = vault.db
 
-        gate = self.sync_gate
+            def close(ctx: JobContext) -> None:
+                # A backstop on the worker, after whatever was running: closing is idempotent.
+                with contextlib.suppress(Exception):
+                    db.close()
 
-        def op(ctx: JobContext) -> None:
-            with gate:
-                vault = ctx.executor.vault
-                ctx.executor.vault = None
-                if vault is not None:
-                    vault.lock()
-
-        # The lock op runs after anything already queued, so no op sees a half-closed vault.
-        self.executor.run(op, label="Locking", failure=lambda exc: None)
+            self.executor.run(close, label="Locking", failure=lambda exc: None)
         self.locked.emit(reason)
 
     # --- restore ---------------------------------------------------------------------------
@@ -305,6 +310,42 @@ class Session(QObject):
 
             self.executor.run(close, label="Closing", failure=lambda exc: None)
         self.executor.wait_for_done()
+
+
+def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
+    """Close the database and wipe the keys on the calling thread, whatever else uses them.
+
+    `quiet`: nothing runs on the vault worker, so the ordinary lock (with its audit entry) is
+    safe here. Otherwise a job or a sync is using the connection: its statement is interrupted
+    and the connection closed as soon as the current call into it returns (the guard in
+    ohvault.storage.guarded; SQLite rolls back an open transaction, so the job's writes are all
+    or nothing), and only then are the keys wiped, so nothing is written with a half-wiped key.
+    The job fails on the closed database; its result is dropped.
+    """
+    from ohvault.storage.guarded import GuardedConnection
+
+    if quiet and gate.acquire(blocking=False):
+        try:
+            vault.lock()
+        finally:
+            gate.release()
+        return
+    log.info("locking while the vault is in use: closing its database under the running job")
+    conn = vault.db.conn
+    if isinstance(conn, GuardedConnection):
+        conn.close_now()
+    else:  # not yet guarded (a job is opening it): stop its statement; the job closes nothing
+        with contextlib.suppress(Exception):
+            conn.interrupt()
+    if not vault.locked:
+        vault.data_key().wipe()
+    vault.audit.wipe()
+    # Vault.lock() would also release the vault's inter-process lock (where the vault has one);
+    # it is not called here because its audit entry waits for the running job's transaction.
+    release = getattr(getattr(vault, "_vault_lock", None), "release", None)
+    if callable(release):
+        with contextlib.suppress(Exception):
+            release()
 
 
 def _profiles(vault: Vault) -> list[ProfileInfo]:

@@ -8,7 +8,14 @@ each screen decides whether to refresh.
 
 Every job carries the session epoch it was started in. Locking bumps the
 epoch, so a result that arrives after a lock is dropped instead of painting
-PHI onto a cleared screen.
+PHI onto a cleared screen, and cancels every job in flight.
+
+Work that does not need the vault (reading a PDF, text recognition) declares
+`needs_vault=False` and runs on a lane of its own: it never makes a vault job
+wait, the lock never waits for it, and it cannot reach the vault (`ctx.vault`
+refuses). Locking does not wait for the vault worker either: `detach_vault()`
+hands the vault to the lock at once, whatever job is running (see
+`Session.lock`).
 """
 
 from __future__ import annotations
@@ -35,9 +42,13 @@ class JobContext:
 
     job: Job
     executor: Executor
+    needs_vault: bool = True
 
     @property
     def vault(self) -> Vault:
+        if not self.needs_vault:
+            # A programming error: the op said it needs no vault and runs off the vault lane.
+            raise RuntimeError(f"{self.job.label!r} was started with needs_vault=False")
         vault = self.executor.vault
         if vault is None or vault.locked:
             raise VaultLocked("The vault is locked.")
@@ -83,6 +94,7 @@ class _Pending:
     job: Job
     op: Callable[[JobContext], Any]
     writes: frozenset[str] = field(default_factory=frozenset)
+    needs_vault: bool = True
 
 
 class _Runnable(QRunnable):
@@ -95,11 +107,15 @@ class _Runnable(QRunnable):
     def run(self) -> None:
         job = self._pending.job
         try:
-            result = self._pending.op(JobContext(job, self._executor))
+            ctx = JobContext(job, self._executor, self._pending.needs_vault)
+            result = self._pending.op(ctx)
         except BaseException as exc:  # everything is reported; nothing escapes the thread
             self._executor._finished.emit(self._pending, None, exc)
         else:
             self._executor._finished.emit(self._pending, result, None)
+        finally:
+            if self._pending.needs_vault:
+                self._executor._guard_vault()
 
 
 class Executor(QObject):
@@ -118,13 +134,23 @@ class Executor(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._pool.setExpiryTimeout(-1)  # keep one thread for the app's lifetime
+        # Work that needs no vault: one thread of its own, so it neither waits for nor blocks
+        # the vault worker.
+        self._free_pool = QThreadPool(self)
+        self._free_pool.setMaxThreadCount(1)
         self._running = 0
+        self._in_flight: dict[Job, bool] = {}  # job -> needs_vault, until delivered
         self._on_error = on_error
         self._finished.connect(self._deliver)
 
     @property
     def busy(self) -> bool:
         return self._running > 0
+
+    @property
+    def vault_busy(self) -> bool:
+        """A vault job is queued or running (its result not yet delivered)."""
+        return any(self._in_flight.values())
 
     def run(
         self,
@@ -134,8 +160,12 @@ class Executor(QObject):
         failure: Callable[[BaseException], None] | None = None,
         writes: Iterable[str] = (),
         label: str = "Working",
+        needs_vault: bool = True,
     ) -> Job:
-        """Queue `op` on the worker. `failure` defaults to the error dialog."""
+        """Queue `op` on the worker. `failure` defaults to the error dialog.
+
+        `needs_vault=False` runs it on the lane for work that must not touch the vault.
+        """
         job = Job(label, self.epoch)
         if success is not None:
             job.succeeded.connect(success)
@@ -143,8 +173,10 @@ class Executor(QObject):
         self._running += 1
         if self._running == 1:
             self.busy_changed.emit(True)
+        self._in_flight[job] = needs_vault
         self.job_started.emit(job)
-        self._pool.start(_Runnable(self, _Pending(job, op, frozenset(writes))))
+        pool = self._pool if needs_vault else self._free_pool
+        pool.start(_Runnable(self, _Pending(job, op, frozenset(writes), needs_vault)))
         return job
 
     def _default_failure(self, label: str) -> Callable[[BaseException], None]:
@@ -158,6 +190,7 @@ class Executor(QObject):
         job = pending.job
         job.result, job.error, job.finished = result, error, True
         self._running -= 1
+        self._in_flight.pop(job, None)
         try:
             if job.epoch != self.epoch:
                 # Started before a lock: its result may hold PHI the user locked away.
@@ -181,9 +214,33 @@ class Executor(QObject):
                 self.idle.emit()
 
     def bump_epoch(self) -> None:
-        """Forget every job in flight (their results will be dropped)."""
+        """Forget every job in flight: their results will be dropped, and each is cancelled."""
         self.epoch += 1
+        for job in list(self._in_flight):
+            job.cancel()
+
+    def _guard_vault(self) -> None:
+        """(Worker thread) Keep the vault's connection closable from the GUI thread.
+
+        After every vault job, since unlocking and key rotation open a new connection.
+        """
+        vault = self.vault
+        if vault is not None and not vault.locked:
+            from ohvault.storage.guarded import guard
+
+            guard(vault.db)
+
+    def detach_vault(self) -> Vault | None:
+        """Take the vault away from every op, now (GUI thread, when locking).
+
+        An op that asks for `ctx.vault` from here on gets VaultLocked. One already holding the
+        vault finds its database closed under it once the caller locks it; its result is
+        dropped because the caller bumped the epoch first.
+        """
+        vault, self.vault = self.vault, None
+        return vault
 
     def wait_for_done(self, msecs: int = 30_000) -> bool:
         """Block until the worker is idle (shutdown only; results are delivered later)."""
-        return bool(self._pool.waitForDone(msecs))
+        done = self._pool.waitForDone(msecs)
+        return bool(self._free_pool.waitForDone(msecs)) and bool(done)

@@ -4,16 +4,27 @@ Used only when a PDF has no text layer and the user asks for it. Every result
 read this way is capped below the confidence threshold, so the review screen
 shows all of them for checking: OCR misreads digits ("0" for "8", "l" for "1"),
 and a wrong number presented as confident is worse than a missing one.
+
+Pages arrive the way scans do: askew, grey, blurred, JPEG-compressed, with fax
+headers and coloured stamps. Before Tesseract sees a page it is cleaned
+(`preprocess`): coloured ink (stamps, highlighter) is dropped because printed
+results are dark in every colour channel, the page is straightened (the angle
+whose row profile is sharpest) and binarised (Otsu). Tesseract's word boxes
+then go through the same row extraction as a text PDF's words.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ohvault.labs.errors import CorruptPdf, ParseCancelled
 from ohvault.labs.layout import Word
+
+if TYPE_CHECKING:
+    from ohvault.labs.catalog import Catalog
+    from ohvault.labs.parser import ParsedResult
 
 DPI = 300
 POINTS_PER_INCH = 72.0
@@ -22,6 +33,39 @@ HOW_TO_ENABLE = (
     "install Tesseract (e.g. `sudo apt-get install tesseract-ocr`) to let ohvault read it, "
     "or make a searchable copy first with `ocrmypdf in.pdf out.pdf`"
 )
+
+
+def self_consistent(result: ParsedResult, catalog: Catalog) -> bool:
+    """Whether an OCR result may be trusted without review: everything about it agrees.
+
+    The rule for lifting the OCR cap (MAX_CONFIDENCE): the row maps to a catalog analyte, its
+    value is a plain number in a unit that analyte is measured in, the value and both ends of
+    the printed range fall inside the analyte's plausible bounds, the range is ordered, the
+    value lies within a factor of ten of the range (a lost decimal point is a factor of ten),
+    and a printed H/L flag says what the value and range say. Any misread digit, decimal point
+    or unit almost always breaks one of these. The parser decides whether to use it; until
+    it does, every OCR result stays below the confident threshold.
+    """
+    analyte = catalog.by_loinc(result.loinc) if result.loinc else None
+    value, unit = result.value_num, result.unit_ucum
+    if analyte is None or value is None or result.comparator is not None:
+        return False
+    if unit is None or not analyte.accepts(unit):
+        return False
+    low, high = result.ref_low, result.ref_high
+    if low is None or high is None or not low < high or high <= 0:
+        return False
+    try:
+        canonical = [analyte.to_canonical(v, unit) for v in (value, low, high)]
+    except (ValueError, KeyError, ZeroDivisionError):
+        return False
+    if not all(analyte.is_plausible(v) for v in canonical):
+        return False
+    if value > high * 10 or (low > 0 and value < low / 10):
+        return False
+    expected = "H" if value > high else "L" if value < low else None
+    printed = (result.flag or "").upper()[:1] or None
+    return printed in (None, "N") if expected is None else printed in (None, expected)
 
 
 def ocr_available() -> bool:
@@ -34,16 +78,199 @@ def ocr_available() -> bool:
     return True
 
 
+def otsu_threshold(grey: Any) -> int:
+    """The grey level that best splits a page into ink and paper (Otsu's method)."""
+    import numpy as np
+
+    hist = np.bincount(np.asarray(grey, dtype=np.uint8).ravel(), minlength=256).astype(float)
+    total = hist.sum()
+    if total == 0:
+        return 128
+    levels = np.arange(256)
+    weight_dark = np.cumsum(hist)
+    weight_light = total - weight_dark
+    mass_dark = np.cumsum(hist * levels)
+    mean_dark = mass_dark / np.maximum(weight_dark, 1)
+    mean_light = (mass_dark[-1] - mass_dark) / np.maximum(weight_light, 1)
+    between = weight_dark * weight_light * (mean_dark - mean_light) ** 2
+    return int(np.argmax(between))
+
+
+def skew_angle(grey: Any, limit: float = 6.0) -> float:
+    """The rotation (degrees, counter-clockwise) that makes the text lines horizontal.
+
+    Text lines give the row-sum profile of the ink sharp peaks and valleys when they run level;
+    the angle with the most uneven profile wins (coarse, then fine around the best).
+    """
+    import numpy as np
+    from PIL import Image
+
+    small = Image.fromarray(np.asarray(grey, dtype=np.uint8))
+    factor = max(1.0, small.width / 900)
+    small = small.resize((int(small.width / factor), int(small.height / factor)))
+    ink = Image.fromarray(
+        np.where(np.asarray(small) < otsu_threshold(small), 255, 0).astype(np.uint8)
+    )
+
+    def sharpness(angle: float) -> float:
+        rows = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST)).sum(axis=1)
+        return float(np.square(np.diff(rows.astype(float))).sum())
+
+    best = max(np.arange(-limit, limit + 0.01, 0.5), key=sharpness)
+    best = max(np.arange(best - 0.5, best + 0.51, 0.1), key=sharpness)
+    best = max(np.arange(best - 0.1, best + 0.101, 0.025), key=sharpness)
+    return round(float(best), 3)
+
+
+def _runs(ink: Any, length: int, axis: int) -> Any:
+    """Pixels that belong to a straight run of ink at least `length` long along `axis`."""
+    import numpy as np
+
+    a = ink if axis == 1 else ink.T
+    n = a.shape[1]
+    if n < length:
+        return np.zeros_like(ink)
+    sums = np.pad(np.cumsum(a, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    full = (sums[:, length:] - sums[:, : n - length + 1]) == length  # a run starts here
+    starts = np.zeros(a.shape, dtype=np.int32)
+    starts[:, : n - length + 1] = full
+    cum = np.pad(np.cumsum(starts, axis=1, dtype=np.int32), ((0, 0), (1, 0)))
+    x = np.arange(n)
+    marked = (cum[:, x + 1] - cum[:, np.maximum(0, x - length + 1)]) > 0
+    return marked if axis == 1 else marked.T
+
+
+def _thicken(mask: Any, axis: int) -> Any:
+    """`mask` grown by one pixel both ways along `axis`."""
+    out = mask.copy()
+    if axis == 0:
+        out[1:] |= mask[:-1]
+        out[:-1] |= mask[1:]
+    else:
+        out[:, 1:] |= mask[:, :-1]
+        out[:, :-1] |= mask[:, 1:]
+    return out
+
+
+def remove_rules(ink: Any, dpi: int = DPI) -> Any:
+    """Table rules (long straight lines) taken out of a page's ink mask.
+
+    Tesseract reads a ruled grid as a stream of dashes and tildes that swallows the cells beside
+    it; no character is a sixth of an inch of straight thin ink across (an em dash at 9 pt is
+    an eighth) or a third of an inch down, so such runs are rules, not text. A rule left slightly askew or broken by JPEG
+    steps from row to row: runs are found on the ink thickened by a pixel across the rule.
+    """
+    across = max(20, dpi // 6)
+    down = max(40, dpi // 3)  # a slash or an "l" next to a bracket is a tall thin stroke
+    rules = _thicken(_runs(_thicken(ink, 0), across, 1), 0)
+    rules |= _thicken(_runs(_thicken(ink, 1), down, 0), 1)
+    return ink & ~rules
+
+
+def preprocess(image: Any) -> Any:
+    """A page image cleaned for Tesseract: coloured ink dropped, straightened, black on white."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    # Printed text is dark in every channel; a red stamp or a yellow highlight is light in one.
+    grey = Image.fromarray(rgb.max(axis=2))
+    angle = skew_angle(grey)
+    if abs(angle) >= 0.1:
+        grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
+    ink = np.asarray(grey) <= otsu_threshold(grey)
+    ink = remove_rules(ink)
+    return Image.fromarray(np.where(ink, 0, 255).astype(np.uint8))
+
+
+# What Tesseract reads for the characters of a unit: "l" for "/" or "1", "y" for "µ"...
+_CONFUSED = {
+    "l": "1/I",
+    "1": "l/",
+    "I": "l1/",
+    "i": "l/1",
+    "t": "l/",
+    "|": "/l1",
+    "!": "l/",
+    "y": "u",
+    "0": "o",
+    "o": "0",
+    "O": "0",
+    "-": "l",  # the stem of a blurred "l" lost, its foot left
+}
+# A slash and the letter after it merged into one glyph.
+_MERGED = {"A": ("/l", "/L"), "H": ("/l",)}
+_DROPPABLE = set("l1Ii|xX")  # an extra stroke read as a character
+_MAX_UNIT = 14
+
+
+def _unit_edits(token: str, *, substitutions_only: bool = False) -> set[str]:
+    out: set[str] = set()
+    for i, ch in enumerate(token):
+        for alt in (*_CONFUSED.get(ch, ""), *_MERGED.get(ch, ())):
+            out.add(token[:i] + alt + token[i + 1 :])
+        if ch in _DROPPABLE and not substitutions_only:
+            out.add(token[:i] + token[i + 1 :])
+    if "/" not in token and not substitutions_only:
+        out.update(token[:i] + "/" + token[i:] for i in range(1, len(token)))
+    out.discard(token)
+    return out
+
+
+def _one_unit(candidates: set[str]) -> tuple[str | None, bool]:
+    """(the candidate spelling a unit, ambiguous?) among `candidates`."""
+    from ohvault.labs.units import normalise_unit
+
+    hits = {e: u for e in candidates if len(e) >= 2 and (u := normalise_unit(e)) is not None}
+    if len(set(hits.values())) == 1:
+        return min(hits, key=lambda e: (len(e), e)), False
+    return None, bool(hits)
+
+
+def repair_unit(token: str) -> str:
+    """A unit Tesseract misread (``U/I``, ``gil``, ``x1l0E6/uL``, ``ymol/L``) spelled right.
+
+    Only a token that is not already a unit, not a flag and unit-shaped is touched, and only
+    when one or two character confusions turn it into exactly one known unit; otherwise it is
+    returned as read.
+    """
+    from ohvault.labs.units import normalise_unit
+    from ohvault.labs.values import is_flag_token
+
+    if len(token) < 2 or len(token) > _MAX_UNIT or normalise_unit(token) is not None:
+        return token
+    if is_flag_token(token) or any(c.isspace() for c in token):
+        return token
+    if not any(c.isalpha() for c in token):  # a number or a range: never rewritten
+        return token
+    if token.isalpha() and len(token) > 3:  # a word, not a mangled unit
+        return token
+    # A misread character is likelier than a lost or an extra one: substitutions are tried first.
+    found, ambiguous = _one_unit(_unit_edits(token, substitutions_only=True))
+    if found is not None or ambiguous:
+        return found or token
+    frontier = {token}
+    # A word gets one edit at most: two could turn a test name ("IgA") into a unit.
+    for _ in range(1 if token.isalpha() else 2):
+        frontier = {e for t in frontier for e in _unit_edits(t)}
+        found, ambiguous = _one_unit(frontier)
+        if found is not None or ambiguous:
+            return found or token  # ambiguous: left as read, for the person reviewing
+    return token
+
+
 def page_words(image: Any, scale: float) -> list[Word]:
     """Tesseract's words on one page image, in PDF points (`scale` = points per pixel)."""
     import pytesseract
 
+    image = preprocess(image)
     data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT, config="--psm 6")
     words: list[Word] = []
     for i, text in enumerate(data["text"]):
         text = str(text).strip()
         if not text or float(data["conf"][i]) < 0:
             continue
+        text = repair_unit(text)
         left, top = float(data["left"][i]) * scale, float(data["top"][i]) * scale
         width, height = float(data["width"][i]) * scale, float(data["height"][i]) * scale
         words.append(

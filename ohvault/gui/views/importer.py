@@ -400,8 +400,8 @@ class ImportView(View):
         self.parse_bar.setRange(0, 0)
 
         def op(ctx: JobContext) -> Any:
-            # The one place the app parses a PDF.
-            from ohvault.labs.parser import parse_pdf
+            # The one place the app parses a PDF: in a limited child process.
+            from ohvault.labs.sandbox import parse_pdf_isolated as parse_pdf
 
             return parse_pdf(
                 pending.content,
@@ -418,6 +418,7 @@ class ImportView(View):
             success=lambda report: self._parsed(pending, report),
             failure=lambda exc: self._parse_failed(pending, exc, password),
             label="Reading the lab report",
+            needs_vault=False,
         )
         self.job.progressed.connect(self._progress)
 

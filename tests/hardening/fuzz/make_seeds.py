@@ -21,6 +21,7 @@ from ohvault.bundles.export import plan_export, write_bundle
 from ohvault.keys.wrap import KdfParams
 from ohvault.model import Observation
 from ohvault.vault import Vault
+from tests.hardening import hostile_pdfs
 from tests.hardening.fuzz.sync_harness import script, sealed_changes
 from tests.hardening.fuzz.targets import BUNDLE_PASSPHRASE
 
@@ -67,6 +68,18 @@ def pdf_seeds() -> None:
         ("TSH", "H 6.20", "mIU/L", "0.4-4.0"),
     ], title="Another Lab GmbH"))  # fmt: skip
     write("pdf", "not-a-pdf.txt", b"Glucose 5.4 mmol/L\n")
+    # Hostile structure that the in-process parser survives (it hangs on the ones below).
+    write("pdf", "page-tree-loop.pdf", hostile_pdfs.page_tree_loop())
+
+
+def pdf_sandboxed_seeds() -> None:
+    """The files that hang or exhaust the parser in-process: only the sandboxed target reads them."""
+    write("pdf_sandboxed", "cbc.pdf", (SEEDS / "pdf" / "cbc.pdf").read_bytes())
+    write("pdf_sandboxed", "length-reference-loop.pdf", hostile_pdfs.length_reference_loop())
+    write("pdf_sandboxed", "self-reference.pdf", hostile_pdfs.self_reference())
+    write("pdf_sandboxed", "page-tree-loop.pdf", hostile_pdfs.page_tree_loop())
+    # 512 MiB of content in about 0.5 MB: over the fuzz target's 384 MiB memory cap.
+    write("pdf_sandboxed", "decompression-bomb.pdf", hostile_pdfs.decompression_bomb(512))
 
 
 def vault_seeds(work: Path) -> None:
@@ -114,6 +127,7 @@ def sync_seeds() -> None:
 
 def main() -> None:
     pdf_seeds()
+    pdf_sandboxed_seeds()
     sync_seeds()
     with tempfile.TemporaryDirectory() as work:
         vault_seeds(Path(work))

@@ -8,6 +8,11 @@ a hang...) is a crash: the fuzzer records the input, and the input becomes a fil
 Targets:
 - ``pdf``: ``ohvault.labs.parse_pdf`` (bytes of a lab report PDF) -> only ``LabParseError``
   (or an ``OhvaultError``).
+- ``pdf_sandboxed``: ``ohvault.labs.sandbox.parse_pdf_isolated``, which the app and the CLI
+  call: the same parser in a child process under time and memory limits -> only
+  ``LabParseError`` (``PdfUnsafe`` for loops and bombs). Its seeds are the hostile files that
+  hang or exhaust the in-process parser (reference loops, decompression bombs), so it is replayed
+  by the test suite only: atheris cannot see coverage inside the child.
 - ``header``: ``VaultHeader.from_bytes`` (the vault's header file) -> only ``OhvaultError``.
 - ``bundle``: the bundle reader's layers, chosen by the first byte: the age header and
   passphrase path, the ustar container, the signed manifest, the FHIR content ->
@@ -34,6 +39,24 @@ def fuzz_pdf(data: bytes) -> None:
 
     with contextlib.suppress(LabParseError, OhvaultError):
         parse_pdf(data)
+
+
+# Tight enough that replaying the hostile seeds takes seconds, loose enough for a real report.
+SANDBOX_LIMITS_MIB = 384
+SANDBOX_STALL_SECONDS = 3.0
+
+
+def fuzz_pdf_sandboxed(data: bytes) -> None:
+    from ohvault.labs import LabParseError
+    from ohvault.labs.sandbox import MIB, SandboxLimits, parse_pdf_isolated
+
+    limits = SandboxLimits(
+        stall_seconds=SANDBOX_STALL_SECONDS,
+        total_seconds=60,
+        memory_bytes=SANDBOX_LIMITS_MIB * MIB,
+    )
+    with contextlib.suppress(LabParseError, OhvaultError):
+        parse_pdf_isolated(data, limits=limits)
 
 
 def fuzz_header(data: bytes) -> None:
@@ -104,6 +127,7 @@ def fuzz_sync(data: bytes) -> None:
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "pdf": fuzz_pdf,
+    "pdf_sandboxed": fuzz_pdf_sandboxed,
     "header": fuzz_header,
     "bundle": fuzz_bundle,
     "sync": fuzz_sync,
