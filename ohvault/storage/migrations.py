@@ -259,6 +259,21 @@ V5 = """
 DROP INDEX IF EXISTS observations_profile;
 """
 
+# v8 (sync): what a device has already merged, so that a server cannot roll records back.
+# `sync_applied` remembers every bundle id merged or pushed (with its sequence number):
+# a bundle served twice is a server fault, not a change. `sync_versions` holds, per
+# record, the clock stamp of the version the vault holds as last synced: an entry whose
+# stamp is not newer is older news and never overwrites the row.
+V8 = """
+CREATE TABLE sync_applied (
+    bundle_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, applied_at TEXT NOT NULL
+);
+CREATE INDEX sync_applied_seq ON sync_applied(seq);
+CREATE TABLE sync_versions (
+    tbl TEXT NOT NULL, record_id TEXT NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY (tbl, record_id)
+)
+"""
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
@@ -266,6 +281,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "bundles: trusted senders (TOFU) and bundle import provenance", _script(V3)),
     Migration(4, "sync: change capture triggers, clock, shadows, outbox, conflicts", _apply_v4),
     Migration(5, "drop an index that the latest-value index makes redundant", _script(V5)),
+    Migration(8, "sync: bundles already merged, per-record synced versions", _script(V8)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -54,6 +54,22 @@ SNAPSHOT_PART_ENTRIES = 20_000
 SNAPSHOT_EVERY = 200  # bundles since the last snapshot
 MAX_ROUNDS = 200
 RECOVERY_SLOT = "recovery"
+# Bundle ids a snapshot lists as folded into it (newest first): enough to recognise a
+# device's own unanswered push after any realistic time offline.
+SNAPSHOT_FOLDED_IDS = 20_000
+
+
+def bundle_bind(seq: int) -> str:
+    """What a bundle's encryption is bound to: the only log position it can land at.
+
+    The server appends a push only when its `base_seq` is the head, so a bundle made at
+    cursor c lands at c + 1 or nowhere.
+    """
+    return f"seq={seq}"
+
+
+def snapshot_bind(upto: int) -> str:
+    return f"upto={upto}"
 
 
 @dataclass
@@ -484,22 +500,42 @@ class SyncClient:
             body = expect(r, 200).json()
             for b in body["bundles"]:
                 seq, bundle_id = int(b["seq"]), str(b["bundle_id"])
-                doc = keys.open("bundle", bundle_id, base64.b64decode(b["payload"]))
+                self._check_place(bundle_id, seq)
+                doc = keys.open(
+                    "bundle", bundle_id, base64.b64decode(b["payload"]), bind=bundle_bind(seq)
+                )
                 self._check_doc(doc, bundle_id)
                 outbox = self.store.outbox()
                 if outbox is not None and outbox[0] == bundle_id:
                     # Our own push landed although we never heard back: finish it, don't re-merge.
-                    self.store.finish_outbox(seq, doc["entries"], outbox[3])
+                    self.store.finish_outbox(seq, doc["entries"], outbox[3], bundle_id)
                     report.pushed_bundles += 1
                     report.pushed_records += len(doc["entries"])
                     continue
-                stats = self.store.apply(doc["entries"], seq=seq)
+                stats = self.store.apply(doc["entries"], seq=seq, bundle_id=bundle_id)
                 report.pulled_bundles += 1
                 report.pulled_records += stats.records
                 report.conflicts += stats.conflicts
                 notify(SyncProgress("pull", seq, int(body["head"])))
             if not body["more"]:
                 return
+
+    def _check_place(self, bundle_id: str, seq: int) -> None:
+        """A bundle is merged once, at the next place in the log; anything else is the server's fault."""
+        first = self.store.applied_seq(bundle_id)
+        if first is not None:
+            raise SyncRefused(
+                f"The sync server sent bundle {bundle_id} again (merged before at position "
+                f"{first}, now offered at {seq}): a server fault or an attempt to roll records "
+                "back. Nothing was merged from it.",
+                hint="Tell whoever runs the sync server; your records here are unchanged.",
+            )
+        if seq != self.store.cursor + 1:
+            raise SyncRefused(
+                f"The sync server skipped part of its log (expected position "
+                f"{self.store.cursor + 1}, got {seq}). Nothing was merged from it.",
+                hint="Tell whoever runs the sync server; your records here are unchanged.",
+            )
 
     @staticmethod
     def _check_doc(doc: dict[str, Any], ident: str) -> None:
@@ -532,7 +568,7 @@ class SyncClient:
                 "base_seq": cursor,
                 "entries": entries,
             }
-            payload = self._keys().seal("bundle", bundle_id, doc)
+            payload = self._keys().seal("bundle", bundle_id, doc, bind=bundle_bind(cursor + 1))
             self.store.save_outbox(bundle_id, cursor, payload, covered)
             outbox = (bundle_id, cursor, payload, covered)
         bundle_id, base_seq, payload, covered = outbox
@@ -552,8 +588,10 @@ class SyncClient:
             raise SyncRefused("The sync server's storage quota for this vault is used up.")
         body = expect(r, 200, 201).json()
         if entries is None:
-            entries = self._keys().open("bundle", bundle_id, payload)["entries"]
-        self.store.finish_outbox(int(body["seq"]), entries, covered)
+            entries = self._keys().open(
+                "bundle", bundle_id, payload, bind=bundle_bind(base_seq + 1)
+            )["entries"]
+        self.store.finish_outbox(int(body["seq"]), entries, covered, bundle_id)
         report.pushed_bundles += 1
         report.pushed_records += len(entries)
         return True
@@ -565,20 +603,55 @@ class SyncClient:
         r = t.request("GET", f"/v1/vaults/{vault_id}/snapshot")
         snap = expect(r, 200).json()
         sid, parts, upto = str(snap["snapshot_id"]), int(snap["parts"]), int(snap["upto_seq"])
+        if upto < self.store.cursor:
+            raise SyncRefused(
+                f"The sync server offered a snapshot older than what this device has merged "
+                f"(up to {upto}, merged {self.store.cursor}): a server fault or an attempt to "
+                "roll records back. Nothing was merged from it.",
+                hint="Tell whoever runs the sync server; your records here are unchanged.",
+            )
         keys = self._keys()
         for n in range(parts):
             part = expect(
                 t.request("GET", f"/v1/vaults/{vault_id}/snapshots/{sid}/parts/{n}"), 200
             ).json()
-            doc = keys.open("snapshot", f"{sid}/{n}", base64.b64decode(part["payload"]))
+            doc = keys.open(
+                "snapshot",
+                f"{sid}/{n}",
+                base64.b64decode(part["payload"]),
+                bind=snapshot_bind(upto),
+            )
             self._check_doc(doc, f"{sid}/{n}")
+            last = n == parts - 1
+            if "last" in doc and bool(doc["last"]) != last:
+                raise SyncVerifyFailed("The sync server left out part of a snapshot.")
+            if n == 0:
+                self._settle_outbox_from_snapshot(doc.get("bundles") or {})
             stats = self.store.apply(
-                doc["entries"], seq=upto if n == parts - 1 else None, action="sync.snapshot"
+                doc["entries"], seq=upto if last else None, action="sync.snapshot"
             )
             report.pulled_records += stats.records
             report.conflicts += stats.conflicts
             notify(SyncProgress("snapshot-load", n + 1, parts))
         report.loaded_snapshot = True
+
+    def _settle_outbox_from_snapshot(self, folded: dict[str, str]) -> None:
+        """Our unanswered push may be inside the snapshot: if so it landed, and is no longer ours.
+
+        Without this, the change would be merged against an outdated base and pushed again,
+        undoing whatever another device did after seeing it (a correction, say).
+        """
+        bundles = {int(seq): str(bid) for seq, bid in folded.items()}
+        outbox = self.store.outbox()
+        if outbox is not None:
+            bundle_id, base_seq, payload, covered = outbox
+            landed = [seq for seq, bid in bundles.items() if bid == bundle_id]
+            if landed:
+                entries = self._keys().open(
+                    "bundle", bundle_id, payload, bind=bundle_bind(base_seq + 1)
+                )["entries"]
+                self.store.finish_outbox(landed[0], entries, covered, bundle_id)
+        self.store.mark_folded(bundles)
 
     def _maybe_snapshot(
         self, t: Transport, report: SyncReport, notify: Progress, *, force: bool
@@ -598,14 +671,28 @@ class SyncClient:
             stamp = hlc.tick(self.vault.db)
             batch: list[Entry] = []
             size = 0
+            folded = self.store.applied_bundles(SNAPSHOT_FOLDED_IDS)
+            docs: list[list[Entry]] = []
             for entry in self.store.snapshot_entries(stamp):
                 batch.append(entry)
                 size += 200 + len(entry.get("b", ""))
                 if len(batch) >= SNAPSHOT_PART_ENTRIES or size >= MAX_BUNDLE_BYTES:
-                    sealed.append(self._seal_part(keys, sid, len(sealed), batch))
+                    docs.append(batch)
                     batch, size = [], 0
-            if batch or not sealed:
-                sealed.append(self._seal_part(keys, sid, len(sealed), batch))
+            if batch or not docs:
+                docs.append(batch)
+            for n, part in enumerate(docs):
+                sealed.append(
+                    self._seal_part(
+                        keys,
+                        sid,
+                        n,
+                        part,
+                        upto=cursor,
+                        last=n == len(docs) - 1,
+                        folded=folded if n == 0 else None,
+                    )
+                )
         vault_id = self._vault_id()
         for n, payload in enumerate(sealed):
             r = t.request(
@@ -626,16 +713,28 @@ class SyncClient:
         report.made_snapshot = True
 
     @staticmethod
-    def _seal_part(keys: SyncKeys, sid: str, n: int, entries: list[Entry]) -> bytes:
+    def _seal_part(
+        keys: SyncKeys,
+        sid: str,
+        n: int,
+        entries: list[Entry],
+        *,
+        upto: int,
+        last: bool,
+        folded: dict[int, str] | None,
+    ) -> bytes:
         ident = f"{sid}/{n}"
-        doc = {
+        doc: dict[str, Any] = {
             "v": 1,
             "kind": "snapshot",
             "id": ident,
             "schema": LATEST_VERSION,
+            "last": last,
             "entries": entries,
         }
-        return keys.seal("snapshot", ident, doc)
+        if folded is not None:
+            doc["bundles"] = {str(seq): bid for seq, bid in folded.items()}
+        return keys.seal("snapshot", ident, doc, bind=snapshot_bind(upto))
 
     # --- plumbing -------------------------------------------------------------------------------
 
