@@ -174,6 +174,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             text = "Other devices can now join with this vault's recovery key."
         elif action == "conflicts":
             conflicts = client.conflicts()
+            versions = [client.conflict_versions(c) for c in conflicts]
             out = {
                 "conflicts": [
                     {
@@ -182,14 +183,20 @@ def cmd_sync(args: argparse.Namespace) -> int:
                         "record_id": c.record_id,
                         "fields": c.fields,
                         "detected_at": c.detected_at,
+                        "current": v["current"],
+                        "other": v["other"],
                     }
-                    for c in conflicts
+                    for c, v in zip(conflicts, versions, strict=True)
                 ]
             }
             text = (
                 "\n".join(
-                    f"{c.id[:8]}  {c.table:<18} {c.record_id[:8]}  fields: {', '.join(c.fields)}"
-                    for c in conflicts
+                    f"{c.id[:8]}  {c.table:<18} {c.record_id[:8]}\n"
+                    + "\n".join(
+                        f"    {f}: current {v['current'].get(f)!r}, other {v['other'].get(f)!r}"
+                        for f in c.fields
+                    )
+                    for c, v in zip(conflicts, versions, strict=True)
                 )
                 or "No open conflicts."
             )

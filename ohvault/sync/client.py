@@ -22,6 +22,7 @@ import binascii
 import contextlib
 import functools
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar, cast
 
-from ohvault.errors import BadInput, RecordNotFound
+from ohvault.errors import BadInput, OhvaultError, RecordNotFound
 from ohvault.keys import recovery
 from ohvault.keys.wrap import recovery_kek, unwrap
 from ohvault.model import utcnow
@@ -40,13 +41,16 @@ from ohvault.sync import hlc, pairing
 from ohvault.sync.crypto import SyncKeys, new_sync_secret, unwrap_secret, wrap_secret
 from ohvault.sync.errors import (
     SyncError,
+    SyncInternalError,
     SyncNotEnabled,
     SyncRefused,
     SyncVerifyFailed,
 )
-from ohvault.sync.local import ConflictInfo, Entry, LocalStore
+from ohvault.sync.local import BLOBS, ConflictInfo, Entry, LocalStore
 from ohvault.sync.transport import Session, Transport, error_code, expect
 from ohvault.vault import Vault
+
+log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 2000
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
@@ -119,6 +123,26 @@ class SyncStatus:
 
 Progress = Callable[[SyncProgress], None]
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def local_work() -> Iterator[None]:
+    """Merging and bookkeeping in the vault: a failure here is our bug, never the server's.
+
+    It is reported as an internal error with its traceback in the log (no values: the
+    traceback names code, not records), so it is not mistaken for a bad answer.
+    """
+    try:
+        yield
+    except (OhvaultError, binascii.Error, zlib.error):
+        raise
+    except Exception as exc:
+        log.error("internal error while merging sync changes", exc_info=exc)
+        raise SyncInternalError(
+            f"Sync stopped on an internal error in ohvault ({type(exc).__name__}); nothing was "
+            "half-merged and nothing was lost.",
+            hint="The log has the details; please report it.",
+        ) from None
 
 
 @contextlib.contextmanager
@@ -207,6 +231,13 @@ class SyncClient:
 
     def resolve(self, conflict_id: str, keep: str) -> None:
         self.store.resolve(conflict_id, keep)
+
+    def conflict_versions(self, c: ConflictInfo) -> dict[str, dict[str, Any]]:
+        """Both versions of a conflict's fields: `current` (what the vault shows) and `other`."""
+        return {
+            "current": self.store.current_values(c),
+            "other": {f: c.other.get(f) for f in c.fields},
+        }
 
     # --- turning on --------------------------------------------------------------------------
 
@@ -505,14 +536,17 @@ class SyncClient:
                     "bundle", bundle_id, base64.b64decode(b["payload"]), bind=bundle_bind(seq)
                 )
                 self._check_doc(doc, bundle_id)
+                entries = doc["entries"]
                 outbox = self.store.outbox()
                 if outbox is not None and outbox[0] == bundle_id:
                     # Our own push landed although we never heard back: finish it, don't re-merge.
-                    self.store.finish_outbox(seq, doc["entries"], outbox[3], bundle_id)
+                    with local_work():
+                        self.store.finish_outbox(seq, entries, outbox[3], bundle_id)
                     report.pushed_bundles += 1
-                    report.pushed_records += len(doc["entries"])
+                    report.pushed_records += len(entries)
                     continue
-                stats = self.store.apply(doc["entries"], seq=seq, bundle_id=bundle_id)
+                with local_work():
+                    stats = self.store.apply(entries, seq=seq, bundle_id=bundle_id)
                 report.pulled_bundles += 1
                 report.pulled_records += stats.records
                 report.conflicts += stats.conflicts
@@ -545,6 +579,13 @@ class SyncClient:
             )
         if doc.get("id") != ident:
             raise SyncVerifyFailed("A bundle from the server is not the one it claims to be.")
+        entries = doc.get("entries")
+        if not isinstance(entries, list) or not all(map(_readable_entry, entries)):
+            # Authenticated, so made by one of this vault's devices: a newer or buggy version.
+            raise SyncRefused(
+                "Another device sent changes this version cannot read; nothing was merged.",
+                hint="Update ohvault on every device.",
+            )
 
     def _push_once(self, t: Transport, report: SyncReport, notify: Progress) -> bool:
         """Push the outbox (or the next batch); False when nothing is left to push."""
@@ -556,7 +597,8 @@ class SyncClient:
             self.store.drop_outbox()
             outbox = None
         if outbox is None:
-            entries, covered = self.store.collect(MAX_ENTRIES, MAX_BUNDLE_BYTES)
+            with local_work():
+                entries, covered = self.store.collect(MAX_ENTRIES, MAX_BUNDLE_BYTES)
             if not covered:
                 return False
             bundle_id = str(uuid.uuid4())
@@ -627,9 +669,10 @@ class SyncClient:
                 raise SyncVerifyFailed("The sync server left out part of a snapshot.")
             if n == 0:
                 self._settle_outbox_from_snapshot(doc.get("bundles") or {})
-            stats = self.store.apply(
-                doc["entries"], seq=upto if last else None, action="sync.snapshot"
-            )
+            with local_work():
+                stats = self.store.apply(
+                    doc["entries"], seq=upto if last else None, action="sync.snapshot"
+                )
             report.pulled_records += stats.records
             report.conflicts += stats.conflicts
             notify(SyncProgress("snapshot-load", n + 1, parts))
@@ -650,8 +693,10 @@ class SyncClient:
                 entries = self._keys().open(
                     "bundle", bundle_id, payload, bind=bundle_bind(base_seq + 1)
                 )["entries"]
-                self.store.finish_outbox(landed[0], entries, covered, bundle_id)
-        self.store.mark_folded(bundles)
+                with local_work():
+                    self.store.finish_outbox(landed[0], entries, covered, bundle_id)
+        with local_work():
+            self.store.mark_folded(bundles)
 
     def _maybe_snapshot(
         self, t: Transport, report: SyncReport, notify: Progress, *, force: bool
@@ -665,7 +710,7 @@ class SyncClient:
         keys = self._keys()
         sealed: list[bytes] = []
         # One transaction, so the snapshot is exactly the state at `cursor` with nothing pending.
-        with self.vault.db.transaction():
+        with local_work(), self.vault.db.transaction():
             if self.store.pending_count() or self.store.cursor != cursor:
                 return
             stamp = hlc.tick(self.vault.db)
@@ -786,6 +831,15 @@ class SyncClient:
             device_id=self.store.get("device_id"),
         )
         return self._new_transport(url, session)
+
+
+def _readable_entry(e: Any) -> bool:
+    """The shape every merge step relies on, checked before any of it runs."""
+    if not isinstance(e, dict):
+        return False
+    if not all(isinstance(e.get(k), str) for k in ("t", "id", "h")):
+        return False
+    return isinstance(e.get("b"), str) if e["t"] == BLOBS else isinstance(e.get("d"), dict)
 
 
 def find_conflict(client: SyncClient, conflict_id: str) -> ConflictInfo:

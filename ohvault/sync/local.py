@@ -586,6 +586,13 @@ class LocalStore:
             )
         return out
 
+    def current_values(self, c: ConflictInfo) -> dict[str, Any]:
+        """What the vault holds now for a conflict's fields (the version that won); PHI."""
+        if c.table not in RECORD_TABLES:
+            return {}
+        row = self._row(c.table, c.record_id)
+        return {f: (row or {}).get(f) for f in c.fields}
+
     def resolve(self, conflict_id: str, keep: str) -> None:
         """keep='current' accepts what the vault shows; keep='other' restores the losing version's fields."""
         if keep not in ("current", "other"):
