@@ -627,7 +627,9 @@ class SyncClient:
         if r.status_code == 409 and error_code(r) == "stale":
             return True  # pull, merge, and try again
         if r.status_code == 507:
-            raise SyncRefused("The sync server's storage quota for this vault or account is used up.")
+            raise SyncRefused(
+                "The sync server's storage quota for this vault or account is used up."
+            )
         body = expect(r, 200, 201).json()
         if entries is None:
             entries = self._keys().open(
