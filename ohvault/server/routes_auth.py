@@ -11,9 +11,11 @@ from ohvault.server import limits
 from ohvault.server import schema as s
 from ohvault.server.api_models import (
     UUID_PATTERN,
+    AccountDeleteIn,
     AccountOut,
     DeviceOut,
     LoginIn,
+    PasswordChangeIn,
     RefreshIn,
     RegisterIn,
     TokensOut,
@@ -332,4 +334,91 @@ def revoke_device(
             )
             .values(revoked_at=now, revoked_reason="device_revoked")
         )
+    return Response(status_code=204)
+
+
+# --- the account itself ----------------------------------------------------------------------
+
+
+def _check_password(ctx: ServerContext, principal: Principal, password: str) -> str:
+    """The account's username key, once `password` is its password (counted like a login)."""
+    now = now_ms()
+    with ctx.engine.connect().execution_options(readonly=True) as conn:
+        account = conn.execute(
+            select(s.accounts.c.username, s.accounts.c.password_hash).where(
+                s.accounts.c.id == principal.account_id
+            )
+        ).first()
+    if account is None:
+        raise ApiError(401, "revoked", "This account no longer exists.")
+    key = username_key(account.username)
+    with ctx.engine.begin() as conn:
+        attempt, retry = limits.take(
+            conn, key, ctx.config.login_max_failures, now=now, window_s=ctx.config.login_window
+        )
+    if retry is not None:
+        event("login_locked_out", account=key[:16])
+        raise ApiError(
+            429, "locked_out", "Too many failed attempts; try again later.",
+            {"Retry-After": str(retry)},
+        )  # fmt: skip
+    if not ctx.passwords.verify(account.password_hash, password):
+        event("login_failed", account=key[:16], known=True, during="account_change")
+        raise ApiError(403, "bad_credentials", "The current password is wrong.")
+    with ctx.engine.begin() as conn:
+        limits.give_back(conn, attempt)
+    return key
+
+
+@router.post("/account/password", status_code=204, responses=errors(401, 403, 422, 429, 503))
+def change_password(body: PasswordChangeIn, principal: Auth, ctx: Ctx) -> Response:
+    """Change the password (the current one is required); every other session ends."""
+    key = _check_password(ctx, principal, body.password)
+    new_hash = ctx.passwords.hash(body.new_password)
+    now = now_ms()
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(s.accounts)
+            .where(s.accounts.c.id == principal.account_id)
+            .values(password_hash=new_hash)
+        )
+        conn.execute(
+            update(s.token_families)
+            .where(
+                s.token_families.c.account_id == principal.account_id,
+                s.token_families.c.id != principal.family_id,
+                s.token_families.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now, revoked_reason="password_changed")
+        )
+    event("password_changed", account=key[:16])
+    return Response(status_code=204)
+
+
+@router.post("/account/delete", status_code=204, responses=errors(401, 403, 422, 429, 503))
+def delete_account(body: AccountDeleteIn, principal: Auth, ctx: Ctx) -> Response:
+    """Delete the account, its devices, sessions and every vault it holds. Cannot be undone."""
+    key = _check_password(ctx, principal, body.password)
+    from ohvault.server.routes_vaults import delete_vault_rows
+
+    with ctx.engine.begin() as conn:
+        vault_ids = (
+            conn.execute(select(s.vaults.c.id).where(s.vaults.c.account_id == principal.account_id))
+            .scalars()
+            .all()
+        )
+        for vault_id in vault_ids:
+            delete_vault_rows(conn, vault_id)
+        conn.execute(delete(s.pairings).where(s.pairings.c.account_id == principal.account_id))
+        families = select(s.token_families.c.id).where(
+            s.token_families.c.account_id == principal.account_id
+        )
+        conn.execute(delete(s.refresh_tokens).where(s.refresh_tokens.c.family_id.in_(families)))
+        conn.execute(
+            delete(s.token_families).where(s.token_families.c.account_id == principal.account_id)
+        )
+        conn.execute(delete(s.devices).where(s.devices.c.account_id == principal.account_id))
+        conn.execute(delete(s.login_failures).where(s.login_failures.c.username_key == key))
+        conn.execute(delete(s.accounts).where(s.accounts.c.id == principal.account_id))
+    event("account_deleted", account=key[:16], vaults=len(vault_ids))
     return Response(status_code=204)

@@ -150,12 +150,17 @@ def delete_vault(principal: Auth, ctx: Ctx, vault_id: str = VaultId) -> Response
     """Delete everything the server holds for this vault (turning sync off for good)."""
     with ctx.engine.begin() as conn:
         _vault(conn, vault_id, principal)
-        snap_ids = select(s.snapshots.c.id).where(s.snapshots.c.vault_id == vault_id)
-        conn.execute(delete(s.snapshot_parts).where(s.snapshot_parts.c.snapshot_id.in_(snap_ids)))
-        for table in (s.snapshots, s.bundles, s.keyslots, s.pairings):
-            conn.execute(delete(table).where(table.c.vault_id == vault_id))
-        conn.execute(delete(s.vaults).where(s.vaults.c.id == vault_id))
+        delete_vault_rows(conn, vault_id)
     return Response(status_code=204)
+
+
+def delete_vault_rows(conn: Connection, vault_id: str) -> None:
+    """Every row the server holds for one vault (its owner was checked by the caller)."""
+    snap_ids = select(s.snapshots.c.id).where(s.snapshots.c.vault_id == vault_id)
+    conn.execute(delete(s.snapshot_parts).where(s.snapshot_parts.c.snapshot_id.in_(snap_ids)))
+    for table in (s.snapshots, s.bundles, s.keyslots, s.pairings):
+        conn.execute(delete(table).where(table.c.vault_id == vault_id))
+    conn.execute(delete(s.vaults).where(s.vaults.c.id == vault_id))
 
 
 # --- the bundle log -------------------------------------------------------------------------

@@ -368,6 +368,42 @@ class SyncClient:
             t.close()
         self.store.set(last_error=None, last_error_kind=None)
 
+    @guarded
+    def change_password(self, password: str, new_password: str) -> None:
+        """Change the sync account's password; the account's other sessions end (log in again there)."""
+        self._require_enabled()
+        if len(new_password) < 10:
+            raise BadInput("The new password needs at least 10 characters.")
+        t = self._transport()
+        try:
+            r = t.request(
+                "POST",
+                "/v1/account/password",
+                json={"password": password, "new_password": new_password},
+            )
+            if r.status_code == 403:
+                raise SyncRefused("The current password is wrong; nothing was changed.")
+            expect(r, 204)
+        finally:
+            t.close()
+
+    @guarded
+    def delete_account(self, password: str) -> None:
+        """Delete the sync account and everything the server holds for it; sync turns off here.
+
+        The records in this vault stay. Other devices of the account are signed out.
+        """
+        self._require_enabled()
+        t = self._transport()
+        try:
+            r = t.request("POST", "/v1/account/delete", json={"password": password})
+            if r.status_code == 403:
+                raise SyncRefused("The password is wrong; nothing was deleted.")
+            expect(r, 204)
+        finally:
+            t.close()
+        self.store.disable()
+
     def logout(self) -> None:
         self._require_enabled()
         t = self._transport()

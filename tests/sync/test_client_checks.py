@@ -13,7 +13,7 @@ import pytest
 
 from ohvault.keys.keychain import Keychain
 from ohvault.model import MedicationStatement
-from ohvault.sync import SyncInternalError, SyncRefused
+from ohvault.sync import SyncAuthRequired, SyncInternalError, SyncRefused
 from ohvault.sync import local as sync_local
 from ohvault.sync.transport import PLAIN_HTTP_MESSAGE, Transport, check_server_url, is_loopback_host
 from ohvault.vault import Vault
@@ -154,3 +154,26 @@ def test_conflicts_json_shows_both_versions(
     code, out, _ = laptop_cli("sync", "conflicts")
     assert "dosage: current '1000 mg', other '750 mg'" in out
     Vault.destroy(b.vault.files.home, keychain=keychain, with_backups=True)
+
+
+def test_change_password_and_delete_account_from_the_client(
+    tmp_path: Path, keychain: Keychain, fresh_server: ServerProc
+) -> None:
+    url = fresh_server.start().url
+    a, b = _pair(tmp_path, keychain, url)
+    try:
+        with pytest.raises(SyncRefused, match="current password is wrong"):
+            a.client.change_password("not my password", "a new passphrase")
+        a.client.change_password(PASSWORD, "a new passphrase")
+        a.client.sync()  # this session goes on
+        with pytest.raises(SyncAuthRequired):
+            b.client.sync()  # the other device logs in again, with the new password
+        b.client.login("a new passphrase")
+        b.client.sync()
+        a.client.delete_account("a new passphrase")
+        assert not a.client.store.enabled()
+        assert a.vault.repo.profiles()  # the records stay
+        with pytest.raises(SyncAuthRequired):
+            b.client.sync()
+    finally:
+        close_devices(a, b, keychain=keychain)

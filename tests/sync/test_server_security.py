@@ -191,3 +191,53 @@ def test_quota_per_account_across_vaults(fresh_server: ServerProc) -> None:
     r = push(url, tokens, second, 0, b"b" * 1200)
     assert r.status_code == 507 and "account" in r.json()["error"]["message"]
     assert push(url, tokens, second, 0, b"b" * 700).status_code == 201
+
+
+def test_password_change_ends_other_sessions_and_needs_the_current_password(
+    fresh_server: ServerProc,
+) -> None:
+    url = fresh_server.start().url
+    tokens = register_and_login(url)
+    other = login(url, tokens["username"], PASSWORD).json()
+    change = f"{url}/v1/account/password"
+    r = httpx.post(
+        change,
+        json={"password": "not the password", "new_password": "x" * 12},
+        headers=auth(tokens),
+    )
+    assert r.status_code == 403 and r.json()["error"]["code"] == "bad_credentials"
+    new = "a brand new passphrase"
+    r = httpx.post(change, json={"password": PASSWORD, "new_password": new}, headers=auth(tokens))
+    assert r.status_code == 204
+    assert httpx.get(f"{url}/v1/vaults", headers=auth(tokens)).status_code == 200
+    r = httpx.get(f"{url}/v1/vaults", headers=auth(other))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "revoked"
+    assert login(url, tokens["username"], PASSWORD).status_code == 401
+    assert login(url, tokens["username"], new).status_code == 200
+    assert "password_changed" in [e["event"] for e in events(fresh_server)]
+
+
+def test_account_deletion_removes_everything_the_server_holds(fresh_server: ServerProc) -> None:
+    url = fresh_server.start().url
+    tokens = register_and_login(url)
+    vault_id = make_vault(url, tokens)
+    assert push(url, tokens, vault_id, 0, b"ciphertext").status_code == 201
+    r = httpx.post(
+        f"{url}/v1/account/delete", json={"password": "wrong one!"}, headers=auth(tokens)
+    )
+    assert r.status_code == 403
+    r = httpx.post(f"{url}/v1/account/delete", json={"password": PASSWORD}, headers=auth(tokens))
+    assert r.status_code == 204
+    assert login(url, tokens["username"], PASSWORD).status_code == 401
+    assert httpx.get(f"{url}/v1/vaults", headers=auth(tokens)).status_code == 401
+    db = fresh_server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        for table in (
+            "accounts",
+            "devices",
+            "token_families",
+            "refresh_tokens",
+            "vaults",
+            "bundles",
+        ):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table  # noqa: S608
