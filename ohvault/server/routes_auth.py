@@ -37,6 +37,11 @@ router = APIRouter(prefix="/v1", tags=["accounts"])
 def _limited(ctx: ServerContext, key: str, limit: int, what: str, now: int) -> int | None:
     """Take one attempt under `key` or answer 429 with Retry-After."""
     with ctx.engine.begin() as conn:
+        # Rows older than the window count for nothing: drop them as we go, so refreshes and
+        # registrations never pile up (failed logins prune too). Its own short transaction:
+        # no row locks are held while waiting for a key's lock.
+        limits.prune(conn, now=now, window_s=ctx.config.login_window)
+    with ctx.engine.begin() as conn:
         row_id, retry = limits.take(conn, key, limit, now=now, window_s=ctx.config.login_window)
     if retry is not None:
         event("rate_limited", limit=what, key=key[:16])

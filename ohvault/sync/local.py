@@ -264,8 +264,7 @@ class LocalStore:
                     "DELETE FROM sync_changes WHERE tbl = ? AND record_id = ? AND hlc = ?",
                     (table, rid, stamp),
                 )
-                if table in RECORD_TABLES:
-                    self._set_version(table, rid, stamp)
+            self._set_versions([(t, r, h) for t, r, h in covered if t in RECORD_TABLES])
             for e in entries:
                 if e["t"] not in RECORD_TABLES:
                     continue
@@ -314,12 +313,12 @@ class LocalStore:
         ).fetchall()
         return {int(seq): str(bid) for seq, bid in rows}
 
-    def _set_version(self, table: str, rid: str, stamp: str) -> None:
+    def _set_versions(self, rows: list[tuple[str, str, str]]) -> None:
         # Versions only move forward, whatever order the evidence arrives in.
-        self.db.execute(
+        self.db.executemany(
             "INSERT INTO sync_versions (tbl, record_id, hlc) VALUES (?, ?, ?) "
             "ON CONFLICT(tbl, record_id) DO UPDATE SET hlc = max(hlc, excluded.hlc)",
-            (table, rid, stamp),
+            rows,
         )
 
     def _versions(self, entries: list[Entry]) -> dict[tuple[str, str], str]:
@@ -397,8 +396,7 @@ class LocalStore:
                 self._upsert_many(batch, stats)
             if newest:
                 hlc.receive(self.db, newest)
-            for (table, rid), stamp in versions.items():
-                self._set_version(table, rid, stamp)
+            self._set_versions([(t, r, h) for (t, r), h in versions.items()])
             # A local change merged with a newer remote version is a newer version itself:
             # stamp it past what it was merged with, so no device takes it for older news.
             for key in self._restamp:

@@ -117,8 +117,9 @@ def test_a_bug_in_local_merge_code_is_an_internal_error_with_a_traceback_in_the_
         assert "internal error in ohvault (KeyError)" in exc.value.message
         assert "cannot read" not in exc.value.message
         # The traceback goes to the log (in the log's own PHI-free frame format).
-        assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
-        assert "broken" in caplog.text and "local.py" in caplog.text
+        # (The app's log handler may fold it into the message as frames: either form will do.)
+        logged = caplog.text
+        assert "KeyError" in logged and "broken" in logged and "local.py" in logged
         # Nothing half-merged: b still has its own edit pending and its cursor did not move.
         assert b.client.status().pending_changes == 1
         monkeypatch.undo()
