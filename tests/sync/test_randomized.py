@@ -3,7 +3,7 @@
 Each device reaches the server through its own TCP relay (tests/sync/tcp_proxy.py) so that
 a push can land while its answer is lost. Along the way: edits through the path the app
 uses (read the record, change some fields, `update_fields` with what was on screen, as
-gui/undo.py does; sometimes a sync runs while the "dialog" is open), deletions, conflict
+gui/undo.py does; sometimes a sync runs while the "dialog" is open) and their undo, deletions, conflict
 resolutions, lost answers, process deaths right after a push (the vault is closed and
 reopened, so nothing in memory survives), log compaction, server restarts and clock jumps.
 Then every device syncs with nothing going wrong, and the test asserts that all devices
@@ -61,6 +61,7 @@ class World:
         self.superseded: set[Written] = set()
         self.counter = 0
         self.restarts = 0
+        self.undoable: dict[str, tuple[MedicationStatement, MedicationStatement, set[str]]] = {}
         self.log: list[str] = []
 
     def setup(self) -> None:
@@ -121,6 +122,21 @@ class World:
         for f in fields:
             self.superseded.add((rid, f, getattr(before, f)))
             self.written.append((rid, f, getattr(after, f)))
+        self.undoable[d.name] = (before, after, fields)
+
+    def undo(self, d: Device) -> None:
+        """Edit → Undo, as gui/undo.py does it: the edited fields go back, nothing else."""
+        last = self.undoable.pop(d.name, None)
+        if last is None:
+            return
+        before, after, fields = last
+        try:
+            d.vault.repo.update_fields(copy.copy(before), fields, expected=after)
+        except (ConcurrentEdit, RecordNotFound):
+            return
+        for f in fields:
+            self.superseded.add((before.id, f, getattr(after, f)))
+            self.written.append((before.id, f, getattr(before, f)))
 
     def delete(self, d: Device) -> None:
         rid = self.rng.choice(self.records)
@@ -187,8 +203,10 @@ class World:
         roll = self.rng.random()
         if roll < 0.12 or not self.records:
             self.add(d)
-        elif roll < 0.40:
+        elif roll < 0.36:
             self.edit(d, sync_while_open=self.rng.random() < 0.3)
+        elif roll < 0.40:
+            self.undo(d)
         elif roll < 0.46:
             self.delete(d)
         elif roll < 0.52:
