@@ -273,6 +273,13 @@ class Repository:
             raise BadInput(f"These fields cannot be edited: {', '.join(fixed)}.")
         if expected is not None and (type(expected) is not cls or expected.id != record.id):
             raise BadInput("The expected version is of another record.")
+        canonical = {"value_canonical", "unit_canonical"}
+        if changed & {"value_num", "unit"} and canonical <= set(cols) and not changed & canonical:
+            # The value changed but its canonical copy was not recomputed: drop it rather than
+            # keep a stale one (the same rule as `update`).
+            for f in canonical:
+                setattr(record, f, None)
+            changed = changed | canonical
         with self.db.transaction():
             # Read and write in one transaction: nothing can slip in between the check and the write.
             current = self._current(cls, record.profile_id, record.id)
