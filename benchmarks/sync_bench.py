@@ -51,6 +51,10 @@ class Server:
             OHVAULT_SERVER_DATABASE_URL=f"sqlite:///{work / 'server.db'}",
             OHVAULT_SERVER_ARGON2_MEMORY_KIB=str(19 * 1024),
             OHVAULT_SERVER_ARGON2_ITERATIONS="2",
+            # The load test makes 50 accounts from 127.0.0.1.
+            OHVAULT_SERVER_ALLOW_REGISTRATION="true",
+            OHVAULT_SERVER_IP_MAX_REGISTRATIONS="100000",
+            OHVAULT_SERVER_IP_MAX_REFRESHES="100000",
         )
         self.log = (work / "server.log").open("wb")
         self.proc = subprocess.Popen(

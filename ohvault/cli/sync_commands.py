@@ -26,6 +26,8 @@ ACTIONS = (
     "resolve",
     "login",
     "logout",
+    "change-password",
+    "delete-account",
     "disable",
 )
 
@@ -43,7 +45,8 @@ def register(cmd: Callable[..., argparse.ArgumentParser]) -> None:
         choices=ACTIONS,
         help="now (default): pull, merge and push; status; enable (first device); join (another "
         "device); pairing-code; recovery-join (allow joining with the recovery key); conflicts; "
-        "resolve ID; login; logout; disable",
+        "resolve ID; login; logout; change-password (current, then new password); delete-account "
+        "(the server account and all it holds; records here stay); disable",
     )
     p.add_argument("conflict_id", nargs="?", help="with resolve: the conflict id (or its start)")
     p.add_argument("--server", metavar="URL", help="with enable/join: the sync server")
@@ -190,6 +193,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             text = "Other devices can now join with this vault's recovery key."
         elif action == "conflicts":
             conflicts = client.conflicts()
+            versions = [client.conflict_versions(c) for c in conflicts]
             out = {
                 "conflicts": [
                     {
@@ -198,14 +202,20 @@ def cmd_sync(args: argparse.Namespace) -> int:
                         "record_id": c.record_id,
                         "fields": c.fields,
                         "detected_at": c.detected_at,
+                        "current": v["current"],
+                        "other": v["other"],
                     }
-                    for c in conflicts
+                    for c, v in zip(conflicts, versions, strict=True)
                 ]
             }
             text = (
                 "\n".join(
-                    f"{c.id[:8]}  {c.table:<18} {c.record_id[:8]}  fields: {', '.join(c.fields)}"
-                    for c in conflicts
+                    f"{c.id[:8]}  {c.table:<18} {c.record_id[:8]}\n"
+                    + "\n".join(
+                        f"    {f}: current {v['current'].get(f)!r}, other {v['other'].get(f)!r}"
+                        for f in c.fields
+                    )
+                    for c, v in zip(conflicts, versions, strict=True)
                 )
                 or "No open conflicts."
             )
@@ -222,6 +232,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
             client.logout()
             out = {"logged_out": True}
             text = "Logged out; sync pauses until you log in again."
+        elif action == "change-password":
+            current = _password(args)
+            new = read_secret(
+                "New sync account password: ", from_stdin=args.password_stdin, confirm=True
+            )
+            client.change_password(current, new)
+            out = {"password_changed": True}
+            text = "Password changed; your other devices need to log in again."
+        elif action == "delete-account":
+            client.delete_account(_password(args))
+            out = {"account_deleted": True, "enabled": False}
+            text = (
+                "The sync account and everything the server held for it are deleted; "
+                "sync is off here. Your records in this vault are unchanged."
+            )
         else:  # disable
             client.disable(delete_remote=args.delete_remote)
             out = {"enabled": False}

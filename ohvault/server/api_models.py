@@ -51,6 +51,15 @@ class RegisterIn(Strict):
     password: str = Field(min_length=10, max_length=1024)
 
 
+class PasswordChangeIn(Strict):
+    password: str = Field(min_length=1, max_length=1024, description="the current password")
+    new_password: str = Field(min_length=10, max_length=1024)
+
+
+class AccountDeleteIn(Strict):
+    password: str = Field(min_length=1, max_length=1024, description="the current password")
+
+
 class AccountOut(BaseModel):
     account_id: str
 

@@ -20,6 +20,7 @@ from ohvault.server import schema
 from ohvault.server.api_models import ErrorBody, HealthOut
 from ohvault.server.config import ServerConfig
 from ohvault.server.db import make_engine
+from ohvault.server.limits import HashBusy, event
 from ohvault.server.middleware import Gatekeeper, setup_server_logging
 from ohvault.server.security import Passwords, Principal, TokenExpired, TokenInvalid, Tokens
 
@@ -112,12 +113,24 @@ def create_app(config: ServerConfig, *, engine: Engine | None = None) -> FastAPI
         version="1",
         summary="Stores end-to-end encrypted bundles of an ohvault vault; it cannot read them.",
         lifespan=lifespan,
+        # The interactive pages load scripts from a CDN; off unless asked for.
+        docs_url="/docs" if config.enable_docs else None,
+        redoc_url="/redoc" if config.enable_docs else None,
+        openapi_url="/openapi.json" if config.enable_docs else None,
     )
     app.state.ctx = ServerContext(config, engine, Passwords(config), Tokens(config))
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(HashBusy)
+    async def _busy(_request: Request, _exc: HashBusy) -> JSONResponse:
+        event("hash_capacity_exhausted")
+        return error_response(
+            503, "busy", "The server is busy checking passwords; try again shortly.",
+            {"Retry-After": "2"},
+        )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

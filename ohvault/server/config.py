@@ -55,7 +55,19 @@ class ServerConfig:
     quota_bundles: int = 100_000
     login_max_failures: int = 5
     login_window: int = 15 * 60
-    allow_registration: bool = True
+    # Per client address, in the same window: failed logins over all accounts, account
+    # registrations, token refreshes.
+    ip_max_login_failures: int = 30
+    ip_max_registrations: int = 5
+    ip_max_refreshes: int = 300
+    # Argon2 hashes at once in one worker (each takes ARGON2_MEMORY_KIB); more wait briefly.
+    max_concurrent_hashes: int = 2
+    # "first": only while the server has no account; "true"; "false".
+    registration: str = "first"
+    account_quota_bytes: int = 4 * 1024 * 1024 * 1024
+    # A login's session ends this long after the login, however often it is refreshed.
+    session_max_age: int = 90 * 24 * 3600
+    enable_docs: bool = False
     argon2_memory_kib: int = 64 * 1024
     argon2_iterations: int = 3
     argon2_parallelism: int = 1
@@ -80,7 +92,24 @@ class ServerConfig:
             quota_bundles=_int(env, "QUOTA_BUNDLES", cls.quota_bundles, 1, 1 << 31),
             login_max_failures=_int(env, "LOGIN_MAX_FAILURES", cls.login_max_failures, 1, 100),
             login_window=_int(env, "LOGIN_WINDOW", cls.login_window, 60, 24 * 3600),
-            allow_registration=_bool(env, "ALLOW_REGISTRATION", True),
+            ip_max_login_failures=_int(
+                env, "IP_MAX_LOGIN_FAILURES", cls.ip_max_login_failures, 1, 1_000_000
+            ),
+            ip_max_registrations=_int(
+                env, "IP_MAX_REGISTRATIONS", cls.ip_max_registrations, 1, 1_000_000
+            ),
+            ip_max_refreshes=_int(env, "IP_MAX_REFRESHES", cls.ip_max_refreshes, 1, 1_000_000),
+            max_concurrent_hashes=_int(
+                env, "MAX_CONCURRENT_HASHES", cls.max_concurrent_hashes, 1, 64
+            ),
+            registration=_registration(env),
+            account_quota_bytes=_int(
+                env, "ACCOUNT_QUOTA_BYTES", cls.account_quota_bytes, 1024, 1 << 46
+            ),
+            session_max_age=_int(
+                env, "SESSION_MAX_AGE", cls.session_max_age, 3600, 3650 * 24 * 3600
+            ),
+            enable_docs=_bool(env, "ENABLE_DOCS", False),
             argon2_memory_kib=_int(
                 env, "ARGON2_MEMORY_KIB", cls.argon2_memory_kib, MIN_ARGON2_MEMORY_KIB, 4 << 20
             ),
@@ -97,6 +126,14 @@ class ServerConfig:
                 "(bundles travel base64-encoded)."
             )
         return config
+
+
+def _registration(env: Mapping[str, str]) -> str:
+    """ALLOW_REGISTRATION: first (default: until the first account exists), true, or false."""
+    raw = (env.get(PREFIX + "ALLOW_REGISTRATION") or "first").lower()
+    if raw == "first":
+        return "first"
+    return "true" if _bool(env, "ALLOW_REGISTRATION", False) else "false"
 
 
 def default_database_url() -> str:

@@ -25,6 +25,20 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# On every answer: nothing here is for a browser to render, frame, sniff or cache (token
+# responses included: a cached access token is a stolen one). The optional /docs pages
+# (ENABLE_DOCS) load their scripts, so they get no content security policy.
+SECURITY_HEADERS = (
+    (b"cache-control", b"no-store"),
+    (b"pragma", b"no-cache"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"strict-transport-security", b"max-age=31536000"),
+)
+CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+DOC_PAGES = ("/docs", "/redoc")
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -66,6 +80,8 @@ async def _reply(send: Send, status: int, code: str, message: str, request_id: s
                 (b"content-length", str(len(body)).encode()),
                 (b"x-request-id", request_id.encode()),
                 (b"connection", b"close"),
+                *SECURITY_HEADERS,
+                CSP,
             ],
         }
     )
@@ -123,8 +139,15 @@ class Gatekeeper:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
-                headers = list(message.get("headers", []))
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in {h for h, _ in SECURITY_HEADERS}
+                ]
                 headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(SECURITY_HEADERS)
+                if not str(scope.get("path", "")).startswith(DOC_PAGES):
+                    headers.append(CSP)
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
                 state["bytes_out"] += len(message.get("body", b""))

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from ohvault.server import limits
 from ohvault.server import schema as s
 from ohvault.server.api_models import (
     UUID_PATTERN,
+    AccountDeleteIn,
     AccountOut,
     DeviceOut,
     LoginIn,
+    PasswordChangeIn,
     RefreshIn,
     RegisterIn,
     TokensOut,
 )
 from ohvault.server.app import ApiError, Auth, Ctx, ServerContext, errors
+from ohvault.server.limits import event, limit_key
 from ohvault.server.security import (
     Principal,
     new_id,
@@ -30,27 +34,66 @@ from ohvault.server.security import (
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
+def _limited(ctx: ServerContext, key: str, limit: int, what: str, now: int) -> int | None:
+    """Take one attempt under `key` or answer 429 with Retry-After."""
+    with ctx.engine.begin() as conn:
+        # Rows older than the window count for nothing: drop them as we go, so refreshes and
+        # registrations never pile up (failed logins prune too). Its own short transaction:
+        # no row locks are held while waiting for a key's lock.
+        limits.prune(conn, now=now, window_s=ctx.config.login_window)
+    with ctx.engine.begin() as conn:
+        row_id, retry = limits.take(conn, key, limit, now=now, window_s=ctx.config.login_window)
+    if retry is not None:
+        event("rate_limited", limit=what, key=key[:16])
+        raise ApiError(
+            429, "rate_limited", "Too many requests from this address; try again later.",
+            {"Retry-After": str(retry)},
+        )  # fmt: skip
+    return row_id
+
+
+def _registration_open(ctx: ServerContext) -> bool:
+    mode = ctx.config.registration
+    if mode != "first":
+        return mode == "true"
+    with ctx.engine.connect().execution_options(readonly=True) as conn:
+        return conn.execute(select(s.accounts.c.id).limit(1)).first() is None
+
+
 @router.post(
-    "/accounts", status_code=201, response_model=AccountOut, responses=errors(403, 409, 422)
+    "/accounts", status_code=201, response_model=AccountOut, responses=errors(403, 409, 422, 429)
 )
-def register(body: RegisterIn, ctx: Ctx) -> AccountOut:
-    """Create an account. The password is hashed with Argon2id; it is never stored."""
-    if not ctx.config.allow_registration:
+def register(body: RegisterIn, ctx: Ctx, request: Request) -> AccountOut:
+    """Create an account. The password is hashed with Argon2id; it is never stored.
+
+    By default only the first account can be registered (ALLOW_REGISTRATION=first)."""
+    if not _registration_open(ctx):
         raise ApiError(403, "registration_closed", "This server does not accept new accounts.")
+    now = now_ms()
+    ip = limit_key("register", limits.client_ip(request))
+    _limited(ctx, ip, ctx.config.ip_max_registrations, "register", now)
     password_hash = ctx.passwords.hash(body.password)
     account_id = new_id()
     try:
         with ctx.engine.begin() as conn:
+            if (
+                ctx.config.registration == "first"
+                and conn.execute(select(s.accounts.c.id).limit(1)).first()
+            ):
+                raise ApiError(
+                    403, "registration_closed", "This server does not accept new accounts."
+                )
             conn.execute(
                 insert(s.accounts).values(
                     id=account_id,
                     username=normalize_username(body.username),
                     password_hash=password_hash,
-                    created_at=now_ms(),
+                    created_at=now,
                 )
             )
     except IntegrityError:
         raise ApiError(409, "username_taken", "That username is already registered.") from None
+    event("account_created", account=username_key(body.username)[:16])
     return AccountOut(account_id=account_id)
 
 
@@ -73,40 +116,63 @@ def _issue(ctx: ServerContext, conn: Connection, principal: Principal) -> Tokens
     )
 
 
-@router.post("/auth/login", response_model=TokensOut, responses=errors(401, 422, 429))
-def login(body: LoginIn, ctx: Ctx) -> TokensOut:
-    """Log in and register (or reuse) a device. Five failures in 15 minutes lock the account."""
+@router.post("/auth/login", response_model=TokensOut, responses=errors(401, 422, 429, 503))
+def login(body: LoginIn, ctx: Ctx, request: Request) -> TokensOut:
+    """Log in and register (or reuse) a device. Five failures in 15 minutes lock the account.
+
+    The attempt is counted before the password is checked, in one transaction with the
+    check of the count, so concurrent guesses cannot exceed the limit (see limits.py).
+    """
     cfg = ctx.config
     key = username_key(body.username)
+    ip = limit_key("login", limits.client_ip(request))
     now = now_ms()
-    window_start = now - cfg.login_window * 1000
-    with ctx.engine.connect().execution_options(readonly=True) as conn:
-        failures, oldest = conn.execute(
-            select(func.count(), func.min(s.login_failures.c.at)).where(
-                s.login_failures.c.username_key == key, s.login_failures.c.at > window_start
+    with ctx.engine.begin() as conn:
+        account_attempt, account_retry = limits.take(
+            conn, key, cfg.login_max_failures, now=now, window_s=cfg.login_window
+        )
+        ip_attempt, ip_retry = (None, None)
+        if account_retry is None:
+            ip_attempt, ip_retry = limits.take(
+                conn, ip, cfg.ip_max_login_failures, now=now, window_s=cfg.login_window
             )
-        ).one()
+            if ip_retry is not None:
+                limits.give_back(conn, account_attempt)
         account = conn.execute(
             select(s.accounts.c.id, s.accounts.c.password_hash).where(
                 s.accounts.c.username == normalize_username(body.username)
             )
         ).first()
-    if failures >= cfg.login_max_failures:
-        retry = max(1, (int(oldest) + cfg.login_window * 1000 - now) // 1000 + 1)
+    if account_retry is not None:
+        event("login_locked_out", account=key[:16])
         raise ApiError(
             429,
             "locked_out",
             "Too many failed logins; try again later.",
-            {"Retry-After": str(retry)},
+            {"Retry-After": str(account_retry)},
         )
-    if not ctx.passwords.verify(account.password_hash if account else None, body.password):
+    if ip_retry is not None:
+        event("rate_limited", limit="login", key=ip[:16])
+        raise ApiError(
+            429, "rate_limited", "Too many failed logins from this address; try again later.",
+            {"Retry-After": str(ip_retry)},
+        )  # fmt: skip
+    try:
+        ok = ctx.passwords.verify(account.password_hash if account else None, body.password)
+    except limits.HashBusy:
         with ctx.engine.begin() as conn:
-            conn.execute(insert(s.login_failures).values(username_key=key, at=now))
-            conn.execute(delete(s.login_failures).where(s.login_failures.c.at <= window_start))
+            limits.give_back(conn, account_attempt, ip_attempt)
+        raise
+    if not ok:
+        with ctx.engine.begin() as conn:
+            limits.prune(conn, now=now, window_s=cfg.login_window)
+        event("login_failed", account=key[:16], known=account is not None)
         raise ApiError(401, "bad_credentials", "Wrong username or password.")
     assert account is not None
+    event("login_succeeded", account=key[:16])
     with ctx.engine.begin() as conn:
         conn.execute(delete(s.login_failures).where(s.login_failures.c.username_key == key))
+        limits.give_back(conn, ip_attempt)
         device_id = None
         if body.device_id:
             device_id = conn.execute(
@@ -140,10 +206,19 @@ def login(body: LoginIn, ctx: Ctx) -> TokensOut:
         return _issue(ctx, conn, Principal(account.id, device_id, family_id))
 
 
-@router.post("/auth/refresh", response_model=TokensOut, responses=errors(401, 422))
-def refresh(body: RefreshIn, ctx: Ctx) -> TokensOut:
-    """Trade a refresh token for a new pair. A refresh token works once; reuse revokes the family."""
+@router.post("/auth/refresh", response_model=TokensOut, responses=errors(401, 422, 429))
+def refresh(body: RefreshIn, ctx: Ctx, request: Request) -> TokensOut:
+    """Trade a refresh token for a new pair. A refresh token works once; reuse revokes the family.
+
+    A session (token family) ends SESSION_MAX_AGE after its login, however often refreshed."""
     now = now_ms()
+    _limited(
+        ctx,
+        limit_key("refresh", limits.client_ip(request)),
+        ctx.config.ip_max_refreshes,
+        "refresh",
+        now,
+    )
     h = token_hash(body.refresh_token)
     outcome: str
     with ctx.engine.begin() as conn:
@@ -155,6 +230,7 @@ def refresh(body: RefreshIn, ctx: Ctx) -> TokensOut:
                 s.token_families.c.account_id,
                 s.token_families.c.device_id,
                 s.token_families.c.revoked_at,
+                s.token_families.c.created_at.label("family_created_at"),
                 s.devices.c.revoked_at.label("device_revoked_at"),
             )
             .join(s.token_families, s.token_families.c.id == s.refresh_tokens.c.family_id)
@@ -167,7 +243,10 @@ def refresh(body: RefreshIn, ctx: Ctx) -> TokensOut:
             outcome = "revoked"
         elif row.used_at is not None:
             outcome = "reused"
-        elif row.expires_at <= now:
+        elif (
+            row.expires_at <= now
+            or row.family_created_at + ctx.config.session_max_age * 1000 <= now
+        ):
             outcome = "expired"
         else:
             claimed = conn.execute(
@@ -185,6 +264,7 @@ def refresh(body: RefreshIn, ctx: Ctx) -> TokensOut:
                 )
                 return _issue(ctx, conn, Principal(row.account_id, row.device_id, row.family_id))
         if outcome == "reused":
+            event("refresh_token_reused", family=row.family_id[:8], device=row.device_id[:8])  # type: ignore[union-attr]
             # Someone holds a copy of this session: end it for both holders.
             conn.execute(
                 update(s.token_families)
@@ -251,6 +331,7 @@ def revoke_device(
         ).rowcount
         if changed != 1:
             raise ApiError(404, "not_found", "No such device on this account.")
+        event("device_revoked", device=device_id[:8], by=principal.device_id[:8])
         conn.execute(
             update(s.token_families)
             .where(
@@ -258,4 +339,91 @@ def revoke_device(
             )
             .values(revoked_at=now, revoked_reason="device_revoked")
         )
+    return Response(status_code=204)
+
+
+# --- the account itself ----------------------------------------------------------------------
+
+
+def _check_password(ctx: ServerContext, principal: Principal, password: str) -> str:
+    """The account's username key, once `password` is its password (counted like a login)."""
+    now = now_ms()
+    with ctx.engine.connect().execution_options(readonly=True) as conn:
+        account = conn.execute(
+            select(s.accounts.c.username, s.accounts.c.password_hash).where(
+                s.accounts.c.id == principal.account_id
+            )
+        ).first()
+    if account is None:
+        raise ApiError(401, "revoked", "This account no longer exists.")
+    key = username_key(account.username)
+    with ctx.engine.begin() as conn:
+        attempt, retry = limits.take(
+            conn, key, ctx.config.login_max_failures, now=now, window_s=ctx.config.login_window
+        )
+    if retry is not None:
+        event("login_locked_out", account=key[:16])
+        raise ApiError(
+            429, "locked_out", "Too many failed attempts; try again later.",
+            {"Retry-After": str(retry)},
+        )  # fmt: skip
+    if not ctx.passwords.verify(account.password_hash, password):
+        event("login_failed", account=key[:16], known=True, during="account_change")
+        raise ApiError(403, "bad_credentials", "The current password is wrong.")
+    with ctx.engine.begin() as conn:
+        limits.give_back(conn, attempt)
+    return key
+
+
+@router.post("/account/password", status_code=204, responses=errors(401, 403, 422, 429, 503))
+def change_password(body: PasswordChangeIn, principal: Auth, ctx: Ctx) -> Response:
+    """Change the password (the current one is required); every other session ends."""
+    key = _check_password(ctx, principal, body.password)
+    new_hash = ctx.passwords.hash(body.new_password)
+    now = now_ms()
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(s.accounts)
+            .where(s.accounts.c.id == principal.account_id)
+            .values(password_hash=new_hash)
+        )
+        conn.execute(
+            update(s.token_families)
+            .where(
+                s.token_families.c.account_id == principal.account_id,
+                s.token_families.c.id != principal.family_id,
+                s.token_families.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now, revoked_reason="password_changed")
+        )
+    event("password_changed", account=key[:16])
+    return Response(status_code=204)
+
+
+@router.post("/account/delete", status_code=204, responses=errors(401, 403, 422, 429, 503))
+def delete_account(body: AccountDeleteIn, principal: Auth, ctx: Ctx) -> Response:
+    """Delete the account, its devices, sessions and every vault it holds. Cannot be undone."""
+    key = _check_password(ctx, principal, body.password)
+    from ohvault.server.routes_vaults import delete_vault_rows
+
+    with ctx.engine.begin() as conn:
+        vault_ids = (
+            conn.execute(select(s.vaults.c.id).where(s.vaults.c.account_id == principal.account_id))
+            .scalars()
+            .all()
+        )
+        for vault_id in vault_ids:
+            delete_vault_rows(conn, vault_id)
+        conn.execute(delete(s.pairings).where(s.pairings.c.account_id == principal.account_id))
+        families = select(s.token_families.c.id).where(
+            s.token_families.c.account_id == principal.account_id
+        )
+        conn.execute(delete(s.refresh_tokens).where(s.refresh_tokens.c.family_id.in_(families)))
+        conn.execute(
+            delete(s.token_families).where(s.token_families.c.account_id == principal.account_id)
+        )
+        conn.execute(delete(s.devices).where(s.devices.c.account_id == principal.account_id))
+        conn.execute(delete(s.login_failures).where(s.login_failures.c.username_key == key))
+        conn.execute(delete(s.accounts).where(s.accounts.c.id == principal.account_id))
+    event("account_deleted", account=key[:16], vaults=len(vault_ids))
     return Response(status_code=204)

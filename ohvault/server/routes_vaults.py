@@ -82,6 +82,16 @@ def _vault_out(ctx: ServerContext, row: Row) -> VaultOut:  # type: ignore[type-a
     )
 
 
+def _account_full(conn: Connection, ctx: ServerContext, account_id: str, more: int) -> bool:
+    """The account's vaults together may hold ACCOUNT_QUOTA_BYTES (on top of each vault's quota)."""
+    used = conn.execute(
+        select(func.coalesce(func.sum(s.vaults.c.bytes_used), 0)).where(
+            s.vaults.c.account_id == account_id
+        )
+    ).scalar()
+    return int(used or 0) + more > ctx.config.account_quota_bytes
+
+
 def _read(ctx: ServerContext) -> Connection:
     return ctx.engine.connect().execution_options(readonly=True)
 
@@ -140,12 +150,17 @@ def delete_vault(principal: Auth, ctx: Ctx, vault_id: str = VaultId) -> Response
     """Delete everything the server holds for this vault (turning sync off for good)."""
     with ctx.engine.begin() as conn:
         _vault(conn, vault_id, principal)
-        snap_ids = select(s.snapshots.c.id).where(s.snapshots.c.vault_id == vault_id)
-        conn.execute(delete(s.snapshot_parts).where(s.snapshot_parts.c.snapshot_id.in_(snap_ids)))
-        for table in (s.snapshots, s.bundles, s.keyslots, s.pairings):
-            conn.execute(delete(table).where(table.c.vault_id == vault_id))
-        conn.execute(delete(s.vaults).where(s.vaults.c.id == vault_id))
+        delete_vault_rows(conn, vault_id)
     return Response(status_code=204)
+
+
+def delete_vault_rows(conn: Connection, vault_id: str) -> None:
+    """Every row the server holds for one vault (its owner was checked by the caller)."""
+    snap_ids = select(s.snapshots.c.id).where(s.snapshots.c.vault_id == vault_id)
+    conn.execute(delete(s.snapshot_parts).where(s.snapshot_parts.c.snapshot_id.in_(snap_ids)))
+    for table in (s.snapshots, s.bundles, s.keyslots, s.pairings):
+        conn.execute(delete(table).where(table.c.vault_id == vault_id))
+    conn.execute(delete(s.vaults).where(s.vaults.c.id == vault_id))
 
 
 # --- the bundle log -------------------------------------------------------------------------
@@ -181,6 +196,8 @@ def push(
                 or v.bundle_count + 1 > ctx.config.quota_bundles
             ):
                 raise ApiError(507, "quota_exceeded", "This vault has used its storage quota.")
+            if _account_full(conn, ctx, principal.account_id, size):
+                raise ApiError(507, "quota_exceeded", "This account has used its storage quota.")
             seq = v.head + 1
             moved = conn.execute(
                 update(s.vaults)
@@ -299,6 +316,8 @@ def put_snapshot_part(
         ).scalar()
         if v.bytes_used + len(payload) - (old or 0) > ctx.config.quota_bytes:
             raise ApiError(507, "quota_exceeded", "This vault has used its storage quota.")
+        if _account_full(conn, ctx, principal.account_id, len(payload) - (old or 0)):
+            raise ApiError(507, "quota_exceeded", "This account has used its storage quota.")
         conn.execute(
             delete(s.snapshot_parts).where(
                 s.snapshot_parts.c.snapshot_id == snapshot_id, s.snapshot_parts.c.n == n

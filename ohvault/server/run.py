@@ -15,6 +15,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--ssl-certfile", metavar="PEM", help="TLS certificate chain (PEM)")
     p.add_argument("--ssl-keyfile", metavar="PEM", help="TLS private key (PEM)")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        metavar="ADDRS",
+        help="reverse proxies whose X-Forwarded-For names the client (default 127.0.0.1)",
+    )
     p.add_argument("--check-config", action="store_true", help="validate the environment and exit")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
@@ -50,6 +56,9 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,  # ours is JSON, with request ids and without query strings
         log_config=None,
         server_header=False,
+        # Per-address rate limits need the client's address, not the proxy's.
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
 

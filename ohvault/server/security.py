@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ohvault.server.config import ServerConfig
+from ohvault.server.limits import HashGate
 
 ALGORITHM = "HS256"
 ISSUER = "ohvault-sync"
@@ -52,15 +53,18 @@ class Passwords:
             memory_cost=config.argon2_memory_kib,
             parallelism=config.argon2_parallelism,
         )
+        self.gate = HashGate(config.max_concurrent_hashes)
         # Verifying against this when the account does not exist keeps timing uniform.
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self.gate.slot():
+            return self._hasher.hash(password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         try:
-            return self._hasher.verify(stored or self._dummy, password) and stored is not None
+            with self.gate.slot():
+                return self._hasher.verify(stored or self._dummy, password) and stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

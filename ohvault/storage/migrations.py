@@ -264,7 +264,6 @@ V5 = """
 DROP INDEX IF EXISTS observations_profile;
 """
 
-
 # v6 (import review): taught name mappings, and what the importer used to drop from each
 # observation: the name as the lab printed it and the canonical value and unit the parser
 # computes (charts read them instead of recomputing). Mappings are vault-wide (a test name
@@ -356,6 +355,22 @@ def _apply_v7(db: Database) -> None:
         recreate_update_trigger(db, table)
 
 
+# v8 (sync): what a device has already merged, so that a server cannot roll records back.
+# `sync_applied` remembers every bundle id merged or pushed (with its sequence number):
+# a bundle served twice is a server fault, not a change. `sync_versions` holds, per
+# record, the clock stamp of the version the vault holds as last synced: an entry whose
+# stamp is not newer is older news and never overwrites the row.
+V8 = """
+CREATE TABLE sync_applied (
+    bundle_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, applied_at TEXT NOT NULL
+);
+CREATE INDEX sync_applied_seq ON sync_applied(seq);
+CREATE TABLE sync_versions (
+    tbl TEXT NOT NULL, record_id TEXT NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY (tbl, record_id)
+)
+"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
     Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
@@ -366,6 +381,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         6, "taught name mappings; printed name and canonical value on observations", _apply_v6
     ),
     Migration(7, "FHIR meaning: codings, statuses, components, no-known, import keys", _apply_v7),
+    Migration(8, "sync: bundles already merged, per-record synced versions", _script(V8)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from ohvault.errors import BadInput, ReadOnlyRecord, RecordNotFound
+from ohvault.errors import BadInput, ConflictError, ReadOnlyRecord, RecordNotFound
 from ohvault.mappings import NameMapping
 from ohvault.model import (
     RECORD_CLASSES,
@@ -34,6 +34,22 @@ R = TypeVar("R", bound=Record)
 
 # Records that arrived in a signed bundle are the sender's, not ours to edit.
 READ_ONLY_PROVENANCE = {Provenance.BUNDLE}
+# What identifies a record and where it came from: never changed by an edit.
+FIXED_FIELDS = frozenset(
+    {"id", "profile_id", "created_at", "updated_at", "provenance", "source_id"}
+)
+
+
+class ConcurrentEdit(ConflictError):
+    """A field the person edited was changed elsewhere (another device, via sync) meanwhile."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        super().__init__(
+            f"Changed on another device while you were editing: {', '.join(fields)}. "
+            "Your change to that was not saved.",
+            hint="Open the record again to see the new value, then edit it if needed.",
+        )
 
 
 class Repository:
@@ -245,6 +261,67 @@ class Repository:
                 record_type=cls.TYPE.value,
                 record_id=record.id,
                 profile_id=record.profile_id,
+            )
+
+    def update_fields(
+        self, record: Record, changed: set[str], *, expected: Record | None = None
+    ) -> None:
+        """Write only the fields in `changed` (what the person edited), leaving the rest as they
+        are now, so that a field another device changed meanwhile (via sync) is not reverted.
+
+        With `expected` (the record as the person saw it before editing), a field in `changed`
+        that no longer holds the expected value, and not already the new one, was changed
+        elsewhere meanwhile: nothing is written and `ConcurrentEdit` names the fields.
+        """
+        cls = type(record)
+        cols = columns(cls)
+        unknown = sorted(changed - set(cols))
+        if unknown:
+            raise BadInput(f"No such field on this record: {', '.join(unknown)}.")
+        fixed = sorted(changed & FIXED_FIELDS)
+        if fixed:
+            raise BadInput(f"These fields cannot be edited: {', '.join(fixed)}.")
+        if expected is not None and (type(expected) is not cls or expected.id != record.id):
+            raise BadInput("The expected version is of another record.")
+        canonical = {"value_canonical", "unit_canonical"}
+        if changed & {"value_num", "unit"} and canonical <= set(cols) and not changed & canonical:
+            # The value changed but its canonical copy was not recomputed: drop it rather than
+            # keep a stale one (the same rule as `update`).
+            for f in canonical:
+                setattr(record, f, None)
+            changed = changed | canonical
+        with self.db.transaction():
+            # Read and write in one transaction: nothing can slip in between the check and the write.
+            current = self._current(cls, record.profile_id, record.id)
+            if current.provenance in READ_ONLY_PROVENANCE:
+                raise ReadOnlyRecord("Records imported from a signed bundle are read-only.")
+            if not changed:
+                return
+            new = dict(zip(cols, row_values(record), strict=True))
+            now = dict(zip(cols, row_values(current), strict=True))
+            if expected is not None:
+                was = dict(zip(cols, row_values(expected), strict=True))
+                moved = sorted(f for f in changed if now[f] != was[f] and now[f] != new[f])
+                if moved:
+                    raise ConcurrentEdit(moved)
+            fields = sorted(changed)
+            record.updated_at = utcnow()
+            assignments = ", ".join(f'"{c}" = ?' for c in [*fields, "updated_at"])
+            self.db.execute(
+                f"UPDATE {cls.TABLE} SET {assignments} WHERE id = ? AND profile_id = ?",
+                [
+                    *(new[f] for f in fields),
+                    record.updated_at.isoformat(),
+                    record.id,
+                    record.profile_id,
+                ],
+            )
+            self.audit.append(
+                "update",
+                record_type=cls.TYPE.value,
+                record_id=record.id,
+                profile_id=record.profile_id,
+                detail=f"fields={','.join(fields)}",
             )
 
     def delete(self, record_type: RecordType, profile_id: str, record_id: str) -> None:

@@ -9,6 +9,7 @@ from ohvault.sync.client import SyncClient, SyncProgress, SyncReport, SyncStatus
 from ohvault.sync.errors import (
     SyncAuthRequired,
     SyncError,
+    SyncInternalError,
     SyncNotEnabled,
     SyncOffline,
     SyncRefused,
@@ -21,6 +22,7 @@ __all__ = [
     "SyncAuthRequired",
     "SyncClient",
     "SyncError",
+    "SyncInternalError",
     "SyncNotEnabled",
     "SyncOffline",
     "SyncProgress",

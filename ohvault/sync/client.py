@@ -22,6 +22,7 @@ import binascii
 import contextlib
 import functools
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar, cast
 
-from ohvault.errors import BadInput, RecordNotFound
+from ohvault.errors import BadInput, OhvaultError, RecordNotFound
 from ohvault.keys import recovery
 from ohvault.keys.wrap import recovery_kek, unwrap
 from ohvault.model import utcnow
@@ -40,13 +41,16 @@ from ohvault.sync import hlc, pairing
 from ohvault.sync.crypto import SyncKeys, new_sync_secret, unwrap_secret, wrap_secret
 from ohvault.sync.errors import (
     SyncError,
+    SyncInternalError,
     SyncNotEnabled,
     SyncRefused,
     SyncVerifyFailed,
 )
-from ohvault.sync.local import ConflictInfo, Entry, LocalStore
+from ohvault.sync.local import BLOBS, ConflictInfo, Entry, LocalStore
 from ohvault.sync.transport import Session, Transport, error_code, expect
 from ohvault.vault import Vault
+
+log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 2000
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
@@ -54,6 +58,22 @@ SNAPSHOT_PART_ENTRIES = 20_000
 SNAPSHOT_EVERY = 200  # bundles since the last snapshot
 MAX_ROUNDS = 200
 RECOVERY_SLOT = "recovery"
+# Bundle ids a snapshot lists as folded into it (newest first): enough to recognise a
+# device's own unanswered push after any realistic time offline.
+SNAPSHOT_FOLDED_IDS = 20_000
+
+
+def bundle_bind(seq: int) -> str:
+    """What a bundle's encryption is bound to: the only log position it can land at.
+
+    The server appends a push only when its `base_seq` is the head, so a bundle made at
+    cursor c lands at c + 1 or nowhere.
+    """
+    return f"seq={seq}"
+
+
+def snapshot_bind(upto: int) -> str:
+    return f"upto={upto}"
 
 
 @dataclass
@@ -103,6 +123,26 @@ class SyncStatus:
 
 Progress = Callable[[SyncProgress], None]
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def local_work() -> Iterator[None]:
+    """Merging and bookkeeping in the vault: a failure here is our bug, never the server's.
+
+    It is reported as an internal error with its traceback in the log (no values: the
+    traceback names code, not records), so it is not mistaken for a bad answer.
+    """
+    try:
+        yield
+    except (OhvaultError, binascii.Error, zlib.error):
+        raise
+    except Exception as exc:
+        log.error("internal error while merging sync changes", exc_info=exc)
+        raise SyncInternalError(
+            f"Sync stopped on an internal error in ohvault ({type(exc).__name__}); nothing was "
+            "half-merged and nothing was lost.",
+            hint="The log has the details; please report it.",
+        ) from None
 
 
 @contextlib.contextmanager
@@ -191,6 +231,13 @@ class SyncClient:
 
     def resolve(self, conflict_id: str, keep: str) -> None:
         self.store.resolve(conflict_id, keep)
+
+    def conflict_versions(self, c: ConflictInfo) -> dict[str, dict[str, Any]]:
+        """Both versions of a conflict's fields: `current` (what the vault shows) and `other`."""
+        return {
+            "current": self.store.current_values(c),
+            "other": {f: c.other.get(f) for f in c.fields},
+        }
 
     # --- turning on --------------------------------------------------------------------------
 
@@ -320,6 +367,42 @@ class SyncClient:
         finally:
             t.close()
         self.store.set(last_error=None, last_error_kind=None)
+
+    @guarded
+    def change_password(self, password: str, new_password: str) -> None:
+        """Change the sync account's password; the account's other sessions end (log in again there)."""
+        self._require_enabled()
+        if len(new_password) < 10:
+            raise BadInput("The new password needs at least 10 characters.")
+        t = self._transport()
+        try:
+            r = t.request(
+                "POST",
+                "/v1/account/password",
+                json={"password": password, "new_password": new_password},
+            )
+            if r.status_code == 403:
+                raise SyncRefused("The current password is wrong; nothing was changed.")
+            expect(r, 204)
+        finally:
+            t.close()
+
+    @guarded
+    def delete_account(self, password: str) -> None:
+        """Delete the sync account and everything the server holds for it; sync turns off here.
+
+        The records in this vault stay. Other devices of the account are signed out.
+        """
+        self._require_enabled()
+        t = self._transport()
+        try:
+            r = t.request("POST", "/v1/account/delete", json={"password": password})
+            if r.status_code == 403:
+                raise SyncRefused("The password is wrong; nothing was deleted.")
+            expect(r, 204)
+        finally:
+            t.close()
+        self.store.disable()
 
     def logout(self) -> None:
         self._require_enabled()
@@ -484,22 +567,45 @@ class SyncClient:
             body = expect(r, 200).json()
             for b in body["bundles"]:
                 seq, bundle_id = int(b["seq"]), str(b["bundle_id"])
-                doc = keys.open("bundle", bundle_id, base64.b64decode(b["payload"]))
+                self._check_place(bundle_id, seq)
+                doc = keys.open(
+                    "bundle", bundle_id, base64.b64decode(b["payload"]), bind=bundle_bind(seq)
+                )
                 self._check_doc(doc, bundle_id)
+                entries = doc["entries"]
                 outbox = self.store.outbox()
                 if outbox is not None and outbox[0] == bundle_id:
                     # Our own push landed although we never heard back: finish it, don't re-merge.
-                    self.store.finish_outbox(seq, doc["entries"], outbox[3])
+                    with local_work():
+                        self.store.finish_outbox(seq, entries, outbox[3], bundle_id)
                     report.pushed_bundles += 1
-                    report.pushed_records += len(doc["entries"])
+                    report.pushed_records += len(entries)
                     continue
-                stats = self.store.apply(doc["entries"], seq=seq)
+                with local_work():
+                    stats = self.store.apply(entries, seq=seq, bundle_id=bundle_id)
                 report.pulled_bundles += 1
                 report.pulled_records += stats.records
                 report.conflicts += stats.conflicts
                 notify(SyncProgress("pull", seq, int(body["head"])))
             if not body["more"]:
                 return
+
+    def _check_place(self, bundle_id: str, seq: int) -> None:
+        """A bundle is merged once, at the next place in the log; anything else is the server's fault."""
+        first = self.store.applied_seq(bundle_id)
+        if first is not None:
+            raise SyncRefused(
+                f"The sync server sent bundle {bundle_id} again (merged before at position "
+                f"{first}, now offered at {seq}): a server fault or an attempt to roll records "
+                "back. Nothing was merged from it.",
+                hint="Tell whoever runs the sync server; your records here are unchanged.",
+            )
+        if seq != self.store.cursor + 1:
+            raise SyncRefused(
+                f"The sync server skipped part of its log (expected position "
+                f"{self.store.cursor + 1}, got {seq}). Nothing was merged from it.",
+                hint="Tell whoever runs the sync server; your records here are unchanged.",
+            )
 
     @staticmethod
     def _check_doc(doc: dict[str, Any], ident: str) -> None:
@@ -509,6 +615,13 @@ class SyncClient:
             )
         if doc.get("id") != ident:
             raise SyncVerifyFailed("A bundle from the server is not the one it claims to be.")
+        entries = doc.get("entries")
+        if not isinstance(entries, list) or not all(map(_readable_entry, entries)):
+            # Authenticated, so made by one of this vault's devices: a newer or buggy version.
+            raise SyncRefused(
+                "Another device sent changes this version cannot read; nothing was merged.",
+                hint="Update ohvault on every device.",
+            )
 
     def _push_once(self, t: Transport, report: SyncReport, notify: Progress) -> bool:
         """Push the outbox (or the next batch); False when nothing is left to push."""
@@ -520,7 +633,8 @@ class SyncClient:
             self.store.drop_outbox()
             outbox = None
         if outbox is None:
-            entries, covered = self.store.collect(MAX_ENTRIES, MAX_BUNDLE_BYTES)
+            with local_work():
+                entries, covered = self.store.collect(MAX_ENTRIES, MAX_BUNDLE_BYTES)
             if not covered:
                 return False
             bundle_id = str(uuid.uuid4())
@@ -532,7 +646,7 @@ class SyncClient:
                 "base_seq": cursor,
                 "entries": entries,
             }
-            payload = self._keys().seal("bundle", bundle_id, doc)
+            payload = self._keys().seal("bundle", bundle_id, doc, bind=bundle_bind(cursor + 1))
             self.store.save_outbox(bundle_id, cursor, payload, covered)
             outbox = (bundle_id, cursor, payload, covered)
         bundle_id, base_seq, payload, covered = outbox
@@ -549,11 +663,15 @@ class SyncClient:
         if r.status_code == 409 and error_code(r) == "stale":
             return True  # pull, merge, and try again
         if r.status_code == 507:
-            raise SyncRefused("The sync server's storage quota for this vault is used up.")
+            raise SyncRefused(
+                "The sync server's storage quota for this vault or account is used up."
+            )
         body = expect(r, 200, 201).json()
         if entries is None:
-            entries = self._keys().open("bundle", bundle_id, payload)["entries"]
-        self.store.finish_outbox(int(body["seq"]), entries, covered)
+            entries = self._keys().open(
+                "bundle", bundle_id, payload, bind=bundle_bind(base_seq + 1)
+            )["entries"]
+        self.store.finish_outbox(int(body["seq"]), entries, covered, bundle_id)
         report.pushed_bundles += 1
         report.pushed_records += len(entries)
         return True
@@ -565,20 +683,58 @@ class SyncClient:
         r = t.request("GET", f"/v1/vaults/{vault_id}/snapshot")
         snap = expect(r, 200).json()
         sid, parts, upto = str(snap["snapshot_id"]), int(snap["parts"]), int(snap["upto_seq"])
+        if upto < self.store.cursor:
+            raise SyncRefused(
+                f"The sync server offered a snapshot older than what this device has merged "
+                f"(up to {upto}, merged {self.store.cursor}): a server fault or an attempt to "
+                "roll records back. Nothing was merged from it.",
+                hint="Tell whoever runs the sync server; your records here are unchanged.",
+            )
         keys = self._keys()
         for n in range(parts):
             part = expect(
                 t.request("GET", f"/v1/vaults/{vault_id}/snapshots/{sid}/parts/{n}"), 200
             ).json()
-            doc = keys.open("snapshot", f"{sid}/{n}", base64.b64decode(part["payload"]))
-            self._check_doc(doc, f"{sid}/{n}")
-            stats = self.store.apply(
-                doc["entries"], seq=upto if n == parts - 1 else None, action="sync.snapshot"
+            doc = keys.open(
+                "snapshot",
+                f"{sid}/{n}",
+                base64.b64decode(part["payload"]),
+                bind=snapshot_bind(upto),
             )
+            self._check_doc(doc, f"{sid}/{n}")
+            last = n == parts - 1
+            if "last" in doc and bool(doc["last"]) != last:
+                raise SyncVerifyFailed("The sync server left out part of a snapshot.")
+            if n == 0:
+                self._settle_outbox_from_snapshot(doc.get("bundles") or {})
+            with local_work():
+                stats = self.store.apply(
+                    doc["entries"], seq=upto if last else None, action="sync.snapshot"
+                )
             report.pulled_records += stats.records
             report.conflicts += stats.conflicts
             notify(SyncProgress("snapshot-load", n + 1, parts))
         report.loaded_snapshot = True
+
+    def _settle_outbox_from_snapshot(self, folded: dict[str, str]) -> None:
+        """Our unanswered push may be inside the snapshot: if so it landed, and is no longer ours.
+
+        Without this, the change would be merged against an outdated base and pushed again,
+        undoing whatever another device did after seeing it (a correction, say).
+        """
+        bundles = {int(seq): str(bid) for seq, bid in folded.items()}
+        outbox = self.store.outbox()
+        if outbox is not None:
+            bundle_id, base_seq, payload, covered = outbox
+            landed = [seq for seq, bid in bundles.items() if bid == bundle_id]
+            if landed:
+                entries = self._keys().open(
+                    "bundle", bundle_id, payload, bind=bundle_bind(base_seq + 1)
+                )["entries"]
+                with local_work():
+                    self.store.finish_outbox(landed[0], entries, covered, bundle_id)
+        with local_work():
+            self.store.mark_folded(bundles)
 
     def _maybe_snapshot(
         self, t: Transport, report: SyncReport, notify: Progress, *, force: bool
@@ -592,20 +748,34 @@ class SyncClient:
         keys = self._keys()
         sealed: list[bytes] = []
         # One transaction, so the snapshot is exactly the state at `cursor` with nothing pending.
-        with self.vault.db.transaction():
+        with local_work(), self.vault.db.transaction():
             if self.store.pending_count() or self.store.cursor != cursor:
                 return
             stamp = hlc.tick(self.vault.db)
             batch: list[Entry] = []
             size = 0
+            folded = self.store.applied_bundles(SNAPSHOT_FOLDED_IDS)
+            docs: list[list[Entry]] = []
             for entry in self.store.snapshot_entries(stamp):
                 batch.append(entry)
                 size += 200 + len(entry.get("b", ""))
                 if len(batch) >= SNAPSHOT_PART_ENTRIES or size >= MAX_BUNDLE_BYTES:
-                    sealed.append(self._seal_part(keys, sid, len(sealed), batch))
+                    docs.append(batch)
                     batch, size = [], 0
-            if batch or not sealed:
-                sealed.append(self._seal_part(keys, sid, len(sealed), batch))
+            if batch or not docs:
+                docs.append(batch)
+            for n, part in enumerate(docs):
+                sealed.append(
+                    self._seal_part(
+                        keys,
+                        sid,
+                        n,
+                        part,
+                        upto=cursor,
+                        last=n == len(docs) - 1,
+                        folded=folded if n == 0 else None,
+                    )
+                )
         vault_id = self._vault_id()
         for n, payload in enumerate(sealed):
             r = t.request(
@@ -626,16 +796,28 @@ class SyncClient:
         report.made_snapshot = True
 
     @staticmethod
-    def _seal_part(keys: SyncKeys, sid: str, n: int, entries: list[Entry]) -> bytes:
+    def _seal_part(
+        keys: SyncKeys,
+        sid: str,
+        n: int,
+        entries: list[Entry],
+        *,
+        upto: int,
+        last: bool,
+        folded: dict[int, str] | None,
+    ) -> bytes:
         ident = f"{sid}/{n}"
-        doc = {
+        doc: dict[str, Any] = {
             "v": 1,
             "kind": "snapshot",
             "id": ident,
             "schema": LATEST_VERSION,
+            "last": last,
             "entries": entries,
         }
-        return keys.seal("snapshot", ident, doc)
+        if folded is not None:
+            doc["bundles"] = {str(seq): bid for seq, bid in folded.items()}
+        return keys.seal("snapshot", ident, doc, bind=snapshot_bind(upto))
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -687,6 +869,15 @@ class SyncClient:
             device_id=self.store.get("device_id"),
         )
         return self._new_transport(url, session)
+
+
+def _readable_entry(e: Any) -> bool:
+    """The shape every merge step relies on, checked before any of it runs."""
+    if not isinstance(e, dict):
+        return False
+    if not all(isinstance(e.get(k), str) for k in ("t", "id", "h")):
+        return False
+    return isinstance(e.get("b"), str) if e["t"] == BLOBS else isinstance(e.get("d"), dict)
 
 
 def find_conflict(client: SyncClient, conflict_id: str) -> ConflictInfo:

@@ -26,7 +26,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ohvault.keys.wrap import hkdf
 from ohvault.sync.errors import SyncVerifyFailed
 
-MAGIC = b"OHS1"
+MAGIC = b"OHS2"
+# Bundles sealed before the sequence number was bound into the associated data.
+# Still read (they cannot be forged either); a replay of one is caught by the
+# applied-bundle list and the per-record clocks instead (see local.py).
+LEGACY_MAGIC = b"OHS1"
 NONCE = 12
 MAX_PLAINTEXT = 512 * 1024 * 1024  # decompression bomb guard
 
@@ -42,27 +46,33 @@ class SyncKeys:
         self.vault_id = vault_id
         self._bundle = AESGCM(hkdf(secret, salt=None, info=b"ohvault sync bundle v1"))
 
-    def _aad(self, kind: str, ident: str) -> bytes:
+    def _aad(self, kind: str, ident: str, bind: str) -> bytes:
+        return f"ohvault-sync-v2|{self.vault_id}|{kind}|{ident}|{bind}".encode()
+
+    def _legacy_aad(self, kind: str, ident: str) -> bytes:
         return f"ohvault-sync-v1|{self.vault_id}|{kind}|{ident}".encode()
 
-    def seal(self, kind: str, ident: str, document: dict[str, Any]) -> bytes:
-        """JSON → zlib → AES-256-GCM, bound to this vault, the kind and the bundle/part id."""
+    def seal(self, kind: str, ident: str, document: dict[str, Any], *, bind: str) -> bytes:
+        """JSON → zlib → AES-256-GCM, bound to this vault, the kind, the bundle/part id and
+        `bind`: where in the log it must sit (a bundle's sequence number, a snapshot's end),
+        so that a server serving it anywhere else fails verification."""
         plain = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
         nonce = secrets.token_bytes(NONCE)
-        return MAGIC + nonce + self._bundle.encrypt(nonce, plain, self._aad(kind, ident))
+        return MAGIC + nonce + self._bundle.encrypt(nonce, plain, self._aad(kind, ident, bind))
 
-    def open(self, kind: str, ident: str, sealed: bytes) -> dict[str, Any]:
-        if not sealed.startswith(MAGIC) or len(sealed) < len(MAGIC) + NONCE + 16:
+    def open(self, kind: str, ident: str, sealed: bytes, *, bind: str) -> dict[str, Any]:
+        magic = sealed[: len(MAGIC)]
+        if magic not in (MAGIC, LEGACY_MAGIC) or len(sealed) < len(MAGIC) + NONCE + 16:
             raise SyncVerifyFailed("A bundle from the server is not in ohvault's sync format.")
         nonce = sealed[len(MAGIC) : len(MAGIC) + NONCE]
+        aad = self._aad(kind, ident, bind) if magic == MAGIC else self._legacy_aad(kind, ident)
         try:
-            plain = self._bundle.decrypt(
-                nonce, sealed[len(MAGIC) + NONCE :], self._aad(kind, ident)
-            )
+            plain = self._bundle.decrypt(nonce, sealed[len(MAGIC) + NONCE :], aad)
         except InvalidTag:
             raise SyncVerifyFailed(
-                "A bundle from the server failed verification; it was not made with this "
-                "vault's sync key or was altered. Nothing was merged from it.",
+                "A bundle from the server failed verification: it was not made with this "
+                "vault's sync key, was altered, or was served at another place in the log "
+                "than it was made for. Nothing was merged from it.",
             ) from None
         d = zlib.decompressobj()
         data = d.decompress(plain, MAX_PLAINTEXT)

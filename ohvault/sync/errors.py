@@ -35,3 +35,9 @@ class SyncVerifyFailed(SyncError, VaultCorrupt):
     """A bundle failed authentication: it was not made with this vault's sync key."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class SyncInternalError(SyncError):
+    """A bug in ohvault's own sync code (not the server's answer); the log has the traceback."""
+
+    exit_code = ExitCode.INTERNAL

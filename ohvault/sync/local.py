@@ -80,6 +80,7 @@ class ApplyStats:
     records: int = 0
     conflicts: int = 0
     blobs: int = 0
+    stale: int = 0  # entries older than the version held here: not applied
 
 
 def _q(names: tuple[str, ...] | list[str]) -> str:
@@ -90,6 +91,7 @@ class LocalStore:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self._columns: dict[str, tuple[str, ...]] = {}
+        self._restamp: set[tuple[str, str]] = set()
 
     @property
     def db(self) -> Any:
@@ -157,7 +159,14 @@ class LocalStore:
         """Stop syncing and forget the sync secret and session; the records stay."""
         with self.db.transaction():
             self.db.execute("UPDATE sync_clock SET enabled = 0, applying = 0 WHERE id = 1")
-            for table in ("sync_changes", "sync_shadow", "sync_outbox", "sync_state"):
+            for table in (
+                "sync_changes",
+                "sync_shadow",
+                "sync_outbox",
+                "sync_state",
+                "sync_applied",
+                "sync_versions",
+            ):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.execute("DELETE FROM meta WHERE key = ?", (SECRET_KEY,))
             self.vault.audit.append("sync.disable")
@@ -244,14 +253,18 @@ class LocalStore:
         with self.db.transaction():
             self.db.execute("DELETE FROM sync_outbox")
 
-    def finish_outbox(self, seq: int, entries: list[Entry], covered: list[list[str]]) -> None:
+    def finish_outbox(
+        self, seq: int, entries: list[Entry], covered: list[list[str]], bundle_id: str
+    ) -> None:
         """The server holds our bundle at `seq`: those changes are no longer pending."""
         with self.db.transaction():
+            self._mark_applied(bundle_id, seq)
             for table, rid, stamp in covered:
                 self.db.execute(
                     "DELETE FROM sync_changes WHERE tbl = ? AND record_id = ? AND hlc = ?",
                     (table, rid, stamp),
                 )
+            self._set_versions([(t, r, h) for t, r, h in covered if t in RECORD_TABLES])
             for e in entries:
                 if e["t"] not in RECORD_TABLES:
                     continue
@@ -272,6 +285,60 @@ class LocalStore:
             self._advance(seq)
             self.vault.audit.append("sync.push", detail=f"seq={seq} records={len(entries)}")
 
+    # --- what was already merged ------------------------------------------------------------------
+
+    def applied_seq(self, bundle_id: str) -> int | None:
+        """The sequence number a bundle had when this device merged or pushed it, if it did."""
+        row = self.db.execute(
+            "SELECT seq FROM sync_applied WHERE bundle_id = ?", (bundle_id,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def _mark_applied(self, bundle_id: str, seq: int) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO sync_applied (bundle_id, seq, applied_at) VALUES (?, ?, ?)",
+            (bundle_id, seq, utcnow().isoformat()),
+        )
+
+    def mark_folded(self, bundles: dict[int, str]) -> None:
+        """Bundles a snapshot says it contains: merged here too, from now on."""
+        with self.db.transaction():
+            for seq, bundle_id in bundles.items():
+                self._mark_applied(bundle_id, seq)
+
+    def applied_bundles(self, limit: int) -> dict[int, str]:
+        """The newest `limit` merged bundles by sequence number (carried in snapshots)."""
+        rows = self.db.execute(
+            "SELECT seq, bundle_id FROM sync_applied ORDER BY seq DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return {int(seq): str(bid) for seq, bid in rows}
+
+    def _set_versions(self, rows: list[tuple[str, str, str]]) -> None:
+        # Versions only move forward, whatever order the evidence arrives in.
+        self.db.executemany(
+            "INSERT INTO sync_versions (tbl, record_id, hlc) VALUES (?, ?, ?) "
+            "ON CONFLICT(tbl, record_id) DO UPDATE SET hlc = max(hlc, excluded.hlc)",
+            rows,
+        )
+
+    def _versions(self, entries: list[Entry]) -> dict[tuple[str, str], str]:
+        wanted: dict[str, list[str]] = {}
+        for e in entries:
+            t, rid = e.get("t"), e.get("id")
+            if t in RECORD_TABLES and isinstance(rid, str):
+                wanted.setdefault(t, []).append(rid)
+        out: dict[tuple[str, str], str] = {}
+        for table, ids in wanted.items():
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                rows = self.db.execute(
+                    "SELECT record_id, hlc FROM sync_versions WHERE tbl = ? AND record_id IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    (table, *chunk),
+                ).fetchall()
+                out.update({(table, str(r)): str(h) for r, h in rows})
+        return out
+
     def _advance(self, seq: int) -> None:
         if seq > self.cursor:
             self.db.execute(
@@ -281,22 +348,42 @@ class LocalStore:
     # --- incoming ------------------------------------------------------------------------------
 
     def apply(
-        self, entries: list[Entry], *, seq: int | None, action: str = "sync.pull"
+        self,
+        entries: list[Entry],
+        *,
+        seq: int | None,
+        action: str = "sync.pull",
+        bundle_id: str | None = None,
     ) -> ApplyStats:
-        """Merge pulled entries in one transaction and move the cursor to `seq` with them."""
+        """Merge pulled entries in one transaction and move the cursor to `seq` with them.
+
+        An entry whose clock stamp is not newer than the version of that record already
+        held here is older news (a replay, or a snapshot made before a change we have):
+        it is counted in `stale` and changes nothing.
+        """
         stats = ApplyStats()
         newest = ""
+        self._restamp = set()
         with self.db.transaction():
             self.db.execute("UPDATE sync_clock SET applying = 1 WHERE id = 1")
+            if bundle_id is not None and seq is not None:
+                self._mark_applied(bundle_id, seq)
             pending = {
                 (str(t), str(r)): str(h)
                 for t, r, h in self.db.execute(
                     "SELECT tbl, record_id, hlc FROM sync_changes"
                 ).fetchall()
             }
+            versions = self._versions(entries)
             batch: list[Entry] = []
             for e in sorted(entries, key=lambda e: RANK.get(e.get("t", ""), 99)):
                 newest = max(newest, str(e.get("h", "")))
+                held = versions.get((e.get("t"), e.get("id")))  # type: ignore[arg-type]
+                if held is not None and str(e.get("h", "")) <= held:
+                    stats.stale += 1
+                    continue
+                if e.get("t") in RECORD_TABLES and isinstance(e.get("id"), str):
+                    versions[(e["t"], e["id"])] = str(e.get("h", ""))
                 plain = e.get("t") in RECORD_TABLES and (e.get("t"), e.get("id")) not in pending
                 if batch and (not plain or e["t"] != batch[0]["t"]):
                     self._upsert_many(batch, stats)
@@ -309,6 +396,15 @@ class LocalStore:
                 self._upsert_many(batch, stats)
             if newest:
                 hlc.receive(self.db, newest)
+            self._set_versions([(t, r, h) for (t, r), h in versions.items()])
+            # A local change merged with a newer remote version is a newer version itself:
+            # stamp it past what it was merged with, so no device takes it for older news.
+            for key in self._restamp:
+                self.db.execute(
+                    "UPDATE sync_changes SET hlc = ? WHERE tbl = ? AND record_id = ?",
+                    (hlc.tick(self.db), *key),
+                )
+            self._restamp.clear()
             self.db.execute("UPDATE sync_clock SET applying = 0 WHERE id = 1")
             if seq is not None:
                 self._advance(seq)
@@ -374,6 +470,7 @@ class LocalStore:
                 "INSERT OR REPLACE INTO sync_shadow (tbl, record_id, data) VALUES (?, ?, ?)",
                 (table, rid, json.dumps(theirs)),
             )
+            self._restamp.add((table, rid))
         else:
             self.db.execute(
                 "DELETE FROM sync_changes WHERE tbl = ? AND record_id = ?", (table, rid)
@@ -487,6 +584,13 @@ class LocalStore:
             )
         return out
 
+    def current_values(self, c: ConflictInfo) -> dict[str, Any]:
+        """What the vault holds now for a conflict's fields (the version that won); PHI."""
+        if c.table not in RECORD_TABLES:
+            return {}
+        row = self._row(c.table, c.record_id)
+        return {f: (row or {}).get(f) for f in c.fields}
+
     def resolve(self, conflict_id: str, keep: str) -> None:
         """keep='current' accepts what the vault shows; keep='other' restores the losing version's fields."""
         if keep not in ("current", "other"):
@@ -549,11 +653,17 @@ class LocalStore:
                         }
                 continue
             cols = self.columns(table) if table != CONFLICTS else CONFLICT_COLUMNS
-            cur = self.db.execute(f"SELECT {_q(cols)} FROM {table}")
+            # Each record keeps the stamp of its version, so a device holding a newer one
+            # keeps it; rows synced before versions were kept get the snapshot's stamp.
+            cur = self.db.execute(
+                f"SELECT {', '.join(f'x.{c}' for c in _qcols(tuple(cols)))}, v.hlc "
+                f"FROM {table} x LEFT JOIN sync_versions v ON v.tbl = ? AND v.record_id = x.id",
+                (table,),
+            )
             while rows := cur.fetchmany(2000):
                 for row in rows:
-                    d = dict(zip(cols, row, strict=True))
-                    yield {"t": table, "id": d["id"], "h": stamp, "d": d}
+                    d = dict(zip(cols, row[:-1], strict=True))
+                    yield {"t": table, "id": d["id"], "h": row[-1] or stamp, "d": d}
 
 
 def _qcols(cols: tuple[str, ...]) -> list[str]:

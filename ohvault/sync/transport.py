@@ -9,6 +9,7 @@ the server deduplicates. Byte counts (bodies plus headers) feed the sync report.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import random
 import ssl
 import threading
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -43,6 +45,37 @@ class Session:
     account_id: str | None = None
 
 
+PLAIN_HTTP_MESSAGE = (
+    "The server address must start with https:// (plain http:// only for this computer: "
+    "localhost, 127.0.0.0/8 or ::1)."
+)
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: traffic that never leaves this computer."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server_url(url: str) -> None:
+    """https:// anywhere; http:// only to loopback, where nothing can read it on the way."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise SyncRefused("That is not a server address.", hint=PLAIN_HTTP_MESSAGE) from None
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and host and is_loopback_host(host):
+        return
+    raise SyncRefused(PLAIN_HTTP_MESSAGE)
+
+
 def error_code(r: httpx.Response) -> str:
     try:
         return str(r.json()["error"]["code"])
@@ -64,10 +97,7 @@ class Transport:
         verify: bool | str = True,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not base_url.startswith(("https://", "http://")):
-            raise SyncRefused(
-                "The server address must start with https:// (or http:// for localhost)."
-            )
+        check_server_url(base_url)
         self.base_url = base_url.rstrip("/")
         self.session = session or Session()
         self.on_session = on_session

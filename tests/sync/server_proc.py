@@ -18,6 +18,11 @@ TEST_SERVER_ENV = {
     # OWASP's Argon2id minimum; the config refuses anything cheaper.
     "OHVAULT_SERVER_ARGON2_MEMORY_KIB": str(19 * 1024),
     "OHVAULT_SERVER_ARGON2_ITERATIONS": "2",
+    # Tests make many accounts and sessions from 127.0.0.1; the limits get their own tests.
+    "OHVAULT_SERVER_ALLOW_REGISTRATION": "true",
+    "OHVAULT_SERVER_IP_MAX_REGISTRATIONS": "100000",
+    "OHVAULT_SERVER_IP_MAX_REFRESHES": "100000",
+    "OHVAULT_SERVER_IP_MAX_LOGIN_FAILURES": "100000",
 }
 
 

@@ -178,3 +178,31 @@ def test_serve_validates_numbers(
     monkeypatch.setenv("OHVAULT_SERVER_ARGON2_MEMORY_KIB", "65536")
     monkeypatch.setenv("OHVAULT_SERVER_DATABASE_URL", "sqlite:///:memory:")
     assert main(["serve", "--check-config"]) == 0
+
+
+def test_change_password_and_delete_account_from_the_command_line(
+    run_as: Callable[[str], Run], sync_server: ServerProc
+) -> None:
+    laptop = run_as("laptop")
+    user = new_username()
+    assert laptop("init", "--profile", "Robin Synthetic", "--json")[0] == 0
+    code, _, err = laptop(
+        "sync", "enable", "--server", sync_server.url, "--user", user, "--register",
+        "--password-stdin", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    new = "another long passphrase"
+    code, _, err = laptop(
+        "sync", "change-password", "--password-stdin", stdin=f"wrong password\n{new}\n"
+    )
+    assert code == ExitCode.CHECK_FAILED and "current password is wrong" in err
+    code, out, err = laptop(
+        "sync", "change-password", "--password-stdin", "--json", stdin=f"{PASSWORD}\n{new}\n"
+    )
+    assert code == 0 and json.loads(out) == {"password_changed": True}, err
+    code, out, err = laptop("sync", "delete-account", "--password-stdin", stdin=f"{new}\n")
+    assert code == 0 and "records in this vault are unchanged" in out, err
+    code, out, _ = laptop("sync", "status", "--json")
+    assert json.loads(out)["enabled"] is False
+    code, out, _ = laptop("observations", "list", "--json")
+    assert code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -79,3 +80,18 @@ def subprocess_checkpoint(server: ServerProc) -> None:
     with engine.connect() as conn:
         conn.execute(sqlalchemy.text("CHECKPOINT"))
     engine.dispose()
+
+
+def test_concurrent_guesses_respect_the_lockout_on_postgres(pg_server: ServerProc) -> None:
+    """PostgreSQL reads committed data, so only the per-key advisory lock keeps this atomic."""
+    url = pg_server.url
+    user = register_and_login(url)["username"]
+    body = {"username": user, "password": "wrong password!", "device_name": "t"}
+    with httpx.Client() as client, ThreadPoolExecutor(40) as pool:
+        statuses = list(
+            pool.map(
+                lambda _i: client.post(f"{url}/v1/auth/login", json=body, timeout=60).status_code,
+                range(40),
+            )
+        )
+    assert statuses.count(401) <= 5 and statuses.count(401) + statuses.count(429) == 40

@@ -43,7 +43,8 @@ def script(*responses: tuple[int, bytes]) -> bytes:
 def sealed_changes(bundle_id: str, entries: list[Any], *, base_seq: int = 0) -> str:
     doc = {"v": 1, "kind": "changes", "id": bundle_id, "schema": 4, "base_seq": base_seq,
            "entries": entries}  # fmt: skip
-    return base64.b64encode(SyncKeys(SECRET, VAULT_ID).seal("bundle", bundle_id, doc)).decode()
+    sealed = SyncKeys(SECRET, VAULT_ID).seal("bundle", bundle_id, doc, bind=f"seq={base_seq + 1}")
+    return base64.b64encode(sealed).decode()
 
 
 class _Rollback(Exception):
