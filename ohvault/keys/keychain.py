@@ -10,6 +10,7 @@ the backend; we only decide whether to trust it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -108,10 +109,9 @@ class Keychain:
         import keyring.errors
 
         def remove() -> None:
-            try:
+            # Nothing stored means already gone, which is what we want.
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
                 keyring.delete_password(self.service, self._user(vault_id, slot))
-            except keyring.errors.PasswordDeleteError:
-                pass  # nothing stored: already gone is what we want
 
         self._call(remove, "The key could not be removed from the OS keychain")
 
