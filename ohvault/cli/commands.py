@@ -220,11 +220,18 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 Profile(
                     name=args.name,
                     birth_date=parse_date(args.birth_date, "birth date"),
-                    sex=args.sex,
+                    sex=None if args.sex == "none" else args.sex,
                 )
             )
             print(profile.id)
             return 0
+        if args.action in ("edit", "delete"):
+            if not args.name:
+                raise BadInput(f"Name the profile: ohvault profiles {args.action} NAME-OR-ID")
+            target = vault.repo.find_profile(args.name)
+            if args.action == "edit":
+                return _edit_profile(vault, target, args)
+            return _delete_profile(vault, target, args)
         profiles = vault.repo.profiles()
         if args.json:
             print_json(
@@ -235,6 +242,60 @@ def cmd_profiles(args: argparse.Namespace) -> int:
             )
         else:
             print_table([[p.id, p.name] for p in profiles], ["ID", "NAME"])
+    return 0
+
+
+def _edit_profile(vault: Vault, target: Profile, args: argparse.Namespace) -> int:
+    from ohvault.storage.repository import UNSET
+
+    changes: dict[str, Any] = {}
+    if args.new_name is not None:
+        changes["name"] = args.new_name
+    if args.birth_date is not None:
+        changes["birth_date"] = (
+            None if args.birth_date.lower() == "none" else parse_date(args.birth_date, "birth date")
+        )
+    if args.sex is not None:
+        changes["sex"] = None if args.sex == "none" else args.sex
+    if not changes:
+        raise BadInput(
+            "Nothing to change.", hint="Give --new-name, --birth-date or --sex (none clears)."
+        )
+    profile = vault.repo.edit_profile(
+        target.id,
+        name=changes.get("name"),
+        birth_date=changes.get("birth_date", UNSET),
+        sex=changes.get("sex", UNSET),
+    )
+    if args.json:
+        print_json(
+            {
+                "id": profile.id,
+                "name": profile.name,
+                "birth_date": profile.birth_date,
+                "sex": profile.sex,
+            }
+        )
+    return 0
+
+
+def _delete_profile(vault: Vault, target: Profile, args: argparse.Namespace) -> int:
+    typed = args.confirm
+    if typed is None:
+        if not sys.stdin.isatty():
+            raise BadInput(
+                "Deleting a profile removes all its records and cannot be undone.",
+                hint="Confirm by giving its name: --confirm NAME.",
+            )
+        typed = input(
+            "This deletes the profile and every record, document and note kept for it; it "
+            "cannot be undone.\nType the profile's name to delete it: "
+        ).strip()
+    removed = vault.repo.delete_profile(target.id, confirm_name=typed)
+    if args.json:
+        print_json({"id": target.id, "removed": removed})
+    else:
+        print(f"Deleted the profile and {sum(removed.values())} records.")
     return 0
 
 

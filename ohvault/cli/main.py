@@ -72,11 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _add_unlock_options(p)
 
-    p = cmd("profiles", c.cmd_profiles, "list or add profiles (people whose records you keep)")
-    p.add_argument("action", choices=["list", "add"])
-    p.add_argument("name", nargs="?", help="with add: the profile's name")
-    p.add_argument("--birth-date", metavar="YYYY-MM-DD")
-    p.add_argument("--sex", choices=["female", "male", "other", "unknown"])
+    p = cmd(
+        "profiles",
+        c.cmd_profiles,
+        "list, add, edit or delete profiles (people whose records you keep)",
+    )
+    p.add_argument("action", choices=["list", "add", "edit", "delete"])
+    p.add_argument(
+        "name", nargs="?", help="with add: the new profile's name; with edit/delete: name or id"
+    )
+    p.add_argument("--birth-date", metavar="YYYY-MM-DD", help="with edit: none clears it")
+    p.add_argument("--sex", choices=["female", "male", "other", "unknown", "none"])
+    p.add_argument("--new-name", metavar="NAME", help="with edit: rename the profile")
+    p.add_argument(
+        "--confirm", metavar="NAME", help="with delete: the profile's name, typed to confirm"
+    )
     p.add_argument("--json", action="store_true")
     _add_unlock_options(p)
 
