@@ -260,12 +260,36 @@ DROP INDEX IF EXISTS observations_profile;
 """
 
 
+# v9: any document can be attached, so a document says what it is: a title, a kind
+# (letter, imaging report, discharge summary...) and the date it was written. The
+# columns sync by themselves (the sync store reads a table's columns); the v4 update
+# trigger keeps the row as it was for three-way merges, so it is recreated with them.
+V9_DOCUMENT_COLUMNS = ("title", "kind", "document_date")
+
+
+def _apply_v9(db: Database) -> None:
+    for column in V9_DOCUMENT_COLUMNS:
+        db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
+    cols = (*V4_SYNCED_COLUMNS["documents"], *V9_DOCUMENT_COLUMNS)
+    old_json = ", ".join(f"'{c}', OLD.\"{c}\"" for c in cols)
+    stamp = _V4_STAMP.format(table="documents", key="id")
+    db.execute("DROP TRIGGER IF EXISTS sync_documents_upd")
+    db.execute(
+        f"CREATE TRIGGER sync_documents_upd AFTER UPDATE ON documents WHEN {_V4_ACTIVE} BEGIN "
+        f"INSERT OR IGNORE INTO sync_shadow (tbl, record_id, data) "
+        f"SELECT 'documents', OLD.id, json_object({old_json}) WHERE NOT EXISTS "
+        f"(SELECT 1 FROM sync_changes WHERE tbl = 'documents' AND record_id = OLD.id); "
+        f"{stamp} END"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
     Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
     Migration(3, "bundles: trusted senders (TOFU) and bundle import provenance", _script(V3)),
     Migration(4, "sync: change capture triggers, clock, shadows, outbox, conflicts", _apply_v4),
     Migration(5, "drop an index that the latest-value index makes redundant", _script(V5)),
+    Migration(9, "documents: title, kind and date of any attached document", _apply_v9),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
