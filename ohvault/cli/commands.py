@@ -17,6 +17,7 @@ from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain
 from ohvault.model import Note, Observation, Profile, RecordType
 from ohvault.vault import Credentials, Vault, VaultFiles
+from ohvault.wording import plural
 
 # Modules that add subcommands (lab import, bundles, sync, server); each has register(cmd).
 EXTENSION_MODULES = (
@@ -295,7 +296,7 @@ def _delete_profile(vault: Vault, target: Profile, args: argparse.Namespace) -> 
     if args.json:
         print_json({"id": target.id, "removed": removed})
     else:
-        print(f"Deleted the profile and {sum(removed.values())} records.")
+        print(f"Deleted the profile and {plural(sum(removed.values()), 'record')}.")
     return 0
 
 

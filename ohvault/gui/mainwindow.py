@@ -37,6 +37,7 @@ from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, button, retint_buttons
 
 if TYPE_CHECKING:
+    from ohvault.gui.profiles import DeleteProfileDialog, ProfileDialog
     from ohvault.gui.share import ShareWizard
     from ohvault.gui.wizard import FirstRunWizard
     from ohvault.keys.keychain import Keychain
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ADD_PROFILE = "__add__"
+EDIT_PROFILE = "__edit__"
 BUNDLE_SUFFIX = ".ohvbundle"
 DROPPABLE = (".pdf", ".json", BUNDLE_SUFFIX)
 
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_shell()
         self._build_menus()
         self._build_status()
+        self._apply_mode()  # the View menu lists only the screens this vault has
 
         self.idle = IdleWatcher(self._autolock_seconds())
         self.idle.expired.connect(lambda: self.lock("idle"))
@@ -253,6 +256,8 @@ class MainWindow(QMainWindow):
             "summary",
         )
         act(file_menu, "profile", "New &profile…", None, self.add_profile, "profile")
+        act(file_menu, "edit_profile", "&Edit profile…", None, self.edit_profile, "edit")
+        act(file_menu, "delete_profile", "&Delete profile…", None, self.delete_profile, "delete")
         act(file_menu, "import_fhir", "Import &FHIR file…", None, self.import_fhir, "import")
         file_menu.addSeparator()
         act(file_menu, "share", "S&hare with a clinician…", "Ctrl+Shift+E", self.share, "share")
@@ -292,7 +297,7 @@ class MainWindow(QMainWindow):
             act(
                 view_menu,
                 f"view:{spec.title}",
-                spec.title,
+                spec.title.replace("&", "&&"),  # a lone & would be taken as a mnemonic
                 shortcut,
                 lambda _=False, i=i: self.show_view(i),
                 spec.icon,
@@ -425,6 +430,7 @@ class MainWindow(QMainWindow):
         clinician = self.session.is_clinician
         for row, i in enumerate(self._nav_order):
             self.nav.setRowHidden(row, not self.view_available(i))
+            self.named_actions[f"view:{VIEWS[i].title}"].setVisible(self.view_available(i))
         self.profile_box.setVisible(not clinician)
         self.patient_label.setVisible(clinician)
         profile = self.session.profile
@@ -433,7 +439,8 @@ class MainWindow(QMainWindow):
         )
         for action in self.clinician_actions:
             action.setVisible(clinician)
-        self.named_actions["profile"].setVisible(not clinician)
+        for key in ("profile", "edit_profile", "delete_profile"):
+            self.named_actions[key].setVisible(not clinician)
         if self.session.is_unlocked and not self.view_available(self._current_view):
             self.show_view("Dashboard")
 
@@ -447,6 +454,8 @@ class MainWindow(QMainWindow):
             box.addItem(theme.icon("profile"), p.name, p.id)
         box.insertSeparator(box.count())
         box.addItem(theme.icon("add"), "Add profile…", ADD_PROFILE)
+        if self.session.profile_id is not None:
+            box.addItem(theme.icon("edit"), "Edit this profile…", EDIT_PROFILE)
         idx = box.findData(self.session.profile_id)
         box.setCurrentIndex(max(idx, 0))
         box.blockSignals(False)
@@ -456,6 +465,9 @@ class MainWindow(QMainWindow):
         if data == ADD_PROFILE:
             self._fill_profiles()
             self.add_profile()
+        elif data == EDIT_PROFILE:
+            self._fill_profiles()
+            self.edit_profile()
         elif data:
             self.switch_profile(str(data))
 
@@ -476,6 +488,26 @@ class MainWindow(QMainWindow):
         )
         if ok and name.strip():
             self.session.add_profile(name)
+
+    def edit_profile(self) -> ProfileDialog | None:
+        from ohvault.gui.profiles import ProfileDialog
+
+        profile = self.session.profile
+        if not self.session.is_unlocked or profile is None:
+            return None
+        dialog = ProfileDialog(self, self.session, profile)
+        dialog.open()
+        return dialog
+
+    def delete_profile(self) -> DeleteProfileDialog | None:
+        from ohvault.gui.profiles import DeleteProfileDialog
+
+        profile = self.session.profile
+        if not self.session.is_unlocked or profile is None:
+            return None
+        dialog = DeleteProfileDialog(self, self.session, profile)
+        dialog.open()
+        return dialog
 
     def _focus_profiles(self) -> None:
         self.profile_box.setFocus()

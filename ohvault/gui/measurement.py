@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QLabel,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput, OhvaultError
 from ohvault.gui import catalog
+from ohvault.gui.dates import DateEdit
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.manual_entry import enrich_from_catalog
 from ohvault.model import Observation, Provenance
@@ -70,9 +70,7 @@ class MeasurementDialog(QDialog):
         self.unit.setEditable(True)
         self.unit.setAccessibleName("Unit")
         form.addRow("Unit", self.unit)
-        self.when = QDateEdit()
-        self.when.setCalendarPopup(True)
-        self.when.setDisplayFormat("yyyy-MM-dd")
+        self.when = DateEdit()
         self.when.setMaximumDate(QDate.currentDate())
         self.when.setDate(QDate.currentDate())
         self.when.setAccessibleName("Date")

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput
 from ohvault.gui import theme
+from ohvault.gui.dates import DateEdit
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import StrengthMeter, button, label
 
@@ -96,10 +96,8 @@ def _human_bytes(n: int) -> str:
     return f"{n} bytes"
 
 
-def _date_edit(name: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+def _date_edit(name: str) -> DateEdit:
+    edit = DateEdit()
     edit.setAccessibleName(name)
     edit.setDate(QDate.currentDate())
     edit.setEnabled(False)

@@ -172,6 +172,14 @@ class Repository:
                 "The name typed does not match the profile's name; nothing was deleted.",
                 hint="Type the profile's name exactly to confirm.",
             )
+        others = self.db.execute(
+            "SELECT count(*) FROM profiles WHERE id != ?", (profile_id,)
+        ).fetchone()[0]
+        if not others:
+            raise BadInput(
+                "This is the vault's only profile; nothing was deleted.",
+                hint="Add another profile first, or rename this one.",
+            )
         removed: dict[str, int] = {}
         with self.db.transaction():
             self.db.execute(

@@ -86,6 +86,8 @@ def test_delete_profile_needs_the_typed_name_and_removes_everything(make_vault: 
     ]
     assert len(entry) == 1 and entry[0].record_id == gone.id and "note=1" in (entry[0].detail or "")
     assert vault.audit.verify().ok
+    with pytest.raises(BadInput, match="only profile"):
+        vault.repo.delete_profile(keep.id, confirm_name="Keep Me")
 
 
 def test_cli_edit_and_delete_profile(cli) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

@@ -21,6 +21,7 @@ from ohvault.gui.models import FLAG_WORDS
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, EmptyState, ViewHeader, button, label
+from ohvault.wording import plural
 
 
 class Sparkline(QWidget):
@@ -215,7 +216,7 @@ class DashboardView(View):
                 title = label(item.title, wrap=True)
                 title.setStyleSheet("font-weight: 600;")
                 row.addWidget(title)
-                extra = f" · {item.results} results" if item.results else ""
+                extra = f" · {plural(item.results, 'result')}" if item.results else ""
                 row.addWidget(label(f"{item.when.date().isoformat()}{extra}", "muted"))
                 box = QWidget()
                 box.setLayout(row)

@@ -28,8 +28,19 @@ from ohvault.gui.sync_panel import SyncPanel
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ViewHeader, button, label
+from ohvault.wording import plural
 
 THEMES = [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]
+
+
+def _plural_suffix(spin: QSpinBox, unit: str) -> None:
+    """ "1 minute", "5 minutes": the suffix follows the value."""
+
+    def update(value: int) -> None:
+        spin.setSuffix(" " + plural(value, unit).split(" ", 1)[1])
+
+    spin.valueChanged.connect(update)
+    update(spin.value())
 
 
 class SettingsView(View):
@@ -53,7 +64,7 @@ class SettingsView(View):
         form = QFormLayout(security)
         self.autolock = QSpinBox()
         self.autolock.setRange(0, 240)
-        self.autolock.setSuffix(" minutes")
+        _plural_suffix(self.autolock, "minute")
         self.autolock.setSpecialValueText("never")
         self.autolock.setAccessibleName("Lock after idle minutes")
         form.addRow("Lock after being idle for", self.autolock)
@@ -68,7 +79,7 @@ class SettingsView(View):
         bform = QFormLayout(backups)
         self.interval = QSpinBox()
         self.interval.setRange(0, 24 * 30)
-        self.interval.setSuffix(" hours")
+        _plural_suffix(self.interval, "hour")
         self.interval.setSpecialValueText("off")
         self.interval.setAccessibleName("Backup every hours")
         bform.addRow("Back up automatically every", self.interval)

@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.gui import theme
 from ohvault.gui.data import TrendData
+from ohvault.gui.dates import DateEdit
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
@@ -84,11 +84,9 @@ class TrendsView(View):
             self.range.addItem(text, value)
         self.range.currentIndexChanged.connect(self._range_changed)
         scol.addWidget(self.range)
-        self.since = QDateEdit()
-        self.until = QDateEdit()
+        self.since = DateEdit()
+        self.until = DateEdit()
         for edit, name in ((self.since, "From"), (self.until, "To")):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
             edit.setAccessibleName(name)
             edit.setVisible(False)
             edit.dateChanged.connect(lambda _: self.redraw())

@@ -1,0 +1,122 @@
+"""Profiles edited and deleted in the app; the View menu, date typing and plural wording."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+from ohvault.gui.dates import DateEdit
+from tests.gui.conftest import run_op, wait_idle
+
+
+def test_edit_profile_dialog_saves_name_birth_date_and_sex(qtbot: Any, unlocked: Any) -> None:
+    window = unlocked
+    dialog = window.edit_profile()
+    assert dialog.name.text() == "Alex Example"
+    dialog.name.setText("")
+    dialog.accept()
+    assert "needs a name" in dialog.error.text() and dialog.isVisible()
+    dialog.name.setText("Alex Q. Example")
+    dialog.birth_date.set_value(date(1990, 5, 17))
+    dialog.sex.setCurrentIndex(dialog.sex.findData("female"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+    wait_idle(qtbot, window)
+    profile = run_op(qtbot, window, lambda ctx: ctx.vault.repo.profile(window.session.profile_id))
+    assert (profile.name, profile.birth_date, profile.sex) == (
+        "Alex Q. Example",
+        date(1990, 5, 17),
+        "female",
+    )
+    assert window.profile_box.currentText() == "Alex Q. Example"
+    assert window.session.profile.sex == "female"
+
+
+def test_a_rename_to_a_taken_name_is_shown_in_the_dialog(qtbot: Any, unlocked: Any) -> None:
+    window = unlocked
+    window.session.add_profile("Sam Example")
+    wait_idle(qtbot, window)
+    dialog = window.edit_profile()  # Sam is now current
+    dialog.name.setText("Alex Example")
+    dialog.accept()
+    qtbot.waitUntil(lambda: "already has that name" in dialog.error.text(), timeout=5_000)
+    assert dialog.isVisible()
+    dialog.reject()
+
+
+def test_delete_profile_needs_its_name_typed(qtbot: Any, unlocked: Any) -> None:
+    window = unlocked
+    first = window.session.profile_id
+    window.session.add_profile("Sam Example")
+    wait_idle(qtbot, window)
+    sam = window.session.profile_id
+    assert sam != first
+    dialog = window.delete_profile()
+    assert not dialog.delete_button.isEnabled()
+    dialog.typed.setText("sam example")
+    assert not dialog.delete_button.isEnabled()
+    dialog.typed.setText("Sam Example")
+    assert dialog.delete_button.isEnabled()
+    dialog.delete_button.click()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+    wait_idle(qtbot, window)
+    assert [p.id for p in window.session.profiles] == [first]
+    assert window.session.profile_id == first
+    entries = run_op(qtbot, window, lambda ctx: ctx.vault.audit.entries())
+    assert any(
+        e.action == "delete" and e.record_type == "profile" and e.record_id == sam for e in entries
+    )
+
+    # The last profile is kept: the core refuses and the dialog says why.
+    last = window.delete_profile()
+    last.typed.setText("Alex Example")
+    last.delete_button.click()
+    qtbot.waitUntil(lambda: "only profile" in last.error.text(), timeout=5_000)
+    last.reject()
+
+
+def test_view_menu_escapes_ampersands_and_hides_clinician_screens(
+    qtbot: Any, unlocked: Any
+) -> None:
+    window = unlocked
+    conditions = window.named_actions["view:Conditions & allergies"]
+    assert conditions.text() == "Conditions && allergies"  # shown as "Conditions & allergies"
+    assert not window.named_actions["view:Patients"].isVisible()
+    assert window.named_actions["view:Dashboard"].isVisible()
+
+
+def test_typing_a_date_after_tabbing_in_gives_that_date(qtbot: Any) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    col = QVBoxLayout(host)
+    before, edit = QLineEdit(), DateEdit()
+    col.addWidget(before)
+    col.addWidget(edit)
+    host.show()
+    host.activateWindow()
+    qtbot.waitExposed(host)
+    for typed, expected in (
+        ("2024-06-01", date(2024, 6, 1)),
+        ("2019/12/31", date(2019, 12, 31)),
+        ("20230704", date(2023, 7, 4)),
+    ):
+        before.setFocus()
+        qtbot.waitUntil(before.hasFocus, timeout=2_000)
+        qtbot.keyClick(before, Qt.Key.Key_Tab)
+        qtbot.waitUntil(edit.hasFocus, timeout=2_000)
+        qtbot.keyClicks(edit, typed)
+        assert edit.value() == expected, typed
+
+
+def test_spin_box_suffixes_follow_the_count(qtbot: Any, unlocked: Any) -> None:
+    window = unlocked
+    window.show_view("Settings")
+    wait_idle(qtbot, window)
+    settings = window.view("Settings")
+    settings.autolock.setValue(1)
+    assert settings.autolock.text() == "1 minute"
+    settings.autolock.setValue(5)
+    assert settings.autolock.text() == "5 minutes"
