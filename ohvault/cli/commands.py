@@ -376,6 +376,65 @@ def cmd_notes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_documents(args: argparse.Namespace) -> int:
+    from ohvault.documents import attach_document, document_entries
+
+    with open_vault(args) as vault:
+        profile = resolve_profile(vault, args)
+        if args.action == "add":
+            if not args.file:
+                raise BadInput("documents add needs the file to attach.")
+            path = Path(args.file)
+            try:
+                content = path.read_bytes()
+            except OSError as exc:
+                raise BadInput(f"Cannot read {path.name}: {exc.strerror}.") from None
+            doc = attach_document(
+                vault.repo,
+                profile.id,
+                content,
+                path.name,
+                title=args.title,
+                kind=args.kind,
+                document_date=parse_date(args.date, "document date"),
+            )
+            print(doc.id)
+            return 0
+        entries = document_entries(vault.repo, profile.id)
+        if args.json:
+            print_json(
+                [
+                    {
+                        "id": e.document.id,
+                        "title": e.title,
+                        "kind": e.kind,
+                        "date": e.date,
+                        "lab": e.lab,
+                        "filename": e.document.filename,
+                        "media_type": e.document.media_type,
+                        "size": e.document.size,
+                        "sha256": e.document.sha256,
+                    }
+                    for e in entries
+                ]
+            )
+        else:
+            print_table(
+                [
+                    [
+                        e.date.isoformat() if e.date else "",
+                        e.title,
+                        e.kind,
+                        e.lab or "",
+                        e.document.id,
+                    ]
+                    for e in entries
+                ],
+                ["DATE", "TITLE", "KIND", "LAB", "ID"],
+            )
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from ohvault.storage.backup import create_backup, list_backups
 

@@ -109,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _add_data_options(p, patient=True)
 
+    p = cmd("documents", c.cmd_documents, "attach or list documents (PDFs and images)")
+    p.add_argument("action", choices=["add", "list"])
+    p.add_argument("file", nargs="?", help="with add: the PDF or image to attach")
+    p.add_argument("--title", metavar="TEXT", help="default: the file name")
+    p.add_argument(
+        "--kind",
+        choices=["letter", "imaging", "discharge-summary", "lab-report", "prescription", "other"],
+        default="other",
+    )
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="when the document was written")
+    p.add_argument("--json", action="store_true")
+    _add_data_options(p, patient=True)
+
     p = cmd("backup", c.cmd_backup, "write an encrypted backup of the whole vault")
     p.add_argument("path", nargs="?", help="file or directory (default: the vault's backups/)")
     p.add_argument(

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui import theme
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import StrengthMeter, button, label
 
@@ -226,7 +227,7 @@ class RecoveryKeyDialog(QDialog):
         from ohvault.gui.wizard import save_recovery_pdf
 
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save recovery key", "ohvault-recovery-key.pdf", "PDF (*.pdf)"
+            self, "Save recovery key", suggested("ohvault-recovery-key.pdf"), "PDF (*.pdf)"
         )
         if name:
             try:

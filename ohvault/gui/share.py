@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from ohvault.errors import BadInput
 from ohvault.gui import theme
 from ohvault.gui.dates import DateEdit
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import StrengthMeter, button, label
 
@@ -470,7 +471,10 @@ class ShareWizard(QDialog):
 
     def _ask_path(self) -> Path | None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save the bundle", "health-records.ohvbundle", "ohvault bundles (*.ohvbundle)"
+            self,
+            "Save the bundle",
+            suggested("health-records.ohvbundle"),
+            "ohvault bundles (*.ohvbundle)",
         )
         if not name:
             return None
@@ -552,7 +556,7 @@ def export_plain(
         name, _ = QFileDialog.getSaveFileName(
             parent,
             "Export unencrypted",
-            f"health-records.{suffix}",
+            suggested(f"health-records.{suffix}"),
             "FHIR JSON (*.json)" if fmt == "fhir" else "CSV (*.csv)",
         )
         if not name:

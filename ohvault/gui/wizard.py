@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui import theme
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.session import Session, UnlockResult
 from ohvault.gui.widgets import StrengthMeter, button, label
 from ohvault.vault import MIN_PASSPHRASE_LENGTH
@@ -305,7 +306,7 @@ class FirstRunWizard(QWidget):
 
     def _save_pdf_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save recovery key", "ohvault-recovery-key.pdf", "PDF (*.pdf)"
+            self, "Save recovery key", suggested("ohvault-recovery-key.pdf"), "PDF (*.pdf)"
         )
         if name:
             try:

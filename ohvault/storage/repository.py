@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from ohvault.errors import BadInput, ReadOnlyRecord, RecordNotFound
 from ohvault.model import (
     RECORD_CLASSES,
+    DiagnosticReport,
     Document,
     Observation,
     Profile,
@@ -521,6 +522,22 @@ class Repository:
             (profile_id, sha256),
         ).fetchone()
         return from_row(Document, row) if row else None
+
+    def document_reports(self, profile_id: str) -> dict[str, DiagnosticReport]:
+        """The diagnostic report read from each document (lab PDFs), by document id."""
+        rows = self.db.execute(
+            f"SELECT {quoted(columns(DiagnosticReport))} FROM diagnostic_reports "
+            "WHERE profile_id = ? AND deleted = 0 AND document_id IS NOT NULL",
+            (profile_id,),
+        ).fetchall()
+        reports = [from_row(DiagnosticReport, r) for r in rows]
+        self.audit.append(
+            "list",
+            record_type="diagnostic_report",
+            profile_id=profile_id,
+            detail=f"count={len(reports)}",
+        )
+        return {r.document_id: r for r in reports if r.document_id}
 
     # --- counts (no PHI) ---------------------------------------------------------------
 

@@ -120,3 +120,57 @@ def test_spin_box_suffixes_follow_the_count(qtbot: Any, unlocked: Any) -> None:
     assert settings.autolock.text() == "1 minute"
     settings.autolock.setValue(5)
     assert settings.autolock.text() == "5 minutes"
+
+
+def _colours_in(widget: Any) -> set[str]:
+    image = widget.grab().toImage()
+    return {
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width())
+        for y in range(0, image.height())
+    }
+
+
+def test_dark_theme_table_checkboxes_have_a_visible_box(qtbot: Any, qapp: Any) -> None:
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QTableView
+
+    from ohvault.gui import theme
+
+    colours = theme.apply(qapp, "dark")
+    try:
+        for state, expected in (
+            (Qt.CheckState.Unchecked, colours.muted),  # the box's outline
+            (Qt.CheckState.Checked, colours.accent),  # a filled box with a tick
+        ):
+            model = QStandardItemModel(1, 1)
+            item = QStandardItem("")
+            item.setCheckable(True)
+            item.setCheckState(state)
+            model.setItem(0, 0, item)
+            table = QTableView()
+            qtbot.addWidget(table)
+            table.setModel(model)
+            table.resize(200, 80)
+            table.show()
+            qtbot.waitExposed(table)
+            assert expected in _colours_in(table.viewport()), state
+    finally:
+        theme.apply(qapp, "light")
+
+
+def test_message_boxes_use_the_apps_icons(qapp: Any) -> None:
+    from PySide6.QtWidgets import QStyle
+
+    from ohvault.gui import theme
+
+    colours = theme.apply(qapp, "light")
+    warning = qapp.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+    image = warning.pixmap(32, 32).toImage()
+    drawn = {
+        image.pixelColor(x, y).name()
+        for x in range(32)
+        for y in range(32)
+        if image.pixelColor(x, y).alpha() == 255
+    }
+    assert colours.warn in drawn  # our outline icon in the theme's warning colour

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui import theme
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.settings_store import gui_settings
 from ohvault.gui.sync_panel import SyncPanel
 from ohvault.gui.tasks import Job, JobContext
@@ -221,7 +222,7 @@ class SettingsView(View):
             self.last_backup.setText("")
 
     def _choose_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Backup folder")
+        folder = QFileDialog.getExistingDirectory(self, "Backup folder", suggested())
         if folder:
             self.location.setText(folder)
             self._save("backup_dir", folder)

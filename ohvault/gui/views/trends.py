@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ohvault.gui import theme
 from ohvault.gui.data import TrendData
 from ohvault.gui.dates import DateEdit
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
@@ -268,7 +269,9 @@ class TrendsView(View):
         )
 
     def export_dialog(self) -> None:
-        name, chosen = QFileDialog.getSaveFileName(self, "Export chart", "trend.png", EXPORT_FILTER)
+        name, chosen = QFileDialog.getSaveFileName(
+            self, "Export chart", suggested("trend.png"), EXPORT_FILTER
+        )
         if not name:
             return
         path = Path(name)
@@ -302,10 +305,22 @@ class TrendsView(View):
         )
 
     def visit_summary_dialog(self) -> None:
+        from ohvault.fhir.plain import PLAINTEXT_WARNING
+
+        # The PDF is as readable as a CSV export, so it gets the same warning first.
+        if not self.session.bridge.confirm(
+            "Write an unencrypted file?",
+            PLAINTEXT_WARNING.replace("WARNING: ", "")
+            + "\n\nThe visit summary is meant to be printed or handed over; delete the file "
+            "when it is no longer needed.",
+            ok="Write unencrypted file",
+            danger=True,
+        ):
+            return
         name, _ = QFileDialog.getSaveFileName(
             self,
             "Save visit summary",
-            f"visit-summary-{date.today().isoformat()}.pdf",
+            suggested(f"visit-summary-{date.today().isoformat()}.pdf"),
             "PDF (*.pdf)",
         )
         if name:
