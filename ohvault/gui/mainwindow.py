@@ -525,6 +525,12 @@ class MainWindow(QMainWindow):
             self.show_view("Results")
             self.view("Results").add_measurement()  # type: ignore[attr-defined]
 
+    def show_trend(self, key: str) -> None:
+        """Trends with just this analyte charted (a dashboard tile was opened)."""
+        if self.session.is_unlocked:
+            self.view("Trends").open_analyte(key)  # type: ignore[attr-defined]
+            self.show_view("Trends")
+
     def find_results(self) -> None:
         if self.session.is_unlocked:
             self.show_view("Results")

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -71,9 +79,17 @@ def _plural(n: int, word: str) -> str:
 
 
 class Tile(QFrame):
+    """One biomarker's latest value; clicking it (or Enter/Space on it) opens its trend."""
+
+    opened = Signal(str)  # the analyte key
+
     def __init__(self, tile: gdata.Tile) -> None:
         super().__init__()
+        self.key = tile.key
         self.setObjectName("card")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(f"Open the trend of {tile.name}")
         flagged = theme.is_out_of_range(tile.flag)
         self.setProperty("flagged", flagged)
         self.setMinimumWidth(220)
@@ -125,6 +141,19 @@ class Tile(QFrame):
             meta.addWidget(pill)
         col.addLayout(meta)
         self.flag = tile.flag
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.opened.emit(self.key)
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.opened.emit(self.key)
+            return
+        super().keyPressEvent(event)
 
 
 class DashboardView(View):
@@ -207,6 +236,7 @@ class DashboardView(View):
             )
         for i, tile in enumerate(dash.tiles):
             widget = Tile(tile)
+            widget.opened.connect(self.open_trend)
             self.tiles.append(widget)
             self.grid.addWidget(widget, i // self.COLUMNS, i % self.COLUMNS)
         self.grid.setRowStretch(self.grid.rowCount(), 1)
@@ -234,6 +264,9 @@ class DashboardView(View):
                 )
             )
         )
+
+    def open_trend(self, key: str) -> None:
+        self.window().show_trend(key)  # type: ignore[attr-defined]
 
     def clear(self) -> None:
         super().clear()
