@@ -32,7 +32,7 @@ from ohvault.gui.settings_store import gui_settings
 from ohvault.gui.sync_ui import SyncIndicator
 from ohvault.gui.tasks import Job
 from ohvault.gui.unlock import UnlockPage
-from ohvault.gui.views import VIEWS
+from ohvault.gui.views import VIEWS, sidebar_order
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, button, retint_buttons
 
@@ -206,9 +206,7 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName("Sections")
         self.nav.setIconSize(QSize(18, 18))
         # Clinician screens first in the sidebar; VIEWS order (and Ctrl+1…0) stays as it was.
-        self._nav_order = [i for i, v in enumerate(VIEWS) if v.mode == "clinician"] + [
-            i for i, v in enumerate(VIEWS) if v.mode != "clinician"
-        ]
+        self._nav_order = sidebar_order()
         for i in self._nav_order:
             spec = VIEWS[i]
             item = QListWidgetItem(theme.icon(spec.icon), spec.title)
@@ -292,7 +290,8 @@ class MainWindow(QMainWindow):
         act(edit_menu, "find", "&Find results…", QKeySequence.StandardKey.Find, self.find_results)
         act(edit_menu, "switch_profile", "Switch &profile", "Ctrl+P", self._focus_profiles)
         view_menu = bar.addMenu("&View")
-        for i, spec in enumerate(VIEWS):
+        for i in self._nav_order:
+            spec = VIEWS[i]
             shortcut = f"Ctrl+{(i + 1) % 10}" if i < 10 else None
             act(
                 view_menu,

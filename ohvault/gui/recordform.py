@@ -30,6 +30,7 @@ class Field:
     kind: str = "text"  # text | long | date | choice
     required: bool = False
     choices: tuple[str, ...] = ()
+    height: int = 64  # of a "long" text box
 
 
 # The optional date field lives with the shared date widget.
@@ -64,7 +65,7 @@ class RecordDialog(QDialog):
             widget: Any
             if f.kind == "long":
                 widget = QPlainTextEdit()
-                widget.setFixedHeight(64)
+                widget.setFixedHeight(f.height)
             elif f.kind == "date":
                 widget = _DateField(f.label, f.required)
             elif f.kind == "choice":

@@ -174,3 +174,74 @@ def test_message_boxes_use_the_apps_icons(qapp: Any) -> None:
         if image.pixelColor(x, y).alpha() == 255
     }
     assert colours.warn in drawn  # our outline icon in the theme's warning colour
+
+
+def test_an_error_under_a_form_never_covers_the_fields(qtbot: Any, unlocked: Any) -> None:
+    window = unlocked
+    window.show_view("Medications")
+    wait_idle(qtbot, window)
+    dialog = window.view("Medications").tables[0].add()
+    qtbot.waitExposed(dialog)
+    note = dialog.inputs["note"]
+    long_text = "The stop date cannot be before the start date. " * 6  # wraps over lines
+    dialog.error.setText(long_text)
+    qtbot.wait(50)
+    error = dialog.error.geometry()
+    assert error.height() >= dialog.error.heightForWidth(error.width()) - 1
+    note_bottom = note.mapTo(dialog, note.rect().bottomLeft()).y()
+    assert error.top() > note_bottom
+    assert error.bottom() <= dialog.height()
+    dialog.reject()
+
+
+def test_form_dialogs_are_wide_enough_for_their_title(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QDialog, QFormLayout
+
+    from ohvault.gui.widgets import FORM_DIALOG_MIN_WIDTH, lay_out_form_dialog
+
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    dialog.setWindowTitle("Correct this result")
+    form = QFormLayout()
+    form.addRow("Unit", QLineEdit("mmol/L"))
+    lay_out_form_dialog(dialog, form)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() >= FORM_DIALOG_MIN_WIDTH
+
+
+def test_notes_are_read_and_written_in_the_app(qtbot: Any, unlocked: Any) -> None:
+    from ohvault.model import Note
+
+    window = unlocked
+    pid = window.session.profile_id
+    run_op(
+        qtbot,
+        window,
+        lambda ctx: ctx.vault.repo.add(
+            Note(profile_id=pid, text="Written with the CLI\nsecond line", noted=date(2025, 1, 2))
+        ),
+        ("note",),
+    )
+    window.show_view("Notes")
+    wait_idle(qtbot, window)
+    table = window.view("Notes").tables[0]
+    assert table.model.rowCount() == 1
+    assert table.model.data(table.model.index(0, 1)) == "Written with the CLI"
+    dialog = table.add()
+    dialog.inputs["text"].setPlainText("Ask about the cholesterol result")
+    dialog.accept()
+    qtbot.waitUntil(lambda: table.model.rowCount() == 2, timeout=5_000)
+    stored = run_op(qtbot, window, lambda ctx: ctx.vault.repo.records(Note, pid))
+    assert {n.text for n in stored} == {
+        "Written with the CLI\nsecond line",
+        "Ask about the cholesterol result",
+    }
+    assert next(n for n in stored if n.text.startswith("Ask")).noted == date.today()
+    # The sidebar lists Notes right after Immunizations.
+    titles = [
+        window.nav.item(r).text()
+        for r in range(window.nav.count())
+        if not window.nav.isRowHidden(r)
+    ]
+    assert titles[titles.index("Immunizations") + 1] == "Notes"
