@@ -52,7 +52,7 @@ class MeasurementDialog(QDialog):
         form.setSpacing(10)
         self.analyte = QLineEdit()
         self.analyte.setAccessibleName("Test name")
-        self.analyte.setPlaceholderText("e.g. Glucose, HbA1c, LDL cholesterol")
+        self.analyte.setPlaceholderText("For example Glucose, HbA1c, LDL cholesterol")
         names = catalog.analyte_names()
         if names:
             completer = QCompleter(names, self)
@@ -64,7 +64,7 @@ class MeasurementDialog(QDialog):
         form.addRow("Test", self.analyte)
         self.value = QLineEdit()
         self.value.setAccessibleName("Value")
-        self.value.setPlaceholderText("a number, or text such as <0.5 or Negative")
+        self.value.setPlaceholderText("A number, or text such as <0.5 or Negative")
         form.addRow("Value", self.value)
         self.unit = QComboBox()
         self.unit.setEditable(True)

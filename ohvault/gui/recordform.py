@@ -70,7 +70,9 @@ class RecordDialog(QDialog):
                 widget = _DateField(f.label, f.required)
             elif f.kind == "choice":
                 widget = QComboBox()
-                widget.addItems(list(f.choices))
+                for choice in f.choices:
+                    # Shown as a sentence starts ("On hold"), stored as the code ("on-hold").
+                    widget.addItem(choice.replace("-", " ").capitalize(), choice)
             else:
                 widget = QLineEdit()
             widget.setAccessibleName(f.label)
@@ -87,7 +89,7 @@ class RecordDialog(QDialog):
         if isinstance(widget, _DateField):
             widget.set_value(value)
         elif isinstance(widget, QComboBox):
-            widget.setCurrentText(str(value or ""))
+            widget.setCurrentIndex(max(widget.findData(value), 0))
         elif isinstance(widget, QPlainTextEdit):
             widget.setPlainText(value or "")
         else:
@@ -100,7 +102,7 @@ class RecordDialog(QDialog):
             if isinstance(widget, _DateField):
                 out[f.name] = widget.value()
             elif isinstance(widget, QComboBox):
-                out[f.name] = widget.currentText()
+                out[f.name] = widget.currentData()
             elif isinstance(widget, QPlainTextEdit):
                 out[f.name] = widget.toPlainText().strip() or None
             else:

@@ -245,3 +245,62 @@ def test_notes_are_read_and_written_in_the_app(qtbot: Any, unlocked: Any) -> Non
         if not window.nav.isRowHidden(r)
     ]
     assert titles[titles.index("Immunizations") + 1] == "Notes"
+
+
+def test_enter_in_repeat_passphrase_creates_the_vault(qtbot: Any, make_window: Any) -> None:
+    from tests.gui.conftest import PASSPHRASE
+
+    window = make_window()
+    wizard = window.wizard
+    wizard.name.setText("Alex Example")
+    wizard.next1.click()
+    wizard.pass1.setText(PASSPHRASE)
+    wizard.pass2.setText(PASSPHRASE[:-1])
+    qtbot.keyClick(wizard.pass2, Qt.Key.Key_Return)
+    assert wizard.stack.currentIndex() == 1  # the two differ: nothing happens but the message
+    wizard.pass2.setText(PASSPHRASE)
+    qtbot.keyClick(wizard.pass2, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.stack.currentIndex() == 3, timeout=15_000)
+
+
+def test_switching_to_the_recovery_key_drops_the_wrong_passphrase_message(
+    qtbot: Any, make_window: Any, keychain: Any
+) -> None:
+    from tests.gui.conftest import create_through_wizard
+
+    first = make_window()
+    create_through_wizard(qtbot, first)
+    vault_id = first.session.executor.vault.vault_id
+    first.close()
+    keychain.delete(vault_id)
+    window = make_window()
+    page = window.unlock_page
+    qtbot.waitUntil(lambda: page.secret.isVisible(), timeout=15_000)
+    page.secret.setText("not the passphrase")
+    page.unlock_button.click()
+    qtbot.waitUntil(lambda: "does not unlock" in page.status.text(), timeout=15_000)
+    page.use_recovery.setChecked(True)
+    assert "does not unlock" not in page.status.text()
+    assert page.secret.text() == ""
+
+
+def test_choices_read_as_sentences_and_store_their_code(qtbot: Any, unlocked: Any) -> None:
+    from ohvault.model import MedicationStatement
+
+    window = unlocked
+    window.show_view("Medications")
+    wait_idle(qtbot, window)
+    table = window.view("Medications").tables[0]
+    dialog = table.add()
+    status = dialog.inputs["status"]
+    shown = [status.itemText(i) for i in range(status.count())]
+    assert shown == ["Active", "Completed", "Stopped", "On hold"]
+    dialog.inputs["name"].setText("Synthetic tablet")
+    status.setCurrentIndex(shown.index("On hold"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: table.model.rowCount() == 1, timeout=5_000)
+    pid = window.session.profile_id
+    [med] = run_op(qtbot, window, lambda ctx: ctx.vault.repo.records(MedicationStatement, pid))
+    assert med.status == "on-hold"
+    edit = table.dialog(med)
+    assert edit.inputs["status"].currentText() == "On hold"

@@ -39,7 +39,7 @@ _ANY_DATE = QDate(1900, 1, 1)
 def _date_edit(name: str) -> DateEdit:
     edit = DateEdit()
     edit.setMinimumDate(_ANY_DATE)
-    edit.setSpecialValueText("any date")
+    edit.setSpecialValueText("Any date")
     edit.setDate(_ANY_DATE)
     edit.setAccessibleName(name)
     return edit
