@@ -11,6 +11,11 @@ from PySide6.QtWidgets import QCheckBox, QDateEdit, QHBoxLayout, QWidget
 _SEPARATORS = {"-", "/", ".", " "}
 
 
+def qtoday() -> QDate:
+    """Today as a QDate, from Python's clock (which `make screenshots` pins), not Qt's."""
+    return QDate(date.today())
+
+
 class DateEdit(QDateEdit):
     """A QDateEdit where typing "2024-06-01" gives 2024-06-01.
 
@@ -24,7 +29,7 @@ class DateEdit(QDateEdit):
         super().__init__(parent)
         self.setCalendarPopup(True)
         self.setDisplayFormat("yyyy-MM-dd")
-        self.setDate(QDate(value) if value is not None else QDate.currentDate())
+        self.setDate(QDate(value) if value is not None else qtoday())
         self._advanced = False
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

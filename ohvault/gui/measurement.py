@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput, OhvaultError
 from ohvault.gui import catalog
-from ohvault.gui.dates import DateEdit
+from ohvault.gui.dates import DateEdit, qtoday
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.manual_entry import enrich_from_catalog
 from ohvault.model import Observation, Provenance
@@ -71,8 +71,8 @@ class MeasurementDialog(QDialog):
         self.unit.setAccessibleName("Unit")
         form.addRow("Unit", self.unit)
         self.when = DateEdit()
-        self.when.setMaximumDate(QDate.currentDate())
-        self.when.setDate(QDate.currentDate())
+        self.when.setMaximumDate(qtoday())
+        self.when.setDate(qtoday())
         self.when.setAccessibleName("Date")
         form.addRow("Date", self.when)
         self.note = QPlainTextEdit()

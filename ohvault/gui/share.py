@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput
 from ohvault.gui import theme
-from ohvault.gui.dates import DateEdit
+from ohvault.gui.dates import DateEdit, qtoday
 from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import StrengthMeter, button, label
@@ -100,7 +100,7 @@ def _human_bytes(n: int) -> str:
 def _date_edit(name: str) -> DateEdit:
     edit = DateEdit()
     edit.setAccessibleName(name)
-    edit.setDate(QDate.currentDate())
+    edit.setDate(qtoday())
     edit.setEnabled(False)
     return edit
 
@@ -187,7 +187,7 @@ class ShareWizard(QDialog):
         self.use_since = QCheckBox("From")
         self.use_since.setAccessibleName("Limit from date")
         self.since = _date_edit("From date")
-        self.since.setDate(QDate.currentDate().addYears(-2))
+        self.since.setDate(qtoday().addYears(-2))
         self.use_since.toggled.connect(self.since.setEnabled)
         self.use_until = QCheckBox("Until")
         self.use_until.setAccessibleName("Limit until date")

@@ -229,6 +229,12 @@ def style_sheet(c: Colours) -> str:
     QTabBar::tab {{ padding: 7px 16px; border: none; color: {c.muted}; }}
     QTabBar::tab:selected {{ color: {c.text}; border-bottom: 2px solid {c.accent}; font-weight: 600; }}
     QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
+    QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; }}
+    QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 0; }}
+    QScrollBar::handle {{ background: {c.border}; border-radius: 4px; min-height: 28px; min-width: 28px; }}
+    QScrollBar::handle:hover {{ background: {c.muted}; }}
+    QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
+    QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
     QToolTip {{ color: {c.text}; background: {c.surface}; border: 1px solid {c.border}; padding: 4px; }}
     QCheckBox::indicator, QTableView::indicator, QListView::indicator, QGroupBox::indicator {{
         width: 14px; height: 14px; border: 1px solid {c.muted}; border-radius: 3px; background: {c.surface};

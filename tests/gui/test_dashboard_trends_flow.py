@@ -98,3 +98,24 @@ def test_visit_summary_warns_that_the_pdf_is_not_encrypted(
     window.session.bridge.answer = lambda title, text: True
     window.visit_summary()
     assert len(folders) == 1 and Path(folders[0]).parent != Path.cwd()
+
+
+def test_dashboard_tiles_fit_the_default_window_without_sideways_scrolling(
+    qtbot: Any, make_window: Any
+) -> None:
+    from tests.gui.conftest import create_through_wizard
+
+    window = make_window(size=(1220, 780))
+    create_through_wizard(qtbot, window)
+    populate(qtbot, window)
+    window.show_view("Dashboard")
+    wait_idle(qtbot, window)
+    dashboard = window.view("Dashboard")
+    qtbot.waitUntil(lambda: dashboard.tiles and dashboard.tiles[0].isVisible(), timeout=5_000)
+    qtbot.wait(50)
+    viewport = dashboard.scroller.viewport().width()
+    assert all(t.geometry().right() <= viewport for t in dashboard.tiles)
+    assert dashboard.grid_host.width() <= viewport
+    wide = dashboard._columns()
+    window.resize(1700, 900)
+    qtbot.waitUntil(lambda: dashboard._placed_columns > wide, timeout=5_000)

@@ -11,6 +11,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPen,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QFrame,
@@ -78,6 +79,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+TILE_MIN_WIDTH = 220
+
+
 class Tile(QFrame):
     """One biomarker's latest value; clicking it (or Enter/Space on it) opens its trend."""
 
@@ -92,7 +96,7 @@ class Tile(QFrame):
         self.setToolTip(f"Open the trend of {tile.name}")
         flagged = theme.is_out_of_range(tile.flag)
         self.setProperty("flagged", flagged)
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(TILE_MIN_WIDTH)
         self.setAccessibleName(f"{tile.name} tile")
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
@@ -174,6 +178,7 @@ class DashboardView(View):
         body.setSpacing(18)
         self.scroller = QScrollArea()
         self.scroller.setWidgetResizable(True)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(14)
@@ -195,6 +200,7 @@ class DashboardView(View):
         body.addWidget(side, 0)
         self.root.addLayout(body, 1)
         self.tiles: list[Tile] = []
+        self._placed_columns = 0
         self.data: gdata.Dashboard | None = None
 
     def load(self) -> None:
@@ -234,12 +240,11 @@ class DashboardView(View):
                 0,
                 0,
             )
-        for i, tile in enumerate(dash.tiles):
+        for tile in dash.tiles:
             widget = Tile(tile)
             widget.opened.connect(self.open_trend)
             self.tiles.append(widget)
-            self.grid.addWidget(widget, i // self.COLUMNS, i % self.COLUMNS)
-        self.grid.setRowStretch(self.grid.rowCount(), 1)
+        self._place_tiles()
         if dash.recent:
             for item in dash.recent:
                 row = QVBoxLayout()
@@ -264,6 +269,27 @@ class DashboardView(View):
                 )
             )
         )
+
+    def _columns(self) -> int:
+        # As many tiles side by side as fit: never a sideways scroll at the default size.
+        width = self.scroller.viewport().width()
+        spacing = self.grid.horizontalSpacing()
+        return max(1, min(self.COLUMNS, (width + spacing) // (TILE_MIN_WIDTH + spacing)))
+
+    def _place_tiles(self) -> None:
+        columns = self._columns()
+        self._placed_columns = columns
+        for i, widget in enumerate(self.tiles):
+            self.grid.removeWidget(widget)
+            self.grid.addWidget(widget, i // columns, i % columns)
+        for c in range(self.COLUMNS):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+        self.grid.setRowStretch(self.grid.rowCount(), 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.tiles and self._columns() != self._placed_columns:
+            self._place_tiles()
 
     def open_trend(self, key: str) -> None:
         self.window().show_trend(key)  # type: ignore[attr-defined]

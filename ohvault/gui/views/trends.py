@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.gui import theme
 from ohvault.gui.data import TrendData
-from ohvault.gui.dates import DateEdit
+from ohvault.gui.dates import DateEdit, qtoday
 from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
@@ -107,8 +107,8 @@ class TrendsView(View):
             edit.setVisible(False)
             edit.dateChanged.connect(lambda _: self.redraw())
             scol.addWidget(edit)
-        self.since.setDate(QDate.currentDate().addYears(-2))
-        self.until.setDate(QDate.currentDate())
+        self.since.setDate(qtoday().addYears(-2))
+        self.until.setDate(qtoday())
         body.addWidget(side)
         self.chart_host = QStackedWidget()
         self.empty = EmptyState("Select one or more tests on the left to see how they changed.")
