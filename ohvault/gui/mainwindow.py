@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 ADD_PROFILE = "__add__"
 EDIT_PROFILE = "__edit__"
 BUNDLE_SUFFIX = ".ohvbundle"
-DROPPABLE = (".pdf", ".json", BUNDLE_SUFFIX)
+IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+DROPPABLE = (".pdf", ".json", BUNDLE_SUFFIX, *IMAGES)
 
 
 class MainWindow(QMainWindow):
@@ -603,6 +604,16 @@ class MainWindow(QMainWindow):
                 "Bundles are imported by clinicians. To see your own records elsewhere, use sync.",
             )
         pdfs = [f for f in files if f.suffix.lower() == ".pdf"]
+        images = [f for f in files if f.suffix.lower() in IMAGES]
+        on_documents = self.current_view.title == "Documents"
+        if images or (pdfs and on_documents):
+            # Images are always documents; PDFs dropped on Documents are letters and such.
+            self.show_view("Documents")
+            documents = self.view("Documents")
+            attach = images + (pdfs if on_documents else [])
+            for f in attach:
+                documents.attach(f, f.stem, "other", None)  # type: ignore[attr-defined]
+            pdfs = [f for f in pdfs if f not in attach]
         fhir = [f for f in files if f.suffix.lower() == ".json"]
         if pdfs or fhir:
             self.show_view("Import")

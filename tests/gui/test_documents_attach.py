@@ -116,3 +116,22 @@ def test_attach_dialog_and_edit_details(
         lambda: view.model.rowCount() == 1 and view.model.rows[0].title == "Letter from Dr Example",
         timeout=10_000,
     )
+
+
+def test_dropped_images_are_attached_and_pdfs_on_documents_too(
+    qtbot: Any, unlocked: Any, tmp_path: Path
+) -> None:
+    from tests.gui.test_import_and_dashboard import _drop
+
+    window = unlocked
+    image = _png(tmp_path / "rash-photo.png", "#aa5533")
+    _drop(window, [image])
+    qtbot.waitUntil(lambda: window.current_view.title == "Documents", timeout=5_000)
+    view = window.view("Documents")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=10_000)
+    assert view.model.rows[0].title == "rash-photo"
+    letter = tmp_path / "referral.pdf"
+    letter.write_bytes(_pdf("Referral letter"))
+    _drop(window, [letter])  # on Documents: attached, not sent to the lab import
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=10_000)
+    assert window.current_view is view
