@@ -68,6 +68,9 @@ class _KeyDialog(QDialog):
         self.cancel_button = button("Cancel")
         self.cancel_button.clicked.connect(self.reject)
         self.ok_button = button("OK", primary=True)
+        # Enter in the last box means OK, never Cancel (the first button would be the default).
+        self.ok_button.setDefault(True)
+        self.cancel_button.setAutoDefault(False)
         row.addWidget(self.cancel_button)
         row.addWidget(self.ok_button)
         self.col.addLayout(row)

@@ -304,3 +304,22 @@ def test_choices_read_as_sentences_and_store_their_code(qtbot: Any, unlocked: An
     assert med.status == "on-hold"
     edit = table.dialog(med)
     assert edit.inputs["status"].currentText() == "On hold"
+
+
+def test_enter_in_repeat_new_passphrase_changes_it(qtbot: Any, unlocked: Any) -> None:
+    from tests.gui.conftest import PASSPHRASE
+
+    window = unlocked
+    window.show_view("Settings")
+    wait_idle(qtbot, window)
+    dialog = window.view("Settings").change_passphrase()
+    qtbot.waitExposed(dialog)
+    new = "granite meadow lantern ninety"
+    dialog.current.setText(PASSPHRASE)
+    dialog.new1.setText(new)
+    dialog.new2.setText(new)
+    dialog.new2.setFocus()
+    qtbot.keyClick(dialog.new2, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=15_000)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert window.statusBar().currentMessage() == "Passphrase changed."
