@@ -192,9 +192,21 @@ def _render(out: Path, home: Path) -> int:
     _settle(app, window)
 
     def populate(ctx):  # type: ignore[no-untyped-def]
-        return demo.populate(ctx.vault, str(window.session.profile_id))
+        from datetime import timedelta
 
-    window.session.executor.run(populate, writes={"observation", "document", "medication"})
+        from ohvault.model import Note
+
+        pid = str(window.session.profile_id)
+        count = demo.populate(ctx.vault, pid)
+        for days_ago, text in (
+            (3, "Ask about the LDL result and whether to keep the statin dose."),
+            (40, "Knee sore after running; better after two days of rest."),
+        ):
+            noted = demo.date.today() - timedelta(days=days_ago)  # type: ignore[attr-defined]  # pinned
+            ctx.vault.repo.add(Note(profile_id=pid, text=text, noted=noted))
+        return count
+
+    window.session.executor.run(populate, writes={"observation", "document", "medication", "note"})
     _settle(app, window)
     from ohvault.gui.views import VIEWS
 

@@ -71,7 +71,7 @@ MEDICATIONS = Kind(
     [
         Column("Medication", lambda m: m.name, lambda m: m.name.lower()),
         Column("Dosage", lambda m: m.dosage or ""),
-        Column("Status", lambda m: m.status.capitalize()),
+        Column("Status", lambda m: m.status.replace("-", " ").capitalize()),
         Column("Started", lambda m: fmt_date(m.start), lambda m: fmt_date(m.start)),
         Column("Stopped", lambda m: fmt_date(m.end), lambda m: fmt_date(m.end)),
         Column("Note", lambda m: m.note or ""),
@@ -93,7 +93,7 @@ CONDITIONS = Kind(
     "conditions",
     [
         Column("Condition", lambda c: c.name, lambda c: c.name.lower()),
-        Column("Status", lambda c: c.clinical_status.capitalize()),
+        Column("Status", lambda c: c.clinical_status.replace("-", " ").capitalize()),
         Column("Since", lambda c: fmt_date(c.onset), lambda c: fmt_date(c.onset)),
         Column("Resolved", lambda c: fmt_date(c.abatement), lambda c: fmt_date(c.abatement)),
         Column("Code", lambda c: c.code or ""),
