@@ -242,7 +242,13 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 ]
             )
         else:
-            print_table([[p.id, p.name] for p in profiles], ["ID", "NAME"])
+            print_table(
+                [
+                    [p.id, p.name, p.birth_date.isoformat() if p.birth_date else "", p.sex or ""]
+                    for p in profiles
+                ],
+                ["ID", "NAME", "BIRTH DATE", "SEX"],
+            )
     return 0
 
 

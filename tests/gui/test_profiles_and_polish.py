@@ -323,3 +323,18 @@ def test_enter_in_repeat_new_passphrase_changes_it(qtbot: Any, unlocked: Any) ->
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=15_000)
     assert dialog.result() == dialog.DialogCode.Accepted
     assert window.statusBar().currentMessage() == "Passphrase changed."
+
+
+def test_the_profile_switcher_offers_to_edit_this_profile(qtbot: Any, unlocked: Any) -> None:
+    from ohvault.gui.mainwindow import EDIT_PROFILE
+    from ohvault.gui.profiles import ProfileDialog
+
+    window = unlocked
+    box = window.profile_box
+    index = box.findData(EDIT_PROFILE)
+    assert index >= 0 and box.itemText(index) == "Edit this profile…"
+    box.activated.emit(index)
+    dialogs = [d for d in window.findChildren(ProfileDialog) if d.isVisible()]
+    assert len(dialogs) == 1 and dialogs[0].name.text() == "Alex Example"
+    assert box.currentData() == window.session.profile_id  # the switcher still shows the profile
+    dialogs[0].reject()
