@@ -263,14 +263,17 @@ DROP INDEX IF EXISTS observations_profile;
 # v9: any document can be attached, so a document says what it is: a title, a kind
 # (letter, imaging report, discharge summary...) and the date it was written. The
 # columns sync by themselves (the sync store reads a table's columns); the v4 update
-# trigger keeps the row as it was for three-way merges, so it is recreated with them.
+# trigger keeps the row as it was for three-way merges, so it is recreated with every
+# column the table has (the same rule as main's `recreate_update_trigger`).
 V9_DOCUMENT_COLUMNS = ("title", "kind", "document_date")
 
 
 def _apply_v9(db: Database) -> None:
     for column in V9_DOCUMENT_COLUMNS:
         db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
-    cols = (*V4_SYNCED_COLUMNS["documents"], *V9_DOCUMENT_COLUMNS)
+    # The columns the table has now (not a frozen list), so this composes with other
+    # migrations that add columns to documents, in any order.
+    cols = tuple(str(r[1]) for r in db.execute('PRAGMA table_info("documents")').fetchall())
     old_json = ", ".join(f"'{c}', OLD.\"{c}\"" for c in cols)
     stamp = _V4_STAMP.format(table="documents", key="id")
     db.execute("DROP TRIGGER IF EXISTS sync_documents_upd")
