@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -72,7 +73,11 @@ def _name_tokens(name: str) -> set[str]:
 
 def identity_mismatches(profile: Profile, report: ParsedReport) -> list[str]:
     """Why the report may not be this profile's (PHI-free reasons), or an empty list."""
-    return person_mismatches(profile, report.patient_name, report.patient_birth_date)
+    reasons = person_mismatches(profile, report.patient_name, report.patient_birth_date)
+    ours_sex = PROFILE_SEX_CODES.get(profile.sex or "")
+    if report.patient_sex and ours_sex and report.patient_sex != ours_sex:
+        reasons.append("the sex on the report differs from the profile's sex")
+    return reasons
 
 
 def person_mismatches(
@@ -169,6 +174,41 @@ def dedupe_results(results: list[ParsedResult], report_date: date | None) -> lis
                 out[i] = r
             continue
         best[key] = len(out)
+        out.append(r)
+    return out
+
+
+# A profile's sex (FHIR administrative gender) as the parser codes a printed sex.
+PROFILE_SEX_CODES = {"female": "F", "male": "M"}
+
+
+def _decimal_comma(text: str) -> bool:
+    return bool(re.search(r"\d,\d", text)) and not re.search(r"\d\.\d", text)
+
+
+def with_profile_sex(
+    report: ParsedReport, profile: Profile, results: list[ParsedResult] | None = None
+) -> list[ParsedResult]:
+    """`results` (default: the report's) with sex-specific ranges chosen by the profile's sex.
+
+    A report that prints "M: 13.5-17.5 F: 12.0-15.5" but not the patient's sex leaves
+    the parser unable to choose; the profile knows. Ranges the parser already chose
+    (from a printed sex or a single range) are kept as they are.
+    """
+    from dataclasses import replace
+
+    from ohvault.labs.values import parse_range
+
+    chosen = list(report.results if results is None else results)
+    sex = report.patient_sex or PROFILE_SEX_CODES.get(profile.sex or "")
+    if sex is None:
+        return chosen
+    out = []
+    for r in chosen:
+        if r.ref_text and r.ref_low is None and r.ref_high is None:
+            ref = parse_range(r.ref_text, _decimal_comma(r.ref_text), sex)
+            if ref is not None and (ref.low is not None or ref.high is not None):
+                r = replace(r, ref_low=ref.low, ref_high=ref.high)
         out.append(r)
     return out
 
@@ -288,6 +328,7 @@ def import_report(
         accepted = [r for r in report.results if r.confidence >= CONFIDENT]
         skipped = [r for r in report.results if r.confidence < CONFIDENT]
     accepted = dedupe_results(accepted, report.collection_date)
+    accepted = with_profile_sex(report, profile, accepted)
 
     document = Document(
         profile_id=profile_id,

@@ -24,6 +24,7 @@ from ohvault.keys.keychain import Keychain
 from ohvault.model import Note, Observation, Profile, RecordType
 from ohvault.ucum import display_unit
 from ohvault.vault import Credentials, Vault, VaultFiles
+from ohvault.wording import plural
 
 # Modules that add subcommands (lab import, bundles, sync, server); each has register(cmd).
 EXTENSION_MODULES = (
@@ -217,11 +218,18 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 Profile(
                     name=args.name,
                     birth_date=parse_date(args.birth_date, "birth date"),
-                    sex=args.sex,
+                    sex=None if args.sex == "none" else args.sex,
                 )
             )
             print(profile.id)
             return 0
+        if args.action in ("edit", "delete"):
+            if not args.name:
+                raise BadInput(f"Name the profile: ohvault profiles {args.action} NAME-OR-ID")
+            target = vault.repo.find_profile(args.name)
+            if args.action == "edit":
+                return _edit_profile(vault, target, args)
+            return _delete_profile(vault, target, args)
         profiles = vault.repo.profiles()
         if args.json:
             print_json(
@@ -231,7 +239,67 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 ]
             )
         else:
-            print_table([[p.id, p.name] for p in profiles], ["ID", "NAME"])
+            print_table(
+                [
+                    [p.id, p.name, p.birth_date.isoformat() if p.birth_date else "", p.sex or ""]
+                    for p in profiles
+                ],
+                ["ID", "NAME", "BIRTH DATE", "SEX"],
+            )
+    return 0
+
+
+def _edit_profile(vault: Vault, target: Profile, args: argparse.Namespace) -> int:
+    from ohvault.storage.repository import UNSET
+
+    changes: dict[str, Any] = {}
+    if args.new_name is not None:
+        changes["name"] = args.new_name
+    if args.birth_date is not None:
+        changes["birth_date"] = (
+            None if args.birth_date.lower() == "none" else parse_date(args.birth_date, "birth date")
+        )
+    if args.sex is not None:
+        changes["sex"] = None if args.sex == "none" else args.sex
+    if not changes:
+        raise BadInput(
+            "Nothing to change.", hint="Give --new-name, --birth-date or --sex (none clears)."
+        )
+    profile = vault.repo.edit_profile(
+        target.id,
+        name=changes.get("name"),
+        birth_date=changes.get("birth_date", UNSET),
+        sex=changes.get("sex", UNSET),
+    )
+    if args.json:
+        print_json(
+            {
+                "id": profile.id,
+                "name": profile.name,
+                "birth_date": profile.birth_date,
+                "sex": profile.sex,
+            }
+        )
+    return 0
+
+
+def _delete_profile(vault: Vault, target: Profile, args: argparse.Namespace) -> int:
+    typed = args.confirm
+    if typed is None:
+        if not sys.stdin.isatty():
+            raise BadInput(
+                "Deleting a profile removes all its records and cannot be undone.",
+                hint="Confirm by giving its name: --confirm NAME.",
+            )
+        typed = input(
+            "This deletes the profile and every record, document and note kept for it; it "
+            "cannot be undone.\nType the profile's name to delete it: "
+        ).strip()
+    removed = vault.repo.delete_profile(target.id, confirm_name=typed)
+    if args.json:
+        print_json({"id": target.id, "removed": removed})
+    else:
+        print(f"Deleted the profile and {plural(sum(removed.values()), 'record')}.")
     return 0
 
 
@@ -308,6 +376,65 @@ def cmd_notes(args: argparse.Namespace) -> int:
         else:
             for n in notes:
                 print(f"{n.noted or ''}  {n.text}")
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    from ohvault.documents import attach_document, document_entries
+
+    with open_vault(args) as vault:
+        profile = resolve_profile(vault, args)
+        if args.action == "add":
+            if not args.file:
+                raise BadInput("documents add needs the file to attach.")
+            path = Path(args.file)
+            try:
+                content = path.read_bytes()
+            except OSError as exc:
+                raise BadInput(f"Cannot read {path.name}: {exc.strerror}.") from None
+            doc = attach_document(
+                vault.repo,
+                profile.id,
+                content,
+                path.name,
+                title=args.title,
+                kind=args.kind,
+                document_date=parse_date(args.date, "document date"),
+            )
+            print(doc.id)
+            return 0
+        entries = document_entries(vault.repo, profile.id)
+        if args.json:
+            print_json(
+                [
+                    {
+                        "id": e.document.id,
+                        "title": e.title,
+                        "kind": e.kind,
+                        "date": e.date,
+                        "lab": e.lab,
+                        "filename": e.document.filename,
+                        "media_type": e.document.media_type,
+                        "size": e.document.size,
+                        "sha256": e.document.sha256,
+                    }
+                    for e in entries
+                ]
+            )
+        else:
+            print_table(
+                [
+                    [
+                        e.date.isoformat() if e.date else "",
+                        e.title,
+                        e.kind,
+                        e.lab or "",
+                        e.document.id,
+                    ]
+                    for e in entries
+                ],
+                ["DATE", "TITLE", "KIND", "LAB", "ID"],
+            )
     return 0
 
 

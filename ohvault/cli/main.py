@@ -73,11 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _add_unlock_options(p)
 
-    p = cmd("profiles", c.cmd_profiles, "list or add profiles (people whose records you keep)")
-    p.add_argument("action", choices=["list", "add"])
-    p.add_argument("name", nargs="?", help="with add: the profile's name")
-    p.add_argument("--birth-date", metavar="YYYY-MM-DD")
-    p.add_argument("--sex", choices=["female", "male", "other", "unknown"])
+    p = cmd(
+        "profiles",
+        c.cmd_profiles,
+        "list, add, edit or delete profiles (people whose records you keep)",
+    )
+    p.add_argument("action", choices=["list", "add", "edit", "delete"])
+    p.add_argument(
+        "name", nargs="?", help="with add: the new profile's name; with edit/delete: name or id"
+    )
+    p.add_argument("--birth-date", metavar="YYYY-MM-DD", help="with edit: none clears it")
+    p.add_argument("--sex", choices=["female", "male", "other", "unknown", "none"])
+    p.add_argument("--new-name", metavar="NAME", help="with edit: rename the profile")
+    p.add_argument(
+        "--confirm", metavar="NAME", help="with delete: the profile's name, typed to confirm"
+    )
     p.add_argument("--json", action="store_true")
     _add_unlock_options(p)
 
@@ -101,6 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("notes", c.cmd_notes, "add or list free-text notes")
     p.add_argument("action", choices=["add", "list"])
     p.add_argument("text", nargs="?")
+    p.add_argument("--json", action="store_true")
+    _add_data_options(p, patient=True)
+
+    p = cmd("documents", c.cmd_documents, "attach or list documents (PDFs and images)")
+    p.add_argument("action", choices=["add", "list"])
+    p.add_argument("file", nargs="?", help="with add: the PDF or image to attach")
+    p.add_argument("--title", metavar="TEXT", help="default: the file name")
+    p.add_argument(
+        "--kind",
+        choices=["letter", "imaging", "discharge-summary", "lab-report", "prescription", "other"],
+        default="other",
+    )
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="when the document was written")
     p.add_argument("--json", action="store_true")
     _add_data_options(p, patient=True)
 

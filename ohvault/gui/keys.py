@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui import theme
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import StrengthMeter, button, label
 
@@ -67,6 +68,9 @@ class _KeyDialog(QDialog):
         self.cancel_button = button("Cancel")
         self.cancel_button.clicked.connect(self.reject)
         self.ok_button = button("OK", primary=True)
+        # Enter in the last box means OK, never Cancel (the first button would be the default).
+        self.ok_button.setDefault(True)
+        self.cancel_button.setAutoDefault(False)
         row.addWidget(self.cancel_button)
         row.addWidget(self.ok_button)
         self.col.addLayout(row)
@@ -226,7 +230,7 @@ class RecoveryKeyDialog(QDialog):
         from ohvault.gui.wizard import save_recovery_pdf
 
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save recovery key", "ohvault-recovery-key.pdf", "PDF (*.pdf)"
+            self, "Save recovery key", suggested("ohvault-recovery-key.pdf"), "PDF (*.pdf)"
         )
         if name:
             try:

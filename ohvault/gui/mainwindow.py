@@ -32,11 +32,12 @@ from ohvault.gui.settings_store import gui_settings
 from ohvault.gui.sync_ui import SyncIndicator
 from ohvault.gui.tasks import Job
 from ohvault.gui.unlock import UnlockPage
-from ohvault.gui.views import VIEWS
+from ohvault.gui.views import VIEWS, sidebar_order
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, button, retint_buttons
 
 if TYPE_CHECKING:
+    from ohvault.gui.profiles import DeleteProfileDialog, ProfileDialog
     from ohvault.gui.share import ShareWizard
     from ohvault.gui.wizard import FirstRunWizard
     from ohvault.keys.keychain import Keychain
@@ -45,8 +46,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ADD_PROFILE = "__add__"
+EDIT_PROFILE = "__edit__"
 BUNDLE_SUFFIX = ".ohvbundle"
-DROPPABLE = (".pdf", ".json", BUNDLE_SUFFIX)
+IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+DROPPABLE = (".pdf", ".json", BUNDLE_SUFFIX, *IMAGES)
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +85,7 @@ class MainWindow(QMainWindow):
         self._build_shell()
         self._build_menus()
         self._build_status()
+        self._apply_mode()  # the View menu lists only the screens this vault has
 
         self.idle = IdleWatcher(self._autolock_seconds())
         self.idle.expired.connect(lambda: self.lock("idle"))
@@ -208,9 +212,7 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName("Sections")
         self.nav.setIconSize(QSize(18, 18))
         # Clinician screens first in the sidebar; VIEWS order (and Ctrl+1…0) stays as it was.
-        self._nav_order = [i for i, v in enumerate(VIEWS) if v.mode == "clinician"] + [
-            i for i, v in enumerate(VIEWS) if v.mode != "clinician"
-        ]
+        self._nav_order = sidebar_order()
         for i in self._nav_order:
             spec = VIEWS[i]
             item = QListWidgetItem(theme.icon(spec.icon), spec.title)
@@ -259,6 +261,8 @@ class MainWindow(QMainWindow):
             "summary",
         )
         act(file_menu, "profile", "New &profile…", None, self.add_profile, "profile")
+        act(file_menu, "edit_profile", "&Edit profile…", None, self.edit_profile, "edit")
+        act(file_menu, "delete_profile", "&Delete profile…", None, self.delete_profile, "delete")
         act(file_menu, "import_fhir", "Import &FHIR file…", None, self.import_fhir, "import")
         file_menu.addSeparator()
         act(file_menu, "share", "S&hare with a clinician…", "Ctrl+Shift+E", self.share, "share")
@@ -293,12 +297,13 @@ class MainWindow(QMainWindow):
         act(edit_menu, "find", "&Find results…", QKeySequence.StandardKey.Find, self.find_results)
         act(edit_menu, "switch_profile", "Switch &profile", "Ctrl+P", self._focus_profiles)
         view_menu = bar.addMenu("&View")
-        for i, spec in enumerate(VIEWS):
+        for i in self._nav_order:
+            spec = VIEWS[i]
             shortcut = f"Ctrl+{(i + 1) % 10}" if i < 10 else None
             act(
                 view_menu,
                 f"view:{spec.title}",
-                spec.title,
+                spec.title.replace("&", "&&"),  # a lone & would be taken as a mnemonic
                 shortcut,
                 lambda _=False, i=i: self.show_view(i),
                 spec.icon,
@@ -431,6 +436,7 @@ class MainWindow(QMainWindow):
         clinician = self.session.is_clinician
         for row, i in enumerate(self._nav_order):
             self.nav.setRowHidden(row, not self.view_available(i))
+            self.named_actions[f"view:{VIEWS[i].title}"].setVisible(self.view_available(i))
         self.profile_box.setVisible(not clinician)
         self.patient_label.setVisible(clinician)
         profile = self.session.profile
@@ -439,7 +445,8 @@ class MainWindow(QMainWindow):
         )
         for action in self.clinician_actions:
             action.setVisible(clinician)
-        self.named_actions["profile"].setVisible(not clinician)
+        for key in ("profile", "edit_profile", "delete_profile"):
+            self.named_actions[key].setVisible(not clinician)
         if self.session.is_unlocked and not self.view_available(self._current_view):
             self.show_view("Dashboard")
 
@@ -453,6 +460,8 @@ class MainWindow(QMainWindow):
             box.addItem(theme.icon("profile"), p.name, p.id)
         box.insertSeparator(box.count())
         box.addItem(theme.icon("add"), "Add profile…", ADD_PROFILE)
+        if self.session.profile_id is not None:
+            box.addItem(theme.icon("edit"), "Edit this profile…", EDIT_PROFILE)
         idx = box.findData(self.session.profile_id)
         box.setCurrentIndex(max(idx, 0))
         box.blockSignals(False)
@@ -462,6 +471,9 @@ class MainWindow(QMainWindow):
         if data == ADD_PROFILE:
             self._fill_profiles()
             self.add_profile()
+        elif data == EDIT_PROFILE:
+            self._fill_profiles()
+            self.edit_profile()
         elif data:
             self.switch_profile(str(data))
 
@@ -482,6 +494,26 @@ class MainWindow(QMainWindow):
         )
         if ok and name.strip():
             self.session.add_profile(name)
+
+    def edit_profile(self) -> ProfileDialog | None:
+        from ohvault.gui.profiles import ProfileDialog
+
+        profile = self.session.profile
+        if not self.session.is_unlocked or profile is None:
+            return None
+        dialog = ProfileDialog(self, self.session, profile)
+        dialog.open()
+        return dialog
+
+    def delete_profile(self) -> DeleteProfileDialog | None:
+        from ohvault.gui.profiles import DeleteProfileDialog
+
+        profile = self.session.profile
+        if not self.session.is_unlocked or profile is None:
+            return None
+        dialog = DeleteProfileDialog(self, self.session, profile)
+        dialog.open()
+        return dialog
 
     def _focus_profiles(self) -> None:
         self.profile_box.setFocus()
@@ -536,6 +568,12 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(save)
         dialog.open()
         return dialog
+
+    def show_trend(self, key: str) -> None:
+        """Trends with just this analyte charted (a dashboard tile was opened)."""
+        if self.session.is_unlocked:
+            self.view("Trends").open_analyte(key)  # type: ignore[attr-defined]
+            self.show_view("Trends")
 
     def find_results(self) -> None:
         if self.session.is_unlocked:
@@ -610,6 +648,16 @@ class MainWindow(QMainWindow):
                 "Bundles are imported by clinicians. To see your own records elsewhere, use sync.",
             )
         pdfs = [f for f in files if f.suffix.lower() == ".pdf"]
+        images = [f for f in files if f.suffix.lower() in IMAGES]
+        on_documents = self.current_view.title == "Documents"
+        if images or (pdfs and on_documents):
+            # Images are always documents; PDFs dropped on Documents are letters and such.
+            self.show_view("Documents")
+            documents = self.view("Documents")
+            attach = images + (pdfs if on_documents else [])
+            for f in attach:
+                documents.attach(f, f.stem, "other", None)  # type: ignore[attr-defined]
+            pdfs = [f for f in pdfs if f not in attach]
         fhir = [f for f in files if f.suffix.lower() == ".json"]
         if pdfs or fhir:
             self.show_view("Import")

@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QLabel,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput, OhvaultError
 from ohvault.gui import catalog
+from ohvault.gui.dates import DateEdit, qtoday
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.manual_entry import enrich_from_catalog, parse_value, to_ucum
 from ohvault.model import Observation, Provenance
@@ -42,7 +42,7 @@ class MeasurementDialog(QDialog):
         form.setSpacing(10)
         self.analyte = QLineEdit()
         self.analyte.setAccessibleName("Test name")
-        self.analyte.setPlaceholderText("e.g. Glucose, HbA1c, LDL cholesterol")
+        self.analyte.setPlaceholderText("For example Glucose, HbA1c, LDL cholesterol")
         names = catalog.analyte_names()
         if names:
             completer = QCompleter(names, self)
@@ -54,17 +54,15 @@ class MeasurementDialog(QDialog):
         form.addRow("Test", self.analyte)
         self.value = QLineEdit()
         self.value.setAccessibleName("Value")
-        self.value.setPlaceholderText("a number, or text such as <0.5 or Negative")
+        self.value.setPlaceholderText("A number, or text such as <0.5 or Negative")
         form.addRow("Value", self.value)
         self.unit = QComboBox()
         self.unit.setEditable(True)
         self.unit.setAccessibleName("Unit")
         form.addRow("Unit", self.unit)
-        self.when = QDateEdit()
-        self.when.setCalendarPopup(True)
-        self.when.setDisplayFormat("yyyy-MM-dd")
-        self.when.setMaximumDate(QDate.currentDate())
-        self.when.setDate(QDate.currentDate())
+        self.when = DateEdit()
+        self.when.setMaximumDate(qtoday())
+        self.when.setDate(qtoday())
         self.when.setAccessibleName("Date")
         form.addRow("Date", self.when)
         self.note = QPlainTextEdit()

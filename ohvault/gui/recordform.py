@@ -8,20 +8,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
     QWidget,
 )
 
 from ohvault.errors import BadInput, OhvaultError
+from ohvault.gui.dates import OptionalDateEdit
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.model import Record
 
@@ -33,36 +30,11 @@ class Field:
     kind: str = "text"  # text | long | date | choice
     required: bool = False
     choices: tuple[str, ...] = ()
+    height: int = 64  # of a "long" text box
 
 
-class _DateField(QWidget):
-    """A date that may be left empty (a checkbox says whether it is set)."""
-
-    def __init__(self, label: str, required: bool) -> None:
-        super().__init__()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.enabled = QCheckBox()
-        self.enabled.setAccessibleName(f"{label} is known")
-        self.edit = QDateEdit()
-        self.edit.setCalendarPopup(True)
-        self.edit.setDisplayFormat("yyyy-MM-dd")
-        self.edit.setDate(QDate.currentDate())
-        self.edit.setAccessibleName(label)
-        self.enabled.toggled.connect(self.edit.setEnabled)
-        self.enabled.setChecked(required)
-        self.edit.setEnabled(required)
-        self.enabled.setVisible(not required)
-        row.addWidget(self.enabled)
-        row.addWidget(self.edit, 1)
-
-    def value(self) -> date | None:
-        return self.edit.date().toPython() if self.enabled.isChecked() else None  # type: ignore[return-value]
-
-    def set_value(self, value: date | None) -> None:
-        self.enabled.setChecked(value is not None)
-        if value is not None:
-            self.edit.setDate(QDate(value))
+# The optional date field lives with the shared date widget.
+_DateField = OptionalDateEdit
 
 
 class RecordDialog(QDialog):
@@ -93,12 +65,14 @@ class RecordDialog(QDialog):
             widget: Any
             if f.kind == "long":
                 widget = QPlainTextEdit()
-                widget.setFixedHeight(64)
+                widget.setFixedHeight(f.height)
             elif f.kind == "date":
                 widget = _DateField(f.label, f.required)
             elif f.kind == "choice":
                 widget = QComboBox()
-                widget.addItems(list(f.choices))
+                for choice in f.choices:
+                    # Shown as a sentence starts ("On hold"), stored as the code ("on-hold").
+                    widget.addItem(choice.replace("-", " ").capitalize(), choice)
             else:
                 widget = QLineEdit()
             widget.setAccessibleName(f.label)
@@ -115,7 +89,7 @@ class RecordDialog(QDialog):
         if isinstance(widget, _DateField):
             widget.set_value(value)
         elif isinstance(widget, QComboBox):
-            widget.setCurrentText(str(value or ""))
+            widget.setCurrentIndex(max(widget.findData(value), 0))
         elif isinstance(widget, QPlainTextEdit):
             widget.setPlainText(value or "")
         else:
@@ -128,7 +102,7 @@ class RecordDialog(QDialog):
             if isinstance(widget, _DateField):
                 out[f.name] = widget.value()
             elif isinstance(widget, QComboBox):
-                out[f.name] = widget.currentText()
+                out[f.name] = widget.currentData()
             elif isinstance(widget, QPlainTextEdit):
                 out[f.name] = widget.toPlainText().strip() or None
             else:

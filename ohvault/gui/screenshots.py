@@ -7,14 +7,98 @@ passphrase only (the OS keychain is left alone), then deletes it.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 PASSPHRASE = "screenshot vault passphrase"  # noqa: S105 - a throwaway vault's
+
+# The committed screenshots show dates (demo results, report dates, the audit log): with
+# the clock pinned, `make screenshots` gives the same pictures on any day.
+PINNED_AT = (2026, 11, 2, 9, 30)  # a Monday morning, UTC
+SCREENSHOT_DEVICE = "5c2e0f4a-0000-4000-8000-000000000001"
+# A public key whose private half was thrown away: the share pictures stay the same.
+SHARE_RECIPIENT = "age1gu09d5m6fl5vcz2uxxav93jjgjqx84l4umwx6w7ztl7zvuj2wvjs27mhfv"
+
+
+def pin_clock(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> None:
+    """Make ohvault's `date.today()` and `datetime.now()` return a fixed moment.
+
+    Every ohvault module is imported first, then the `date` and `datetime` names in
+    them are swapped for subclasses whose `today()`/`now()` are pinned; the datetime
+    module itself is left alone (Qt's bindings check for its exact types). Values are
+    always real dates and datetimes, and `isinstance` accepts them. Each `now()`
+    advances the clock by a millisecond, so order holds and every run sees the same times.
+    """
+    import datetime as dt
+    import importlib
+    import pkgutil
+
+    import ohvault
+
+    for info in pkgutil.walk_packages(ohvault.__path__, "ohvault."):
+        if info.name == __name__ or ".server" in info.name:
+            continue  # this module; the server needs its own extras
+        try:
+            importlib.import_module(info.name)
+        except ImportError:
+            continue  # an optional part this install lacks
+
+    real_date, real_datetime = dt.date, dt.datetime
+    start = real_datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
+    ticks = [0]
+
+    def _now() -> dt.datetime:
+        ticks[0] += 1
+        return start + dt.timedelta(milliseconds=ticks[0])
+
+    class _DateMeta(type):
+        def __instancecheck__(cls, obj: object) -> bool:
+            return isinstance(obj, real_date)
+
+        def __subclasscheck__(cls, sub: type) -> bool:
+            return issubclass(sub, real_date)
+
+    class _DatetimeMeta(type):
+        def __instancecheck__(cls, obj: object) -> bool:
+            return isinstance(obj, real_datetime)
+
+        def __subclasscheck__(cls, sub: type) -> bool:
+            return issubclass(sub, real_datetime)
+
+    class PinnedDate(real_date, metaclass=_DateMeta):  # type: ignore[misc, valid-type]
+        def __new__(cls, *args: Any, **kwargs: Any) -> dt.date:  # type: ignore[misc]
+            return real_date(*args, **kwargs)
+
+        @classmethod
+        def today(cls) -> dt.date:
+            return _now().date()
+
+    class PinnedDatetime(real_datetime, metaclass=_DatetimeMeta):  # type: ignore[misc, valid-type]
+        def __new__(cls, *args: Any, **kwargs: Any) -> dt.datetime:  # type: ignore[misc]
+            return real_datetime(*args, **kwargs)
+
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:
+            moment = _now()
+            return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+        @classmethod
+        def today(cls) -> dt.datetime:
+            return cls.now()
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("ohvault"):
+            continue
+        if getattr(module, "date", None) is real_date:
+            module.date = PinnedDate  # type: ignore[attr-defined]
+        if getattr(module, "datetime", None) is real_datetime:
+            module.datetime = PinnedDatetime  # type: ignore[attr-defined]
 
 
 def _pump(app, seconds: float = 0.05) -> None:  # type: ignore[no-untyped-def]
@@ -37,12 +121,22 @@ def _settle(app, window, timeout: float = 30.0) -> None:  # type: ignore[no-unty
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    os.environ["TZ"] = "UTC"  # times are shown in local time: the same everywhere
+    time.tzset()
+    pin_clock(*PINNED_AT)
     out = Path(args[0] if args else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ohvault-shots-") as tmp:
-        os.environ["OHVAULT_CONFIG_DIR"] = str(Path(tmp) / "config")
-        os.environ["OHVAULT_LOG_DIR"] = str(Path(tmp) / "logs")
-        return _render(out, Path(tmp) / "vault")
+    # A fixed folder and device id: both show in the pictures (backup folder, audit log).
+    tmp = Path(tempfile.gettempdir()) / "ohvault-screenshots"
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "config").mkdir(parents=True)
+    (tmp / "config" / "device-id").write_text(SCREENSHOT_DEVICE + "\n")
+    os.environ["OHVAULT_CONFIG_DIR"] = str(tmp / "config")
+    os.environ["OHVAULT_LOG_DIR"] = str(tmp / "logs")
+    try:
+        return _render(out, tmp / "vault")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _render(out: Path, home: Path) -> int:
@@ -62,11 +156,12 @@ def _render(out: Path, home: Path) -> int:
         def status(self) -> KeychainStatus:
             return KeychainStatus(False, "none", "screenshots do not use the keychain")
 
+    app.setCursorFlashTime(0)  # a blinking text cursor would differ from run to run
     font = app.font()
     font.setFamily("DejaVu Sans")
     app.setFont(font)
     window = MainWindow(home=home, keychain=NoKeychain(), interactive=False)
-    window.resize(1280, 800)
+    window.resize(1220, 780)  # the default window size
     window.show()
     shots: list[str] = []
 
@@ -97,9 +192,21 @@ def _render(out: Path, home: Path) -> int:
     _settle(app, window)
 
     def populate(ctx):  # type: ignore[no-untyped-def]
-        return demo.populate(ctx.vault, str(window.session.profile_id))
+        from datetime import timedelta
 
-    window.session.executor.run(populate, writes={"observation", "document", "medication"})
+        from ohvault.model import Note
+
+        pid = str(window.session.profile_id)
+        count = demo.populate(ctx.vault, pid)
+        for days_ago, text in (
+            (3, "Ask about the LDL result and whether to keep the statin dose."),
+            (40, "Knee sore after running; better after two days of rest."),
+        ):
+            noted = demo.date.today() - timedelta(days=days_ago)  # type: ignore[attr-defined]  # pinned
+            ctx.vault.repo.add(Note(profile_id=pid, text=text, noted=noted))
+        return count
+
+    window.session.executor.run(populate, writes={"observation", "document", "medication", "note"})
     _settle(app, window)
     from ohvault.gui.views import VIEWS
 
@@ -116,7 +223,8 @@ def _render(out: Path, home: Path) -> int:
         if view.title == "Import":
             _import_review(app, window, view, home)
         slug = view.title.lower().replace(" & ", "-").replace(" ", "-")
-        shot(f"{i + 3:02d}-{slug}")
+        # Screens added after the numbered set get numbers after the other pictures.
+        shot(f"{i + 3:02d}-{slug}" if i < 10 else f"{i + 10:02d}-{slug}")
     settings = window.view("Settings")
     window.show_view("Settings")
     settings.findChild(QScrollArea).ensureWidgetVisible(settings.sync_panel, 0, 0)  # type: ignore[union-attr, attr-defined]
@@ -203,11 +311,10 @@ def _import_review(app, window, view, home: Path) -> None:  # type: ignore[no-un
 
 def _share_shots(app, window, shot_widget) -> None:  # type: ignore[no-untyped-def]
     """The share wizard's recipient and summary pages (a throwaway age key as recipient)."""
-    import pyrage
 
     wizard = window.share()
     wizard.next()
-    wizard.keys.setPlainText(str(pyrage.x25519.Identity.generate().to_public()))
+    wizard.keys.setPlainText(SHARE_RECIPIENT)
     shot_widget("14-share-recipients", wizard)
     wizard.next()
     _settle(app, window)
@@ -229,7 +336,7 @@ def _clinician_shots(app, window, home: Path, shot_widget) -> None:  # type: ign
     )
     clinic.lock()
     doctor = MainWindow(home=clinic_home, keychain=keychain, interactive=False)
-    doctor.resize(1280, 800)
+    doctor.resize(1220, 780)  # the default window size
     doctor.show()
     doctor.unlock_page.secret.setText(PASSPHRASE)
     doctor.unlock_page.submit()

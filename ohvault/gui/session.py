@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +21,9 @@ from PySide6.QtGui import QUndoStack
 from ohvault import paths
 from ohvault.gui.bridge import MessageBridge
 from ohvault.gui.clipboard import SecretClipboard
-from ohvault.gui.tasks import Executor, JobContext
+from ohvault.gui.tasks import Executor, Job, JobContext
 from ohvault.storage.backup import DEFAULT_INTERVAL_HOURS, DEFAULT_KEEP
+from ohvault.wording import plural
 
 # The vault, crypto and model modules load on first use, not before the first window shows.
 if TYPE_CHECKING:
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 class ProfileInfo:
     id: str
     name: str
+    birth_date: date | None = None
+    sex: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +273,48 @@ class Session(QObject):
 
         self.executor.run(op, success=done, writes={"profile"}, label="Adding a profile")
 
+    def edit_profile(
+        self,
+        profile_id: str,
+        *,
+        name: str,
+        birth_date: date | None,
+        sex: str | None,
+        failure: Callable[[BaseException], None] | None = None,
+    ) -> Job:
+        """Rename a profile or change its birth date or sex (the core checks the values)."""
+
+        def op(ctx: JobContext) -> None:
+            ctx.vault.repo.edit_profile(profile_id, name=name, birth_date=birth_date, sex=sex)
+
+        return self.executor.run(
+            op,
+            success=lambda _: self.reload_profiles(),
+            failure=failure,
+            writes={"profile"},
+            label="Saving the profile",
+        )
+
+    def delete_profile(
+        self,
+        profile_id: str,
+        typed_name: str,
+        failure: Callable[[BaseException], None] | None = None,
+    ) -> Job:
+        """Delete a profile and all it holds; `typed_name` is what the person typed to confirm."""
+
+        def op(ctx: JobContext) -> dict[str, int]:
+            return ctx.vault.repo.delete_profile(profile_id, confirm_name=typed_name)
+
+        def done(removed: dict[str, int]) -> None:
+            self.undo.clear()
+            self.notify.emit(f"Profile deleted with {plural(sum(removed.values()), 'record')}.")
+            self.reload_profiles()
+
+        return self.executor.run(
+            op, success=done, failure=failure, writes={"profile"}, label="Deleting the profile"
+        )
+
     def reload_profiles(self, select: str | None = None) -> None:
         """Re-read the profile list (after a bundle import made or renamed a patient)."""
 
@@ -349,7 +396,7 @@ def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
 
 
 def _profiles(vault: Vault) -> list[ProfileInfo]:
-    return [ProfileInfo(p.id, p.name) for p in vault.repo.profiles()]
+    return [ProfileInfo(p.id, p.name, p.birth_date, p.sex) for p in vault.repo.profiles()]
 
 
 def _unlock_result(vault: Vault) -> UnlockResult:

@@ -16,12 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -39,6 +38,8 @@ from PySide6.QtWidgets import (
 
 from ohvault.errors import BadInput
 from ohvault.gui import theme
+from ohvault.gui.dates import DateEdit, qtoday
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import StrengthMeter, button, label
 
@@ -96,12 +97,10 @@ def _human_bytes(n: int) -> str:
     return f"{n} bytes"
 
 
-def _date_edit(name: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+def _date_edit(name: str) -> DateEdit:
+    edit = DateEdit()
     edit.setAccessibleName(name)
-    edit.setDate(QDate.currentDate())
+    edit.setDate(qtoday())
     edit.setEnabled(False)
     return edit
 
@@ -188,7 +187,7 @@ class ShareWizard(QDialog):
         self.use_since = QCheckBox("From")
         self.use_since.setAccessibleName("Limit from date")
         self.since = _date_edit("From date")
-        self.since.setDate(QDate.currentDate().addYears(-2))
+        self.since.setDate(qtoday().addYears(-2))
         self.use_since.toggled.connect(self.since.setEnabled)
         self.use_until = QCheckBox("Until")
         self.use_until.setAccessibleName("Limit until date")
@@ -467,7 +466,10 @@ class ShareWizard(QDialog):
 
     def _ask_path(self) -> Path | None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save the bundle", "health-records.ohvbundle", "ohvault bundles (*.ohvbundle)"
+            self,
+            "Save the bundle",
+            suggested("health-records.ohvbundle"),
+            "ohvault bundles (*.ohvbundle)",
         )
         if not name:
             return None
@@ -549,7 +551,7 @@ def export_plain(
         name, _ = QFileDialog.getSaveFileName(
             parent,
             "Export unencrypted",
-            f"health-records.{suffix}",
+            suggested(f"health-records.{suffix}"),
             "FHIR JSON (*.json)" if fmt == "fhir" else "CSV (*.csv)",
         )
         if not name:

@@ -131,7 +131,7 @@ class SyncPanel(QGroupBox):
         self.interval = QSpinBox()
         self.interval.setRange(0, 24 * 60)
         self.interval.setSuffix(" minutes")
-        self.interval.setSpecialValueText("only when I ask")
+        self.interval.setSpecialValueText("Only when I ask")
         self.interval.setAccessibleName("Sync every minutes")
         self.interval.valueChanged.connect(self._interval_changed)
         form.addRow("Sync automatically every", self.interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import ClassVar
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
@@ -15,7 +16,14 @@ from PySide6.QtGui import (
     QPalette,
     QPixmap,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QWidget,
+)
 
 from ohvault import paths
 
@@ -74,6 +82,45 @@ DARK = Colours(
 _current: Colours = LIGHT
 
 
+class AppStyle(QProxyStyle):
+    """Fusion with the app's own icons where Qt would draw its stock ones.
+
+    Message boxes and the calendar popup's arrows otherwise show icons from another
+    set; ours are drawn in one line weight and tinted for the theme. (Dialog buttons
+    go without icons: the style sheet says so.)
+    """
+
+    # What a standard pixmap becomes: (icon name, colour attribute of Colours).
+    ICONS: ClassVar[dict[QStyle.StandardPixmap, tuple[str, str]]] = {
+        QStyle.StandardPixmap.SP_MessageBoxWarning: ("alert", "warn"),
+        QStyle.StandardPixmap.SP_MessageBoxCritical: ("alert", "high"),
+        QStyle.StandardPixmap.SP_MessageBoxInformation: ("info", "accent"),
+        QStyle.StandardPixmap.SP_MessageBoxQuestion: ("help", "accent"),
+        QStyle.StandardPixmap.SP_ArrowLeft: ("chevron-left", "text"),
+        QStyle.StandardPixmap.SP_ArrowBack: ("chevron-left", "text"),
+        QStyle.StandardPixmap.SP_ArrowRight: ("chevron-right", "text"),
+        QStyle.StandardPixmap.SP_ArrowForward: ("chevron-right", "text"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def standardIcon(
+        self,
+        standard: QStyle.StandardPixmap,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+    ) -> QIcon:
+        mapped = self.ICONS.get(standard)
+        if mapped is not None:
+            name, colour = mapped
+            return icon(name, getattr(_current, colour))
+        return super().standardIcon(standard, option, widget)
+
+
+_style: AppStyle | None = None  # the app does not own a Python-made style
+
+
 def colours() -> Colours:
     return _current
 
@@ -88,7 +135,11 @@ def apply(app: QApplication, mode: str = "system") -> Colours:
     global _current
     dark = system_is_dark() if mode == "system" else mode == "dark"
     _current = DARK if dark else LIGHT
-    app.setStyle("Fusion")
+    global _style
+    if _style is None or (app.style() is not _style and not isinstance(app.style(), AppStyle)):
+        # Made once: replacing a style that a style sheet still wraps would free it under Qt.
+        _style = AppStyle()
+        app.setStyle(_style)
     c = _current
     pal = QPalette()
     pal.setColor(QPalette.ColorRole.Window, QColor(c.window))
@@ -121,6 +172,7 @@ def style_sheet(c: Colours) -> str:
     tone = "dark" if c.dark else "light"
     down = f"{icons}/chevron-down-{tone}.svg"
     up = f"{icons}/chevron-up-{tone}.svg"
+    check = f"{icons}/check-{tone}.svg"
     return f"""
     QWidget {{ font-size: 10pt; }}
     QMainWindow, QStackedWidget#pages {{ background: {c.window}; }}
@@ -176,7 +228,27 @@ def style_sheet(c: Colours) -> str:
     QTabWidget::pane {{ border: none; }}
     QTabBar::tab {{ padding: 7px 16px; border: none; color: {c.muted}; }}
     QTabBar::tab:selected {{ color: {c.text}; border-bottom: 2px solid {c.accent}; font-weight: 600; }}
+    QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
+    QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; }}
+    QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 0; }}
+    QScrollBar::handle {{ background: {c.border}; border-radius: 4px; min-height: 28px; min-width: 28px; }}
+    QScrollBar::handle:hover {{ background: {c.muted}; }}
+    QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
+    QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
     QToolTip {{ color: {c.text}; background: {c.surface}; border: 1px solid {c.border}; padding: 4px; }}
+    QCheckBox::indicator, QTableView::indicator, QListView::indicator, QGroupBox::indicator {{
+        width: 14px; height: 14px; border: 1px solid {c.muted}; border-radius: 3px; background: {c.surface};
+    }}
+    QCheckBox::indicator:hover, QTableView::indicator:hover {{ border-color: {c.accent}; }}
+    QCheckBox::indicator:checked, QTableView::indicator:checked, QListView::indicator:checked,
+    QGroupBox::indicator:checked {{
+        background: {c.accent}; border-color: {c.accent}; image: url({check});
+    }}
+    QCheckBox::indicator:indeterminate, QTableView::indicator:indeterminate {{
+        background: {c.selection}; border-color: {c.accent};
+    }}
+    QCheckBox::indicator:disabled, QTableView::indicator:disabled {{ border-color: {c.border}; }}
+    QCheckBox::indicator:checked:disabled {{ background: {c.border}; border-color: {c.border}; }}
     """
 
 

@@ -96,6 +96,8 @@ class UnlockPage(QWidget):
         self.note = ""
 
     def _mode_changed(self, recovery: bool) -> None:
+        # "That passphrase does not unlock…" is about what was typed before; it goes with it.
+        self.status.setText(self.note)
         self.secret.clear()
         self.secret.setEchoMode(
             QLineEdit.EchoMode.Normal if recovery else QLineEdit.EchoMode.Password

@@ -66,11 +66,40 @@ def retint_buttons(root: QWidget) -> None:
             btn.setIcon(theme.icon(str(name), theme.colours().accent_text if primary else None))
 
 
+class ErrorLabel(QLabel):
+    """A wrapped error line that makes its window taller when the text needs it.
+
+    A word-wrapped label's height depends on its width, which a layout's minimum size
+    does not account for: a dialog already on screen kept its height and the message
+    was drawn over the field above it.
+    """
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        window = self.window()
+        layout = window.layout() if window is not self else None
+        if layout is None or not window.isVisible():
+            return
+        layout.activate()
+        width = window.width()
+        need = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if need > window.height():
+            window.resize(width, need)
+
+
+# Narrower dialogs clip their own title and squeeze fields (the "Correct" dialog was 220 px).
+FORM_DIALOG_MIN_WIDTH = 420
+
+
 def error_label() -> QLabel:
     """The red line under a form that says what is wrong with the input."""
     from ohvault.gui import theme
 
-    error = QLabel("")
+    error = ErrorLabel("")
     error.setWordWrap(True)
     error.setStyleSheet(f"color: {theme.colours().high};")
     error.setAccessibleName("Error")
@@ -84,6 +113,8 @@ def lay_out_form_dialog(
     ok: QDialogButtonBox.StandardButton = QDialogButtonBox.StandardButton.Save,
 ) -> None:
     """Form, then any hint/error labels, then OK-or-Save and Cancel wired to the dialog."""
+    dialog.setMinimumWidth(max(dialog.minimumWidth(), FORM_DIALOG_MIN_WIDTH))
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     buttons = QDialogButtonBox(ok | QDialogButtonBox.StandardButton.Cancel)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)

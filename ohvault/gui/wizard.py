@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui import theme
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.session import Session, UnlockResult
 from ohvault.gui.widgets import StrengthMeter, button, label
 from ohvault.vault import MIN_PASSPHRASE_LENGTH
@@ -165,6 +166,9 @@ class FirstRunWizard(QWidget):
         self.pass2.setPlaceholderText("Repeat the passphrase")
         self.pass2.setAccessibleName("Repeat passphrase")
         self.meter = StrengthMeter()
+        # Enter moves on: from the first box to the second, from the second to "Create vault".
+        self.pass1.returnPressed.connect(self.pass2.setFocus)
+        self.pass2.returnPressed.connect(self._submit_passphrase)
         self.pass1.textChanged.connect(self.meter.update_for)
         self.pass1.textChanged.connect(self._check_passphrase)
         self.pass2.textChanged.connect(self._check_passphrase)
@@ -274,6 +278,10 @@ class FirstRunWizard(QWidget):
         self.create_button.setEnabled(ok)
         return problem
 
+    def _submit_passphrase(self) -> None:
+        if not self._check_passphrase() and self.create_button.isEnabled():
+            self.create_vault(self.pass1.text())
+
     def create_vault(self, passphrase: str | None) -> None:
         if passphrase is None and not self.keychain_available:
             return
@@ -305,7 +313,7 @@ class FirstRunWizard(QWidget):
 
     def _save_pdf_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save recovery key", "ohvault-recovery-key.pdf", "PDF (*.pdf)"
+            self, "Save recovery key", suggested("ohvault-recovery-key.pdf"), "PDF (*.pdf)"
         )
         if name:
             try:

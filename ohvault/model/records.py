@@ -162,6 +162,9 @@ class Document(Record):
     sha256: str
     size: int
     description: str | None = None
+    title: str | None = None
+    kind: str | None = None  # one of DOCUMENT_KINDS
+    document_date: date | None = None  # when it was written, not when it was stored
 
 
 @dataclass(kw_only=True)

@@ -371,6 +371,20 @@ CREATE TABLE sync_versions (
 """
 
 
+# v9: any document can be attached, so a document says what it is: a title, a kind
+# (letter, imaging report, discharge summary...) and the date it was written. The
+# columns sync by themselves (the sync store reads a table's columns); the v4 update
+# trigger keeps the row as it was for three-way merges, so it is recreated with every
+# column the table has.
+V9_DOCUMENT_COLUMNS = ("title", "kind", "document_date")
+
+
+def _apply_v9(db: Database) -> None:
+    for column in V9_DOCUMENT_COLUMNS:
+        db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
+    recreate_update_trigger(db, "documents")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _script(V1)),
     Migration(2, "observation categories, document descriptions, latest-value index", _script(V2)),
@@ -382,6 +396,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(7, "FHIR meaning: codings, statuses, components, no-known, import keys", _apply_v7),
     Migration(8, "sync: bundles already merged, per-record synced versions", _script(V8)),
+    Migration(9, "documents: title, kind and date of any attached document", _apply_v9),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

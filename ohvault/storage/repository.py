@@ -18,6 +18,7 @@ from ohvault.errors import BadInput, ConflictError, ReadOnlyRecord, RecordNotFou
 from ohvault.mappings import NameMapping
 from ohvault.model import (
     RECORD_CLASSES,
+    DiagnosticReport,
     Document,
     Observation,
     Profile,
@@ -31,6 +32,16 @@ from ohvault.storage.codec import columns, from_row, quoted, row_values
 from ohvault.storage.db import Database
 
 R = TypeVar("R", bound=Record)
+
+# FHIR administrative gender, the values a profile's sex may take.
+PROFILE_SEXES = ("female", "male", "other", "unknown")
+
+
+class _Unset:
+    """Marks an argument that was not given (None means "clear it")."""
+
+
+UNSET = _Unset()
 
 # Records that arrived in a signed bundle are the sender's, not ours to edit.
 READ_ONLY_PROVENANCE = {Provenance.BUNDLE}
@@ -126,6 +137,119 @@ class Repository:
             self.audit.append(
                 "update", record_type="profile", record_id=profile.id, profile_id=profile.id
             )
+
+    def rename_profile(self, profile_id: str, name: str) -> Profile:
+        """Give a profile a new name; names stay unique so `--profile NAME` finds one person."""
+        return self.edit_profile(profile_id, name=name)
+
+    def edit_profile(
+        self,
+        profile_id: str,
+        *,
+        name: str | None = None,
+        birth_date: date | _Unset | None = UNSET,
+        sex: str | _Unset | None = UNSET,
+    ) -> Profile:
+        """Change a profile's name, birth date or sex (each only when given); audited."""
+        current = self.profile(profile_id)
+        if name is not None:
+            name = name.strip()
+            if not name:
+                raise BadInput("A profile needs a name.")
+            clash = self.db.execute(
+                "SELECT 1 FROM profiles WHERE name = ? AND id != ?", (name, profile_id)
+            ).fetchone()
+            if clash:
+                raise BadInput(
+                    "Another profile already has that name.",
+                    hint="Choose a different name so each profile can be found by name.",
+                )
+            current.name = name
+        if not isinstance(birth_date, _Unset):
+            if birth_date is not None and birth_date > date.today():
+                raise BadInput("A birth date cannot be in the future.")
+            current.birth_date = birth_date
+        if not isinstance(sex, _Unset):
+            if sex is not None and sex not in PROFILE_SEXES:
+                raise BadInput(f"Sex must be one of: {', '.join(PROFILE_SEXES)}.")
+            current.sex = sex
+        self.update_profile(current)
+        return current
+
+    def delete_profile(self, profile_id: str, *, confirm_name: str) -> dict[str, int]:
+        """Remove a profile and everything kept for it, in one transaction; returns counts.
+
+        `confirm_name` must be the profile's name exactly as typed by the person: deleting
+        a profile cannot be undone, so callers ask for it rather than passing it through.
+        The audit keeps a "delete" entry with counts (never values). Deletion is local:
+        profiles carry no tombstone, so other synced devices keep their copy.
+        """
+        current = self.profile(profile_id)
+        if confirm_name != current.name:
+            raise BadInput(
+                "The name typed does not match the profile's name; nothing was deleted.",
+                hint="Type the profile's name exactly to confirm.",
+            )
+        others = self.db.execute(
+            "SELECT count(*) FROM profiles WHERE id != ?", (profile_id,)
+        ).fetchone()[0]
+        if not others:
+            raise BadInput(
+                "This is the vault's only profile; nothing was deleted.",
+                hint="Add another profile first, or rename this one.",
+            )
+        removed: dict[str, int] = {}
+        with self.db.transaction():
+            self.db.execute(
+                "DELETE FROM document_blobs WHERE document_id IN "
+                "(SELECT id FROM documents WHERE profile_id = ?)",
+                (profile_id,),
+            )
+            for record_type, cls in RECORD_CLASSES.items():
+                ids = [
+                    r[0]
+                    for r in self.db.execute(
+                        f"SELECT id FROM {cls.TABLE} WHERE profile_id = ?", (profile_id,)
+                    ).fetchall()
+                ]
+                self._forget_sync_rows(cls.TABLE, ids)
+                if cls is Document:
+                    self._forget_sync_rows("document_blobs", ids)
+                self.db.execute(f"DELETE FROM {cls.TABLE} WHERE profile_id = ?", (profile_id,))
+                removed[record_type.value] = len(ids)
+            for table in ("trusted_senders", "bundle_imports", "sync_conflicts"):
+                if self._has_table(table):
+                    self.db.execute(f"DELETE FROM {table} WHERE profile_id = ?", (profile_id,))
+            self._forget_sync_rows("profiles", [profile_id])
+            self.db.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
+            detail = ",".join(f"{k}={v}" for k, v in sorted(removed.items()))
+            self.audit.append(
+                "delete",
+                record_type="profile",
+                record_id=profile_id,
+                profile_id=profile_id,
+                detail=detail,
+            )
+        return removed
+
+    def _has_table(self, name: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def _forget_sync_rows(self, table: str, ids: list[str]) -> None:
+        # Pending sync changes of rows that no longer exist would be pushed as empty rows.
+        if not ids or not self._has_table("sync_changes"):
+            return
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for side in ("sync_changes", "sync_shadow"):
+                self.db.execute(
+                    f"DELETE FROM {side} WHERE tbl = ? AND record_id IN ({marks})",
+                    (table, *chunk),
+                )
 
     # --- generic records ----------------------------------------------------------
 
@@ -560,6 +684,22 @@ class Repository:
         mapping = self._mapping(row)
         self.audit.append("read", record_type="name_mapping", record_id=mapping.id)
         return mapping
+
+    def document_reports(self, profile_id: str) -> dict[str, DiagnosticReport]:
+        """The diagnostic report read from each document (lab PDFs), by document id."""
+        rows = self.db.execute(
+            f"SELECT {quoted(columns(DiagnosticReport))} FROM diagnostic_reports "
+            "WHERE profile_id = ? AND deleted = 0 AND document_id IS NOT NULL",
+            (profile_id,),
+        ).fetchall()
+        reports = [from_row(DiagnosticReport, r) for r in rows]
+        self.audit.append(
+            "list",
+            record_type="diagnostic_report",
+            profile_id=profile_id,
+            detail=f"count={len(reports)}",
+        )
+        return {r.document_id: r for r in reports if r.document_id}
 
     # --- counts (no PHI) ---------------------------------------------------------------
 

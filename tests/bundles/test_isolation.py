@@ -22,6 +22,7 @@ COVERED = {
     "get", "records", "observations", "latest_observations", "find_duplicate_observation",
     "document_content", "find_document_by_hash", "counts", "update", "delete",
     "restore_deleted", "profile", "update_profile", "_require_profile", "_current",
+    "document_reports", "edit_profile", "rename_profile", "delete_profile",
 }  # fmt: skip
 
 
@@ -88,6 +89,27 @@ def test_no_query_reads_across_patients(pair: Pair) -> None:
     history = patients_mod.import_history(pair.clinician, b.profile_id)
     assert [h.bundle_id for h in history] == [b.bundle_id]
     assert repo.profile(b.profile_id).name == "Bea Example"
+    reports = repo.document_reports(b.profile_id)
+    assert all(r.profile_id == b.profile_id for r in reports.values())
+
+
+def test_editing_or_deleting_one_patient_leaves_the_other(pair: Pair) -> None:
+    a, b = _two_patients(pair)
+    repo = pair.clinician.repo
+    a_profile = repo.profile(a.profile_id)
+    a_counts = {k: v for k, v in repo.counts(a.profile_id).items() if k != "profiles"}
+    repo.rename_profile(b.profile_id, "Bea Renamed")
+    repo.edit_profile(b.profile_id, sex="female")
+    repo.delete_profile(b.profile_id, confirm_name="Bea Renamed")
+    after = repo.profile(a.profile_id)
+    assert (after.name, after.birth_date, after.sex) == (
+        a_profile.name,
+        a_profile.birth_date,
+        a_profile.sex,
+    )
+    assert {k: v for k, v in repo.counts(a.profile_id).items() if k != "profiles"} == a_counts
+    with pytest.raises(RecordNotFound):
+        repo.profile(b.profile_id)
 
 
 def test_a_bundle_cannot_write_into_another_patients_records(pair: Pair) -> None:

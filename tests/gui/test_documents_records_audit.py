@@ -61,7 +61,7 @@ def test_medication_dialog_validates_and_edits_are_undoable(qtbot: Any, unlocked
     dialog.inputs["end"].edit.setDate(date(2024, 9, 1))
     dialog.accept()
     assert "not active" in dialog.error.text()
-    dialog.inputs["status"].setCurrentText("completed")
+    dialog.inputs["status"].setCurrentText("Completed")
     dialog.accept()
     assert not dialog.isVisible()
     wait_idle(qtbot, window)

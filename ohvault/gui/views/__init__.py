@@ -20,6 +20,7 @@ class ViewSpec:
     title: str
     icon: str
     mode: str = "all"  # "all"; "clinician": clinician vaults only; "sync": when sync is on
+    after: str = ""  # the sidebar lists it after this screen (VIEWS order keeps Ctrl+1…0)
 
     def build(self, session: Session) -> View:
         module = importlib.import_module(f"ohvault.gui.views.{self.module}")
@@ -41,4 +42,18 @@ VIEWS: tuple[ViewSpec, ...] = (
     # Appended so that Ctrl+1…0 keep their screens; the sidebar lists Patients first.
     ViewSpec("patients", "PatientsView", "Patients", "patients", mode="clinician"),
     ViewSpec("conflicts", "ConflictsView", "Sync conflicts", "sync", mode="sync"),
+    ViewSpec("records", "NotesView", "Notes", "edit", after="Immunizations"),
 )
+
+
+def sidebar_order() -> list[int]:
+    """VIEWS indexes in sidebar order: clinician screens first, `after` screens in place."""
+    placed = [i for i, v in enumerate(VIEWS) if not v.after]
+    order = [i for i in placed if VIEWS[i].mode == "clinician"] + [
+        i for i in placed if VIEWS[i].mode != "clinician"
+    ]
+    for i, spec in enumerate(VIEWS):
+        if spec.after:
+            anchor = next((n for n, j in enumerate(order) if VIEWS[j].title == spec.after), None)
+            order.insert(len(order) if anchor is None else anchor + 1, i)
+    return order

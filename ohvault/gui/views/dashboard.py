@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -22,6 +31,7 @@ from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, EmptyState, ViewHeader, button, label
 from ohvault.ucum import display_unit
+from ohvault.wording import plural
 
 
 class Sparkline(QWidget):
@@ -70,13 +80,24 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+TILE_MIN_WIDTH = 220
+
+
 class Tile(QFrame):
+    """One biomarker's latest value; clicking it (or Enter/Space on it) opens its trend."""
+
+    opened = Signal(str)  # the analyte key
+
     def __init__(self, tile: gdata.Tile) -> None:
         super().__init__()
+        self.key = tile.key
         self.setObjectName("card")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(f"Open the trend of {tile.name}")
         flagged = theme.is_out_of_range(tile.flag)
         self.setProperty("flagged", flagged)
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(TILE_MIN_WIDTH)
         self.setAccessibleName(f"{tile.name} tile")
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
@@ -126,6 +147,19 @@ class Tile(QFrame):
         col.addLayout(meta)
         self.flag = tile.flag
 
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.opened.emit(self.key)
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.opened.emit(self.key)
+            return
+        super().keyPressEvent(event)
+
 
 class DashboardView(View):
     title = "Dashboard"
@@ -145,6 +179,7 @@ class DashboardView(View):
         body.setSpacing(18)
         self.scroller = QScrollArea()
         self.scroller.setWidgetResizable(True)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(14)
@@ -166,6 +201,7 @@ class DashboardView(View):
         body.addWidget(side, 0)
         self.root.addLayout(body, 1)
         self.tiles: list[Tile] = []
+        self._placed_columns = 0
         self.data: gdata.Dashboard | None = None
 
     def load(self) -> None:
@@ -205,18 +241,18 @@ class DashboardView(View):
                 0,
                 0,
             )
-        for i, tile in enumerate(dash.tiles):
+        for tile in dash.tiles:
             widget = Tile(tile)
+            widget.opened.connect(self.open_trend)
             self.tiles.append(widget)
-            self.grid.addWidget(widget, i // self.COLUMNS, i % self.COLUMNS)
-        self.grid.setRowStretch(self.grid.rowCount(), 1)
+        self._place_tiles()
         if dash.recent:
             for item in dash.recent:
                 row = QVBoxLayout()
                 title = label(item.title, wrap=True)
                 title.setStyleSheet("font-weight: 600;")
                 row.addWidget(title)
-                extra = f" · {item.results} results" if item.results else ""
+                extra = f" · {plural(item.results, 'result')}" if item.results else ""
                 row.addWidget(label(f"{item.when.isoformat()}{extra}", "muted"))
                 box = QWidget()
                 box.setLayout(row)
@@ -234,6 +270,30 @@ class DashboardView(View):
                 )
             )
         )
+
+    def _columns(self) -> int:
+        # As many tiles side by side as fit: never a sideways scroll at the default size.
+        width = self.scroller.viewport().width()
+        spacing = self.grid.horizontalSpacing()
+        return max(1, min(self.COLUMNS, (width + spacing) // (TILE_MIN_WIDTH + spacing)))
+
+    def _place_tiles(self) -> None:
+        columns = self._columns()
+        self._placed_columns = columns
+        for i, widget in enumerate(self.tiles):
+            self.grid.removeWidget(widget)
+            self.grid.addWidget(widget, i // columns, i % columns)
+        for c in range(self.COLUMNS):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+        self.grid.setRowStretch(self.grid.rowCount(), 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.tiles and self._columns() != self._placed_columns:
+            self._place_tiles()
+
+    def open_trend(self, key: str) -> None:
+        self.window().show_trend(key)  # type: ignore[attr-defined]
 
     def clear(self) -> None:
         super().clear()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui.bundle_import import BUNDLE_SUFFIX, BundleImporter, show_my_key
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.models import Column, RecordRole, TableModel
 from ohvault.gui.provenance import describe_import
 from ohvault.gui.tasks import JobContext
@@ -184,7 +185,10 @@ class PatientsView(View):
 
     def pick_bundle(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
-            self, "Import bundles", "", f"ohvault bundles (*{BUNDLE_SUFFIX});;All files (*)"
+            self,
+            "Import bundles",
+            suggested(),
+            f"ohvault bundles (*{BUNDLE_SUFFIX});;All files (*)",
         )
         self.import_files([Path(n) for n in names])
 

@@ -27,7 +27,14 @@ from ohvault.gui.tasks import JobContext
 from ohvault.gui.undo import AddRecord, DeleteRecord, EditRecord
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button
-from ohvault.model import AllergyIntolerance, Condition, Immunization, MedicationStatement, Record
+from ohvault.model import (
+    AllergyIntolerance,
+    Condition,
+    Immunization,
+    MedicationStatement,
+    Note,
+    Record,
+)
 
 
 def _status(record: Record) -> str:
@@ -71,7 +78,7 @@ MEDICATIONS = Kind(
     [
         Column("Medication", lambda m: m.name, lambda m: m.name.lower()),
         Column("Dosage", lambda m: m.dosage or ""),
-        Column("Status", lambda m: m.status.capitalize()),
+        Column("Status", lambda m: m.status.replace("-", " ").capitalize()),
         Column("Started", lambda m: fmt_date(m.start), lambda m: fmt_date(m.start)),
         Column("Stopped", lambda m: fmt_date(m.end), lambda m: fmt_date(m.end)),
         Column("Note", lambda m: m.note or ""),
@@ -177,6 +184,28 @@ IMMUNIZATIONS = Kind(
     ],
     order="occurrence DESC",
     sort_column=1,
+    descending=True,
+)
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 160 else line[:159] + "…"
+
+
+NOTES = Kind(
+    Note,
+    "note",
+    "notes",
+    [
+        Column("Date", lambda n: fmt_date(n.noted), lambda n: fmt_date(n.noted)),
+        Column("Note", lambda n: _first_line(n.text), lambda n: n.text.lower()),
+    ],
+    [
+        Field("noted", "Date", "date", required=True),
+        Field("text", "Note", "long", required=True, height=180),
+    ],
+    order="noted DESC, created_at DESC",
     descending=True,
 )
 
@@ -366,3 +395,11 @@ class ImmunizationsView(_RecordsView):
     watches = frozenset({"immunization"})
     kinds = (IMMUNIZATIONS,)
     subtitle = "Vaccinations and when you had them."
+
+
+class NotesView(_RecordsView):
+    title = "Notes"
+    icon_name = "edit"
+    watches = frozenset({"note"})
+    kinds = (NOTES,)
+    subtitle = "Your own notes: symptoms, questions for the next visit, anything worth keeping."

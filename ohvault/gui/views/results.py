@@ -9,7 +9,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
+from ohvault.gui.dates import DateEdit
 from ohvault.gui.measurement import MeasurementDialog
 from ohvault.gui.models import ObservationFilter, ObservationModel, RecordRole
 from ohvault.gui.provenance import READ_ONLY_TIP, ProvenanceLine, is_read_only, set_editable
@@ -36,12 +36,10 @@ FLAG_CHOICES = [
 _ANY_DATE = QDate(1900, 1, 1)
 
 
-def _date_edit(name: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+def _date_edit(name: str) -> DateEdit:
+    edit = DateEdit()
     edit.setMinimumDate(_ANY_DATE)
-    edit.setSpecialValueText("any date")
+    edit.setSpecialValueText("Any date")
     edit.setDate(_ANY_DATE)
     edit.setAccessibleName(name)
     return edit

@@ -24,13 +24,25 @@ from PySide6.QtWidgets import (
 
 from ohvault import paths
 from ohvault.gui import theme
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.settings_store import gui_settings
 from ohvault.gui.sync_panel import SyncPanel
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ViewHeader, button, label
+from ohvault.wording import plural
 
 THEMES = [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")]
+
+
+def _plural_suffix(spin: QSpinBox, unit: str) -> None:
+    """ "1 minute", "5 minutes": the suffix follows the value."""
+
+    def update(value: int) -> None:
+        spin.setSuffix(" " + plural(value, unit).split(" ", 1)[1])
+
+    spin.valueChanged.connect(update)
+    update(spin.value())
 
 
 class SettingsView(View):
@@ -54,8 +66,8 @@ class SettingsView(View):
         form = QFormLayout(security)
         self.autolock = QSpinBox()
         self.autolock.setRange(0, 240)
-        self.autolock.setSuffix(" minutes")
-        self.autolock.setSpecialValueText("never")
+        _plural_suffix(self.autolock, "minute")
+        self.autolock.setSpecialValueText("Never")
         self.autolock.setAccessibleName("Lock after idle minutes")
         form.addRow("Lock after being idle for", self.autolock)
         self.lock_on_sleep = QCheckBox("Lock when the computer sleeps or the screen locks")
@@ -69,8 +81,8 @@ class SettingsView(View):
         bform = QFormLayout(backups)
         self.interval = QSpinBox()
         self.interval.setRange(0, 24 * 30)
-        self.interval.setSuffix(" hours")
-        self.interval.setSpecialValueText("off")
+        _plural_suffix(self.interval, "hour")
+        self.interval.setSpecialValueText("Off")
         self.interval.setAccessibleName("Backup every hours")
         bform.addRow("Back up automatically every", self.interval)
         self.keep = QSpinBox()
@@ -80,7 +92,7 @@ class SettingsView(View):
         where = QHBoxLayout()
         self.location = QLineEdit()
         self.location.setAccessibleName("Backup folder")
-        self.location.setPlaceholderText("the vault's own backups folder")
+        self.location.setPlaceholderText("The vault's own backups folder")
         where.addWidget(self.location, 1)
         browse = button("Choose…")
         browse.clicked.connect(self._choose_dir)
@@ -220,7 +232,7 @@ class SettingsView(View):
             self.last_backup.setText("")
 
     def _choose_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Backup folder")
+        folder = QFileDialog.getExistingDirectory(self, "Backup folder", suggested())
         if folder:
             self.location.setText(folder)
             self._save("backup_dir", folder)

@@ -6,10 +6,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -22,6 +21,8 @@ from PySide6.QtWidgets import (
 
 from ohvault.gui import theme
 from ohvault.gui.data import TrendData
+from ohvault.gui.dates import DateEdit, qtoday
+from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
@@ -38,6 +39,20 @@ RANGES = [
 EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"
 
 
+def tip_placement(fx: float, fy: float) -> tuple[tuple[int, int], str, str]:
+    """Where a point's tooltip goes, from the point's place in the axes (0..1 each way).
+
+    Beside the point, towards the middle of the chart: the newest point sits at the right
+    edge, so its tooltip opens to the left instead of running off the chart.
+    """
+    right, top = fx > 0.55, fy > 0.6
+    return (
+        (-12 if right else 12, -12 if top else 12),
+        "right" if right else "left",
+        ("top" if top else "bottom"),
+    )
+
+
 class TrendsView(View):
     title = "Trends"
     icon_name = "trends"
@@ -51,6 +66,7 @@ class TrendsView(View):
         self.annotation: Any = None
         self.hover_text = ""
         self.data: TrendData | None = None
+        self._wanted: tuple[str, ...] | None = None  # to chart once the data is in
         header = ViewHeader(
             "Trends", "Pick one or more tests; the shaded band is the reference range."
         )
@@ -85,21 +101,22 @@ class TrendsView(View):
             self.range.addItem(text, value)
         self.range.currentIndexChanged.connect(self._range_changed)
         scol.addWidget(self.range)
-        self.since = QDateEdit()
-        self.until = QDateEdit()
+        self.since = DateEdit()
+        self.until = DateEdit()
         for edit, name in ((self.since, "From"), (self.until, "To")):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
             edit.setAccessibleName(name)
             edit.setVisible(False)
             edit.dateChanged.connect(lambda _: self.redraw())
             scol.addWidget(edit)
-        self.since.setDate(QDate.currentDate().addYears(-2))
-        self.until.setDate(QDate.currentDate())
+        self.since.setDate(qtoday().addYears(-2))
+        self.until.setDate(qtoday())
         body.addWidget(side)
         self.chart_host = QStackedWidget()
         self.empty = EmptyState("Select one or more tests on the left to see how they changed.")
         self.chart_host.addWidget(self.empty)
+        self.loading = EmptyState("Loading your results…")
+        self.loading.setAccessibleName("Loading")
+        self.chart_host.addWidget(self.loading)
         body.addWidget(self.chart_host, 1)
         self.root.addLayout(body, 1)
 
@@ -113,10 +130,22 @@ class TrendsView(View):
 
             return trend_data(ctx.vault, pid)  # type: ignore[arg-type]
 
+        # Reading every result takes a moment on a large vault: say so instead of an empty chart.
+        self.chart_host.setCurrentWidget(self.loading)
+        self.analytes.setEnabled(False)
         self.session.executor.run(op, success=self._show, label="Loading trends")
 
+    def open_analyte(self, key: str) -> None:
+        """Chart just this analyte, now if the data is here, else as soon as it arrives."""
+        if self.data is not None and not self.stale:
+            self.select(key)
+        else:
+            self._wanted = (key,)
+
     def _show(self, data: TrendData) -> None:
-        checked = set(self.checked_keys())
+        self.analytes.setEnabled(True)
+        checked = set(self.checked_keys()) if self._wanted is None else set(self._wanted)
+        self._wanted = None
         self.data = data
         self.analytes.blockSignals(True)
         self.analytes.clear()
@@ -234,10 +263,16 @@ class TrendsView(View):
         if self.annotation is not None:
             self.annotation.remove()
         c = theme.colours()
-        self.annotation = event.inaxes.annotate(
+        ax = event.inaxes
+        px, py = ax.transData.transform((ax.convert_xunits(d), v))
+        fx, fy = ax.transAxes.inverted().transform((px, py))
+        offset, ha, va = tip_placement(fx, fy)
+        self.annotation = ax.annotate(
             self.hover_text,
             xy=(d, v),
-            xytext=(12, 12),
+            xytext=offset,
+            ha=ha,
+            va=va,
             textcoords="offset points",
             fontsize=8,
             color=c.text,
@@ -273,7 +308,9 @@ class TrendsView(View):
         )
 
     def export_dialog(self) -> None:
-        name, chosen = QFileDialog.getSaveFileName(self, "Export chart", "trend.png", EXPORT_FILTER)
+        name, chosen = QFileDialog.getSaveFileName(
+            self, "Export chart", suggested("trend.png"), EXPORT_FILTER
+        )
         if not name:
             return
         path = Path(name)
@@ -307,10 +344,22 @@ class TrendsView(View):
         )
 
     def visit_summary_dialog(self) -> None:
+        from ohvault.fhir.plain import PLAINTEXT_WARNING
+
+        # The PDF is as readable as a CSV export, so it gets the same warning first.
+        if not self.session.bridge.confirm(
+            "Write an unencrypted file?",
+            PLAINTEXT_WARNING.replace("WARNING: ", "")
+            + "\n\nThe visit summary is meant to be printed or handed over; delete the file "
+            "when it is no longer needed.",
+            ok="Write unencrypted file",
+            danger=True,
+        ):
+            return
         name, _ = QFileDialog.getSaveFileName(
             self,
             "Save visit summary",
-            f"visit-summary-{date.today().isoformat()}.pdf",
+            suggested(f"visit-summary-{date.today().isoformat()}.pdf"),
             "PDF (*.pdf)",
         )
         if name:
