@@ -3,8 +3,10 @@
 Active when pytest runs with pytest-cov (`make test` passes --cov). After pytest-cov has
 combined the workers' data, each package's line coverage is compared with its floor in
 tests/coverage-floors.json; a package below its floor fails the run, with a line saying
-which. The floors are the levels the packages reached when the gate was added; raise them
-as tests improve, never lower them.
+which. The floors are the levels the packages reached when the gate was added (`make test`
+on 2026-11-30: keys 92-94%, storage 89-92%, bundles 90%, sync 90-91% across runs), rounded
+down a point because hypothesis and xdist scheduling move a package's figure by about that
+much from run to run; raise them as tests improve, never lower them.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from fpdf import FPDF
 
 from ohvault.gui import demo
 from ohvault.gui.pdf_review import COL_FLAG, COL_NAME, COL_REF, COL_UNIT, COL_VALUE, MapToDialog
-from ohvault.labs import parser as lab_parser
+from ohvault.labs import sandbox
 from ohvault.model import DiagnosticReport
 from tests.gui.conftest import run_op, wait_idle
 from tests.test_mappings import result
@@ -51,14 +51,14 @@ def _undated_pdf(tmp_path: Path) -> Path:
 
 
 def _extend_parse(monkeypatch: pytest.MonkeyPatch, extra: list[Any]) -> None:
-    """Real parsing, plus rows the current parser does not return yet."""
-    real = lab_parser.parse_pdf
+    """Real parsing (in the sandboxed child, as the app does), plus rows added to its result."""
+    real = sandbox.parse_pdf_isolated
 
     def parse(*args: Any, **kwargs: Any) -> Any:
         report = real(*args, **kwargs)
         return dataclasses.replace(report, results=[*report.results, *extra])
 
-    monkeypatch.setattr(lab_parser, "parse_pdf", parse)
+    monkeypatch.setattr(sandbox, "parse_pdf_isolated", parse)
 
 
 def _review(qtbot: Any, window: Any, paths: list[Path]) -> Any:
