@@ -36,14 +36,20 @@ def log_dir() -> Path:
 def resources_dir() -> Path:
     """The shipped data (catalog, icons, LOINC subset): the package `ohvault.resources`,
     which pyproject.toml maps to the top-level resources/ folder. importlib.resources finds
-    it in a checkout, an installed wheel and the PyInstaller app, from any directory."""
+    it in a checkout, an installed wheel and the PyInstaller app, from any directory.
+
+    A source tree's own resources/ beside the imported `ohvault` comes first, so that code
+    and data always come from the same tree (a second checkout or git worktree run with
+    PYTHONPATH would otherwise read the data of whichever tree is installed editable)."""
     import importlib.resources
 
+    beside = Path(__file__).resolve().parents[1] / "resources"
+    if (beside / "catalog").is_dir() and (beside / "icons").is_dir():
+        return beside
     try:
         return Path(str(importlib.resources.files("ohvault.resources")))
     except ModuleNotFoundError:
-        # A source checkout used without installing it (PYTHONPATH=.): the folder itself.
-        return Path(__file__).resolve().parents[1] / "resources"
+        return beside
 
 
 def ensure_private_dir(path: Path) -> Path:
