@@ -294,7 +294,9 @@ def test_choices_read_as_sentences_and_store_their_code(qtbot: Any, unlocked: An
     dialog = table.add()
     status = dialog.inputs["status"]
     shown = [status.itemText(i) for i in range(status.count())]
-    assert shown == ["Active", "Completed", "Stopped", "On hold"]
+    assert shown[:4] == ["Active", "Completed", "Stopped", "On hold"]
+    # FHIR statuses kept on import (intended, not taken, ...) read as words too, never codes.
+    assert all("-" not in s and s[0].isupper() for s in shown)
     dialog.inputs["name"].setText("Synthetic tablet")
     status.setCurrentIndex(shown.index("On hold"))
     dialog.accept()
