@@ -223,8 +223,8 @@ def _render(out: Path, home: Path) -> int:
         if view.title == "Import":
             _import_review(app, window, view, home)
         slug = view.title.lower().replace(" & ", "-").replace(" ", "-")
-        # Screens added after the numbered set get numbers after the other pictures.
-        shot(f"{i + 3:02d}-{slug}" if i < 10 else f"{i + 10:02d}-{slug}")
+        # Screens added after the numbered set get numbers after the dark-theme pictures (20-22).
+        shot(f"{i + 3:02d}-{slug}" if i < 10 else f"{i + 13:02d}-{slug}")
     settings = window.view("Settings")
     window.show_view("Settings")
     settings.findChild(QScrollArea).ensureWidgetVisible(settings.sync_panel, 0, 0)  # type: ignore[union-attr, attr-defined]
