@@ -23,21 +23,13 @@ from ohvault.gui import theme
 from ohvault.model import Observation, Record
 from ohvault.storage.audit import AuditEntry
 from ohvault.ucum import display_unit
+from ohvault.wording import flag_word, reference_text
 
 SortRole = Qt.ItemDataRole.UserRole + 1
 RecordRole = Qt.ItemDataRole.UserRole + 2
 
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
-
-FLAG_WORDS = {
-    "H": "High",
-    "HH": "Critically high",
-    "L": "Low",
-    "LL": "Critically low",
-    "A": "Abnormal",
-    "N": "Normal",
-}
 
 
 @dataclass(frozen=True)
@@ -54,16 +46,6 @@ def fmt_date(d: date | None) -> str:
 
 def fmt_num(v: float | None) -> str:
     return "" if v is None else f"{v:g}"
-
-
-def reference_text(o: Observation) -> str:
-    if o.ref_low is not None and o.ref_high is not None:
-        return f"{o.ref_low:g}–{o.ref_high:g}"
-    if o.ref_high is not None:
-        return f"< {o.ref_high:g}"
-    if o.ref_low is not None:
-        return f"> {o.ref_low:g}"
-    return o.ref_text or ""
 
 
 class TableModel(QAbstractTableModel, Generic[T]):
@@ -139,7 +121,7 @@ OBSERVATION_COLUMNS: list[Column[Observation]] = [
     ),
     Column("Unit", lambda o: display_unit(o.unit)),
     Column("Reference", reference_text),
-    Column("Flag", lambda o: FLAG_WORDS.get(o.flag or "", o.flag or "")),
+    Column("Flag", lambda o: flag_word(o.flag)),
     Column("Category", lambda o: (o.category or "").replace("_", " ").capitalize()),
     Column("LOINC", lambda o: o.loinc or ""),
     Column("Source", _source),

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
-from ohvault.gui import demo
+from ohvault import demo
 from ohvault.gui.pdf_review import COL_FLAG, COL_NAME, COL_REF, COL_UNIT, COL_VALUE, MapToDialog
 from ohvault.labs import parser as lab_parser
 from ohvault.model import DiagnosticReport
@@ -239,30 +239,3 @@ def test_review_table_is_readable_at_the_default_size(
     # Flag and confidence stay on screen: no column is pushed out of reach.
     visible = sum(table.columnWidth(c) for c in range(model.columnCount()))
     assert visible <= table.viewport().width() or table.horizontalScrollBar().isVisible()
-
-
-def test_dashboard_change_compares_with_an_earlier_date_never_a_repeat() -> None:
-    from ohvault.gui.data import Series, change_since_previous_date
-
-    s = Series("k", "Glucose", "mg/dL", points=[(date(2025, 1, 1), 90.0)])
-    assert change_since_previous_date(s) is None
-    s.points += [(date(2025, 3, 1), 99.0), (date(2025, 3, 1), 99.0)]
-    assert change_since_previous_date(s) == 9.0  # not "unchanged" against its own repeat
-
-
-def test_trend_points_use_the_canonical_value_stored_on_import() -> None:
-    from ohvault.gui.data import build_series
-    from ohvault.model import Observation
-
-    stored = Observation(
-        profile_id="p", analyte="Glucose", loinc="2345-7", value_num=5.5, unit="mmol/L",
-        value_canonical=99.1, unit_canonical="mg/dL", effective=date(2025, 1, 1),
-    )  # fmt: skip
-    typed = Observation(
-        profile_id="p", analyte="Glucose", loinc="2345-7", value_num=5.5, unit="mmol/L",
-        effective=date(2025, 2, 1),
-    )  # fmt: skip
-    series = build_series([stored, typed], "mg/dL")
-    assert series is not None
-    assert series.points[0] == (date(2025, 1, 1), 99.1)
-    assert series.points[1][1] == pytest.approx(99.1, abs=0.05)  # converted with the catalog

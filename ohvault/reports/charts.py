@@ -1,7 +1,8 @@
 """Trend charts with matplotlib (imported lazily: it costs start-up time).
 
-Plain matplotlib `Figure` objects, so the same drawing serves the embedded Qt
-canvas (GUI thread) and the visit summary PDF (worker thread, Agg).
+Plain matplotlib `Figure` objects (no Qt here), so the same drawing serves the
+GUI's embedded canvas (GUI thread), the visit summary PDF (worker thread or CLI,
+Agg) and the benchmarks.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ohvault.gui.data import MedicationSpan, Series
+from ohvault.reports.trends import MedicationSpan, Series
 from ohvault.ucum import display_unit
 
 
