@@ -10,6 +10,7 @@ result the person corrects on the review screen.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import TYPE_CHECKING
 
 from ohvault.analytes import lookup
@@ -33,9 +34,21 @@ def parse_value(text: str) -> tuple[float | None, str | None]:
         cleaned.replace(",", ".") if cleaned.count(",") == 1 and "." not in cleaned else cleaned
     )
     try:
-        return float(number), None
+        value = float(number)
     except ValueError:
         return None, cleaned
+    # "nan" and "inf" are words to float(); no measurement is either.
+    return (value, None) if math.isfinite(value) else (None, cleaned)
+
+
+def parse_number(text: str, what: str) -> float:
+    """A number typed for `what` ("systolic pressure"), read like :func:`parse_value`."""
+    if not text.strip():
+        raise BadInput(f"Enter the {what}.")
+    number, _ = parse_value(text)
+    if number is None:
+        raise BadInput(f"The {what} must be a number.")
+    return number
 
 
 def find_analyte(name_or_loinc: str) -> Analyte | None:

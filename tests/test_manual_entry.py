@@ -37,6 +37,8 @@ def _obs(analyte: str, value: str, unit: str | None = None, **kw: object) -> Obs
         ("<0.5", None, "<0.5"),
         ("Negative", None, "Negative"),
         ("1,234,5", None, "1,234,5"),  # not a number: kept as text, never half-read
+        ("NaN", None, "NaN"),  # float() reads these words; no measurement is one
+        ("inf", None, "inf"),
     ],
 )
 def test_parse_value(typed: str, num: float | None, text: str | None) -> None:
@@ -179,3 +181,14 @@ def test_corrected_result_of_a_test_the_catalog_does_not_know_stays_the_persons_
     fixed = correct_result(_parsed("Zonulin", 40.0, "ng/mL", "ng/mL"), "Zonulin", "<30", "ng/mL")
     assert (fixed.name, fixed.loinc, fixed.value, fixed.value_num) == ("Zonulin", None, "<30", None)
     assert fixed.value_canonical is None and fixed.unit_ucum == "ng/mL"
+
+
+def test_a_number_for_a_named_field_says_which_field_is_wrong() -> None:
+    from ohvault.manual_entry import parse_number
+
+    assert parse_number(" 120,5 ", "systolic pressure") == 120.5
+    with pytest.raises(BadInput, match="Enter the systolic pressure"):
+        parse_number("  ", "systolic pressure")
+    for typed in ("high", "nan", "1,234,5"):
+        with pytest.raises(BadInput, match="The weight must be a number"):
+            parse_number(typed, "weight")
