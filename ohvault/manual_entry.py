@@ -63,7 +63,8 @@ def to_ucum(typed: str | None) -> str | None:
 
 
 def enrich_from_catalog(obs: Observation) -> Observation:
-    """Fill LOINC, name, category, UCUM unit, default range and flag; refuse implausible values.
+    """Fill LOINC, name, category, UCUM unit, canonical value, default range and flag; refuse
+    implausible values.
 
     ``obs.unit`` may hold what the person typed; what is stored is always a UCUM code or None.
     An analyte the catalog does not know is kept as typed (people track things no catalog lists);
@@ -74,6 +75,7 @@ def enrich_from_catalog(obs: Observation) -> Observation:
     ucum = to_ucum(typed_unit)
     analyte = find_analyte(obs.analyte)
     if analyte is None:
+        obs.value_canonical = obs.unit_canonical = None  # no catalog unit to hold it in
         obs.unit = ucum
         if typed_unit is not None and ucum is None:
             kept = f"Unit as typed: {typed_unit}"
@@ -83,7 +85,10 @@ def enrich_from_catalog(obs: Observation) -> Observation:
         return obs
     obs.analyte = analyte.preferred_name
     obs.category = analyte.category
-    unit, obs.loinc, _ = check_unit_and_value(analyte, obs.value_num, typed_unit, ucum)
+    unit, obs.loinc, canonical = check_unit_and_value(analyte, obs.value_num, typed_unit, ucum)
+    # Stored with the value, as for imported results: charts read it instead of converting.
+    obs.value_canonical = canonical
+    obs.unit_canonical = analyte.canonical_unit if canonical is not None else None
     if obs.value_num is None and typed_unit is None:
         return obs
     obs.unit = unit or None

@@ -192,3 +192,14 @@ def test_a_number_for_a_named_field_says_which_field_is_wrong() -> None:
     for typed in ("high", "nan", "1,234,5"):
         with pytest.raises(BadInput, match="The weight must be a number"):
             parse_number(typed, "weight")
+
+
+def test_typed_value_is_stored_with_its_canonical_value_like_an_imported_one() -> None:
+    obs = enrich_from_catalog(_obs("glucose", "5,5", "mmol/l"))
+    assert obs.unit_canonical == "mg/dL" and obs.value_canonical == pytest.approx(99.1, abs=0.1)
+    # An edit recomputes it from the new value (a stale copy would be charted otherwise).
+    obs.value_num, obs.unit = 6.0, "mmol/L"
+    assert enrich_from_catalog(obs).value_canonical == pytest.approx(108.1, abs=0.1)
+    assert enrich_from_catalog(_obs("glucose", "<2", "mmol/L")).value_canonical is None
+    own = enrich_from_catalog(_obs("Zonulin", "40", "ng/mL", value_canonical=1.0))
+    assert own.value_canonical is None and own.unit_canonical is None

@@ -95,3 +95,43 @@ def test_trend_data_and_dashboard_from_a_real_vault(make_vault: MakeVault) -> No
     flagged = [t.flag not in (None, "N") for t in dash.tiles]
     assert flagged == sorted(flagged, reverse=True) and any(flagged)
     assert dash.recent[0].title == "Annual check-up panel" and dash.recent[0].results == 10
+
+
+def test_charts_read_the_stored_canonical_value_and_convert_only_rows_without_one(
+    make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ohvault.manual_entry import enrich_from_catalog
+    from ohvault.reports import trends
+
+    vault, _ = make_vault()
+    pid = vault.repo.profiles()[0].id
+    for month, value in ((1, 5.5), (2, 6.0)):  # typed in mmol/L, as the CLI and the app do
+        typed = Observation(
+            profile_id=pid, analyte="glucose", value_num=value, unit="mmol/L",
+            effective=date(2025, month, 1),
+        )  # fmt: skip
+        vault.repo.add(enrich_from_catalog(typed))
+    stored = vault.repo.observations(pid)
+    assert {o.unit_canonical for o in stored} == {"mg/dL"}
+    conversions: list[str | None] = []
+    real = trends._convert
+
+    def counted(
+        value: float, from_unit: str | None, to_unit: str | None, name: str
+    ) -> float | None:
+        conversions.append(from_unit)
+        return real(value, from_unit, to_unit, name)
+
+    monkeypatch.setattr(trends, "_convert", counted)
+    series = build_series(stored)
+    assert series is not None and series.unit == "mg/dL"
+    assert [round(v, 1) for _, v in series.points] == [99.1, 108.1]
+    assert conversions == ["mmol/L", "mmol/L"]  # the reference range's two bounds, no point
+    old = Observation(
+        profile_id=pid, analyte="Glucose", loinc="14749-6", value_num=5.0, unit="mmol/L",
+        effective=date(2025, 3, 1),
+    )  # fmt: skip
+    conversions.clear()
+    series = build_series([*stored, old])  # a row from before v6: converted
+    assert series is not None and round(series.points[-1][1], 1) == 90.1
+    assert conversions
