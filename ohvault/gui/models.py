@@ -20,7 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ohvault.gui import theme
-from ohvault.model import Observation, Record
+from ohvault.model import Observation, Record, is_out_of_range
 from ohvault.storage.audit import AuditEntry
 from ohvault.ucum import display_unit
 from ohvault.wording import flag_word, reference_text
@@ -133,7 +133,7 @@ class ObservationModel(TableModel[Observation]):
         super().__init__(OBSERVATION_COLUMNS)
 
     def role_data(self, row: Observation, column: int, role: int) -> Any:
-        flagged = theme.is_out_of_range(row.flag)
+        flagged = is_out_of_range(row.flag)
         if role == Qt.ItemDataRole.ForegroundRole and flagged and column in (2, 5):
             return QBrush(QColor(theme.flag_colour(row.flag)))
         if role == Qt.ItemDataRole.FontRole and flagged and column in (2, 5):
@@ -196,7 +196,7 @@ class ObservationFilter(QSortFilterProxyModel):
             return False
         if self.flag_set is not None:
             if self.flag_set == {"out"}:
-                return theme.is_out_of_range(o.flag)
+                return is_out_of_range(o.flag)
             return (o.flag or "N") in self.flag_set
         return True
 

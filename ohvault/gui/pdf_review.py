@@ -37,6 +37,7 @@ from ohvault.gui.models import Column, Index, TableModel
 from ohvault.gui.widgets import error_label, label, lay_out_form_dialog
 from ohvault.importing import is_sure, result_flag
 from ohvault.manual_entry import correct_result
+from ohvault.model import is_out_of_range
 from ohvault.wording import flag_word
 
 RESULTS, UNMAPPED, UNSURE = "results", "unmapped", "unsure"
@@ -169,7 +170,7 @@ class ReviewModel(TableModel[ReviewRow]):
             return QBrush(QColor("#3a2f1a" if c.dark else "#fff1d6"))
         if role == Qt.ItemDataRole.ForegroundRole and column in (COL_VALUE, COL_FLAG):
             flag = result_flag(r)
-            if flag and flag != "N" and not row.doubted:
+            if is_out_of_range(flag) and not row.doubted:
                 return QBrush(QColor(theme.flag_colour(flag)))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_PRINTED:

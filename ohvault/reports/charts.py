@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ohvault.model import is_out_of_range
 from ohvault.reports.trends import MedicationSpan, Series
 from ohvault.ucum import display_unit
 
@@ -115,7 +116,7 @@ def draw_trends(
         out = [
             (d, v)
             for d, v, f in pts
-            if (f and f != "N")
+            if is_out_of_range(f)
             or (series.ref_high is not None and v > series.ref_high)
             or (series.ref_low is not None and v < series.ref_low)
         ]

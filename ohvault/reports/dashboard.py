@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from ohvault.model import DiagnosticReport, Document, Observation
+from ohvault.model import DiagnosticReport, Document, Observation, is_out_of_range
 from ohvault.reports.trends import build_series, change_since_previous_date, fmt_value, series_key
 from ohvault.vault import Vault
 
@@ -70,7 +70,7 @@ def dashboard(vault: Vault, profile_id: str) -> Dashboard:
         )
     # Out-of-range first, then the most recently measured.
     tiles.sort(
-        key=lambda t: (not (t.flag and t.flag != "N"), -t.effective.toordinal(), t.name.lower())
+        key=lambda t: (not is_out_of_range(t.flag), -t.effective.toordinal(), t.name.lower())
     )
     reports = vault.repo.records(DiagnosticReport, profile_id, order="created_at DESC")
     per_report: dict[str | None, int] = defaultdict(int)

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from ohvault.atomic import atomic_write_bytes
-from ohvault.model import Condition, MedicationStatement, Observation
+from ohvault.model import Condition, MedicationStatement, Observation, is_out_of_range
 from ohvault.reports import charts
 from ohvault.reports.trends import build_series, medication_spans, series_key
 from ohvault.ucum import display_unit
@@ -65,7 +65,7 @@ def build_visit_summary(
     conditions = [
         c for c in vault.repo.records(Condition, profile_id) if c.clinical_status == "active"
     ]
-    flagged = [o for o in latest if o.flag and o.flag != "N"]
+    flagged = [o for o in latest if is_out_of_range(o.flag)]
 
     report(1, "Laying out the summary…")
     pdf = FPDF(format="A4")

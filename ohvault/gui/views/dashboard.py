@@ -28,6 +28,7 @@ from ohvault.gui import theme
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, EmptyState, ViewHeader, button, label
+from ohvault.model import is_out_of_range
 from ohvault.reports import dashboard as dashdata
 from ohvault.ucum import display_unit
 from ohvault.wording import flag_word, plural
@@ -94,7 +95,7 @@ class Tile(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setToolTip(f"Open the trend of {tile.name}")
-        flagged = theme.is_out_of_range(tile.flag)
+        flagged = is_out_of_range(tile.flag)
         self.setProperty("flagged", flagged)
         self.setMinimumWidth(TILE_MIN_WIDTH)
         self.setAccessibleName(f"{tile.name} tile")
@@ -223,7 +224,7 @@ class DashboardView(View):
         self._clear_layouts()
         self.data = dash
         profile = self.session.profile
-        flagged = sum(1 for t in dash.tiles if theme.is_out_of_range(t.flag))
+        flagged = sum(1 for t in dash.tiles if is_out_of_range(t.flag))
         self.header.title.setText(f"{profile.name}'s health" if profile else "Dashboard")
         if dash.tiles:
             self.header.set_subtitle(
