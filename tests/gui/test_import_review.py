@@ -239,3 +239,22 @@ def test_review_table_is_readable_at_the_default_size(
     # Flag and confidence stay on screen: no column is pushed out of reach.
     visible = sum(table.columnWidth(c) for c in range(model.columnCount()))
     assert visible <= table.viewport().width() or table.horizontalScrollBar().isVisible()
+
+
+def test_correcting_a_row_uses_the_rules_of_typed_entry(qtbot: Any) -> None:
+    from ohvault.gui.pdf_review import EditRowDialog
+
+    row = result("GLU", 126.0, "mg/dL", name="Glucose", loinc="2345-7", confidence=0.6)
+    dialog = EditRowDialog(None, row)
+    qtbot.addWidget(dialog)
+    dialog.unit.setText("furlongs")
+    dialog.accept()
+    assert dialog.edited is None and "not a unit for Glucose" in dialog.error.text()
+    dialog.value.setText("7,0")
+    dialog.unit.setText("mmol/l")
+    dialog.accept()
+    fixed = dialog.edited
+    assert (fixed.value_num, fixed.unit_ucum, fixed.loinc, fixed.confidence) == (
+        7.0, "mmol/L", "14749-6", 1.0,
+    )  # fmt: skip
+    assert fixed.unit_canonical == "mg/dL" and fixed.value_canonical == pytest.approx(126.1, 0.01)
