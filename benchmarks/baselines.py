@@ -211,8 +211,8 @@ def measure_startup(tmp: Path, runs: int = 7) -> dict[str, Any]:
 def measure_chart() -> dict[str, Any]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from ohvault.gui.charts import draw_trends, new_figure
-    from ohvault.gui.data import build_series
+    from ohvault.reports.charts import draw_trends, new_figure
+    from ohvault.reports.trends import build_series
 
     start = date(2015, 1, 1)
     rng = random.Random(3)

@@ -26,6 +26,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ohvault.errors import BadInput, ConflictError
+from ohvault.labs.parser import CONFIDENT as CONFIDENT  # one definition of "sure": the parser's
 from ohvault.mappings import NameMapping, apply_mappings
 from ohvault.model import DiagnosticReport, Document, Observation, Profile, Provenance
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from ohvault.labs.parser import ParsedReport, ParsedResult
     from ohvault.storage.repository import Repository
     from ohvault.vault import Vault
-
-CONFIDENT = 0.8
 
 
 class IdentityMismatch(BadInput):
@@ -242,6 +241,15 @@ def derived_flag(value: float | None, low: float | None, high: float | None) -> 
     return None
 
 
+def is_sure(result: ParsedResult) -> bool:
+    """Taken without asking: mapped to a test (catalog or taught) and read with confidence.
+
+    The CLI imports exactly these; the review screen starts them ticked and shows every other
+    result apart, for the person to decide.
+    """
+    return result.name is not None and result.confidence >= CONFIDENT
+
+
 def _numeric(result: ParsedResult) -> bool:
     return isinstance(result.value, float | int) and not isinstance(result.value, bool)
 
@@ -325,8 +333,8 @@ def import_report(
     skipped: list[ParsedResult] = []
     if accepted is None:
         report = prepare_report(report, repo.name_mappings(), profile)
-        accepted = [r for r in report.results if r.confidence >= CONFIDENT]
-        skipped = [r for r in report.results if r.confidence < CONFIDENT]
+        accepted = [r for r in report.results if is_sure(r)]
+        skipped = [r for r in report.results if not is_sure(r)]
     accepted = dedupe_results(accepted, report.collection_date)
     accepted = with_profile_sex(report, profile, accepted)
 

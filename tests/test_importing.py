@@ -147,3 +147,18 @@ def test_cli_import_pdf_dry_run_and_real(
     imported = json.loads(capsys.readouterr().out)[0]
     assert imported["imported"] >= 3
     assert home.exists()
+
+
+def test_one_rule_for_sure_results_shared_by_the_cli_and_the_review_screen() -> None:
+    import dataclasses
+
+    from ohvault.importing import CONFIDENT, is_sure
+    from ohvault.labs import parser
+
+    assert CONFIDENT is parser.CONFIDENT  # one definition
+    rep = parse_pdf(small_report("Mira Synthetic", "1984-07-09", "126"))
+    glucose = next(r for r in rep.results if r.name == "Glucose")
+    assert is_sure(glucose)
+    assert not is_sure(dataclasses.replace(glucose, confidence=CONFIDENT - 0.01))
+    # Sure of the row but not of the test: never taken without the person (own test or Map to…).
+    assert not is_sure(dataclasses.replace(glucose, name=None, confidence=1.0))

@@ -1,4 +1,4 @@
-"""CLI for identities, bundles, plain FHIR/CSV and the clinician's patient list.
+"""CLI for identities, bundles, plain FHIR/CSV, the visit summary PDF and the clinician's patients.
 
 Secrets on stdin, one per line, in this order: the vault's passphrase
 (`--passphrase-stdin`) or recovery key (`--recovery-key-stdin`), then the
@@ -188,6 +188,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    """The visit summary PDF the app writes (Trends → Visit summary), from the command line."""
+    from ohvault.fhir.plain import PLAINTEXT_WARNING
+    from ohvault.reports.summary import build_visit_summary
+    from ohvault.wording import plural
+
+    target = Path(args.out).expanduser()
+    if target.is_dir():
+        raise BadInput(f"{args.out} is a folder; give the PDF file to write.")
+    if not target.parent.is_dir():
+        raise BadInput(f"The folder {target.parent} does not exist; nothing was written.")
+    since = parse_date(args.since, "--since date")
+    with _open(args) as vault:
+        profile = resolve_profile(vault, args)
+        # As readable as a CSV export: the same warning, and scripts must say --yes.
+        sys.stderr.write(PLAINTEXT_WARNING + "\n")
+        _confirm(f"Write the visit summary unencrypted to {target}?", yes=args.yes, required=True)
+        info = build_visit_summary(vault, profile.id, target, since=since)
+    result = {
+        "path": str(target),
+        "pages": info.pages,
+        "results": info.results,
+        "flagged": info.flagged,
+        "charts": info.charts,
+    }
+    if args.json:
+        print_json(result)
+    else:
+        print(
+            f"Wrote {target} ({plural(info.pages, 'page')}: "
+            f"{plural(info.results, 'latest result')}, {info.flagged} out of range, "
+            f"{plural(info.charts, 'trend chart')})."
+        )
+    return 0
+
+
 # --- import ----------------------------------------------------------------------------
 
 
@@ -340,6 +376,18 @@ def register(cmd: Cmd) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
     p.add_argument("--json", action="store_true")
     _unlock_options(p, bundle_passphrase=True)
+
+    p = cmd(
+        "summary",
+        cmd_summary,
+        "write the visit summary PDF (latest results, flagged values, trends) after a warning",
+    )
+    p.add_argument("--out", metavar="FILE", required=True, help="the PDF to write (UNENCRYPTED)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="trend charts start here (default: all)")
+    p.add_argument("--profile", metavar="NAME", help="profile name or id (default: the first)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+    p.add_argument("--json", action="store_true")
+    _unlock_options(p, bundle_passphrase=False)
 
     p = cmd("import-bundle", cmd_import_bundle, "verify and import a bundle (all or nothing)")
     p.add_argument("file")

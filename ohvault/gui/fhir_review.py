@@ -15,9 +15,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from ohvault.gui import theme
-from ohvault.gui.data import fmt_value
-from ohvault.gui.models import FLAG_WORDS
+from ohvault.model import is_out_of_range
+from ohvault.reports.trends import fmt_value
 from ohvault.ucum import display_unit
+from ohvault.wording import flag_word
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ["", "Kind", "Name", "Value", "Unit", "Flag", "Date"]
@@ -242,10 +243,10 @@ class FhirReviewModel(QAbstractTableModel):
                 record_name(r),
                 value,
                 unit,
-                FLAG_WORDS.get(flag or "", flag or ""),
+                flag_word(flag),
                 record_date(r),
             ][col]
-        if role == Qt.ItemDataRole.ForegroundRole and col in (3, 5) and theme.is_out_of_range(flag):
+        if role == Qt.ItemDataRole.ForegroundRole and col in (3, 5) and is_out_of_range(flag):
             return QBrush(QColor(theme.flag_colour(flag)))
         if role == Qt.ItemDataRole.ToolTipRole:
             if not self.pending.storable[row]:

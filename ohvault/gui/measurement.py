@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ohvault import analytes
 from ohvault.errors import BadInput, OhvaultError
-from ohvault.gui import catalog
 from ohvault.gui.dates import DateEdit, qtoday
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.manual_entry import enrich_from_catalog, parse_value, to_ucum
@@ -43,7 +43,7 @@ class MeasurementDialog(QDialog):
         self.analyte = QLineEdit()
         self.analyte.setAccessibleName("Test name")
         self.analyte.setPlaceholderText("For example Glucose, HbA1c, LDL cholesterol")
-        names = catalog.analyte_names()
+        names = analytes.analyte_names()
         if names:
             completer = QCompleter(names, self)
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -83,7 +83,7 @@ class MeasurementDialog(QDialog):
             self.note.setPlainText(existing.note or "")
 
     def _analyte_changed(self, *_: object) -> None:
-        analyte = catalog.find(self.analyte.text())
+        analyte = analytes.find(self.analyte.text())
         current = self.unit.currentText()
         self.unit.clear()
         if analyte is None:

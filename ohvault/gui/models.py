@@ -20,24 +20,16 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ohvault.gui import theme
-from ohvault.model import Observation, Record
+from ohvault.model import Observation, Record, is_out_of_range
 from ohvault.storage.audit import AuditEntry
 from ohvault.ucum import display_unit
+from ohvault.wording import flag_word, reference_text
 
 SortRole = Qt.ItemDataRole.UserRole + 1
 RecordRole = Qt.ItemDataRole.UserRole + 2
 
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
-
-FLAG_WORDS = {
-    "H": "High",
-    "HH": "Critically high",
-    "L": "Low",
-    "LL": "Critically low",
-    "A": "Abnormal",
-    "N": "Normal",
-}
 
 
 @dataclass(frozen=True)
@@ -54,16 +46,6 @@ def fmt_date(d: date | None) -> str:
 
 def fmt_num(v: float | None) -> str:
     return "" if v is None else f"{v:g}"
-
-
-def reference_text(o: Observation) -> str:
-    if o.ref_low is not None and o.ref_high is not None:
-        return f"{o.ref_low:g}–{o.ref_high:g}"
-    if o.ref_high is not None:
-        return f"< {o.ref_high:g}"
-    if o.ref_low is not None:
-        return f"> {o.ref_low:g}"
-    return o.ref_text or ""
 
 
 class TableModel(QAbstractTableModel, Generic[T]):
@@ -139,7 +121,7 @@ OBSERVATION_COLUMNS: list[Column[Observation]] = [
     ),
     Column("Unit", lambda o: display_unit(o.unit)),
     Column("Reference", reference_text),
-    Column("Flag", lambda o: FLAG_WORDS.get(o.flag or "", o.flag or "")),
+    Column("Flag", lambda o: flag_word(o.flag)),
     Column("Category", lambda o: (o.category or "").replace("_", " ").capitalize()),
     Column("LOINC", lambda o: o.loinc or ""),
     Column("Source", _source),
@@ -151,7 +133,7 @@ class ObservationModel(TableModel[Observation]):
         super().__init__(OBSERVATION_COLUMNS)
 
     def role_data(self, row: Observation, column: int, role: int) -> Any:
-        flagged = theme.is_out_of_range(row.flag)
+        flagged = is_out_of_range(row.flag)
         if role == Qt.ItemDataRole.ForegroundRole and flagged and column in (2, 5):
             return QBrush(QColor(theme.flag_colour(row.flag)))
         if role == Qt.ItemDataRole.FontRole and flagged and column in (2, 5):
@@ -214,7 +196,7 @@ class ObservationFilter(QSortFilterProxyModel):
             return False
         if self.flag_set is not None:
             if self.flag_set == {"out"}:
-                return theme.is_out_of_range(o.flag)
+                return is_out_of_range(o.flag)
             return (o.flag or "N") in self.flag_set
         return True
 

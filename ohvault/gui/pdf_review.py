@@ -9,7 +9,6 @@ tick, a correction or a mapping is one change to one object.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ohvault import analytes
 from ohvault.errors import BadInput, OhvaultError
-from ohvault.gui import catalog, theme
-from ohvault.gui.models import FLAG_WORDS, Column, Index, TableModel
+from ohvault.gui import theme
+from ohvault.gui.models import Column, Index, TableModel
 from ohvault.gui.widgets import error_label, label, lay_out_form_dialog
-from ohvault.importing import CONFIDENT, result_flag
+from ohvault.importing import is_sure, result_flag
+from ohvault.manual_entry import correct_result
+from ohvault.model import is_out_of_range
+from ohvault.wording import flag_word
 
 RESULTS, UNMAPPED, UNSURE = "results", "unmapped", "unsure"
 REF_CHARS = 22  # a reference longer than this is summarised; the tooltip has all of it
@@ -55,9 +58,7 @@ class ReviewRow:
         r = self.result
         if r.name is None:
             return UNMAPPED
-        if r.confidence < CONFIDENT:
-            return UNSURE
-        return RESULTS
+        return RESULTS if is_sure(r) else UNSURE
 
     @property
     def doubted(self) -> bool:
@@ -76,9 +77,7 @@ class Pending:
     def set_report(self, report: Any) -> None:
         self.report = report
         # Sure, mapped results start ticked; everything doubted waits for the user.
-        self.rows = [
-            ReviewRow(r, r.name is not None and r.confidence >= CONFIDENT) for r in report.results
-        ]
+        self.rows = [ReviewRow(r, is_sure(r)) for r in report.results]
 
     @property
     def results(self) -> list[Any]:
@@ -118,7 +117,7 @@ def reference_short(r: Any) -> str:
 
 def flag_text(row: ReviewRow) -> str:
     flag = result_flag(row.result)
-    word = FLAG_WORDS.get(flag or "", flag or "")
+    word = flag_word(flag)
     # The importer doubts the row, so it does not shout about it either.
     return f"{word}?" if word and row.doubted else word
 
@@ -171,7 +170,7 @@ class ReviewModel(TableModel[ReviewRow]):
             return QBrush(QColor("#3a2f1a" if c.dark else "#fff1d6"))
         if role == Qt.ItemDataRole.ForegroundRole and column in (COL_VALUE, COL_FLAG):
             flag = result_flag(r)
-            if flag and flag != "N" and not row.doubted:
+            if is_out_of_range(flag) and not row.doubted:
                 return QBrush(QColor(theme.flag_colour(flag)))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_PRINTED:
@@ -219,7 +218,7 @@ class EditRowDialog(QDialog):
         form = QFormLayout()
         self.name = QLineEdit(result.name or result.printed_name)
         self.name.setAccessibleName("Test")
-        names = catalog.analyte_names()
+        names = analytes.analyte_names()
         if names:
             comp = QCompleter(names, self)
             comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -236,44 +235,8 @@ class EditRowDialog(QDialog):
         lay_out_form_dialog(self, form, self.error, ok=QDialogButtonBox.StandardButton.Ok)
 
     def build(self) -> Any:
-        name = self.name.text().strip()
-        if not name:
-            raise BadInput("Enter the name of the test.")
-        text = self.value.text().strip()
-        if not text:
-            raise BadInput("Enter a value.")
-        try:
-            value_num: float | None = float(text.replace(",", "."))
-            value: float | str = value_num  # type: ignore[assignment]
-        except ValueError:
-            value_num, value = None, text
-        unit = self.unit.text().strip() or None
-        analyte = catalog.find(name)
-        changes: dict[str, Any] = {
-            "name": analyte.preferred_name if analyte else name,
-            "loinc": analyte.loinc if analyte else None,
-            "category": analyte.category if analyte else self.original.category,
-            "value": value,
-            "value_num": value_num,
-            "unit": unit,
-            "unit_ucum": unit,
-            "value_canonical": None,
-            "unit_canonical": None,
-            "confidence": 1.0,
-        }
-        if analyte is not None and value_num is not None:
-            try:
-                canonical = analyte.to_canonical(value_num, unit or analyte.canonical_unit)
-            except Exception:
-                raise BadInput(
-                    f"{unit!r} is not a unit for {analyte.preferred_name}; use one of: {', '.join(analyte.units)}."
-                ) from None
-            if not analyte.is_plausible(canonical):
-                raise BadInput(
-                    f"That value is not plausible for {analyte.preferred_name}; check the number and unit."
-                )
-            changes.update(value_canonical=canonical, unit_canonical=analyte.canonical_unit)
-        return dataclasses.replace(self.original, **changes)
+        """The corrected result, checked by the rules of typed entry (raises BadInput)."""
+        return correct_result(self.original, self.name.text(), self.value.text(), self.unit.text())
 
     def accept(self) -> None:
         try:
@@ -286,7 +249,7 @@ class EditRowDialog(QDialog):
 
 def search_catalog(text: str, limit: int = 30) -> list[Any]:
     """Catalog tests by name, synonym (word prefixes) or LOINC code."""
-    cat = catalog.catalog()
+    cat = analytes.catalog()
     if cat is None or not text.strip():
         return []
     found = []

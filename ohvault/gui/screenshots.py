@@ -145,7 +145,8 @@ def _render(out: Path, home: Path) -> int:
     from ohvault.gui.app import create_app
 
     app = create_app([sys.argv[0]])
-    from ohvault.gui import demo, theme
+    from ohvault import demo
+    from ohvault.gui import theme
     from ohvault.gui.mainwindow import MainWindow
     from ohvault.keys.keychain import Keychain, KeychainStatus
     from ohvault.vault import Vault
@@ -266,7 +267,7 @@ def _import_review(app, window, view, home: Path) -> None:  # type: ignore[no-un
     import dataclasses
     from datetime import date
 
-    from ohvault.gui import demo
+    from ohvault import demo
     from ohvault.labs import parser
 
     when = date.today()

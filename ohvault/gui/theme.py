@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault import paths
+from ohvault.model import is_out_of_range
 
 
 @dataclass(frozen=True)
@@ -254,15 +255,11 @@ def style_sheet(c: Colours) -> str:
 
 def flag_colour(flag: str | None) -> str:
     c = _current
-    if not flag or flag == "N":
+    if not is_out_of_range(flag):
         return c.normal
     if flag in ("L", "LL"):
         return c.low
     return c.high
-
-
-def is_out_of_range(flag: str | None) -> bool:
-    return bool(flag) and flag != "N"
 
 
 class _SvgIconEngine(QIconEngine):

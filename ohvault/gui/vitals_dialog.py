@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ohvault import vitals
 from ohvault.errors import BadInput, OhvaultError
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
+from ohvault.manual_entry import parse_number
 
 # Units a person may type a value in, per kind (the first is the stored one).
 ENTRY_UNITS: dict[str, list[tuple[str, str]]] = {
@@ -43,16 +44,6 @@ class VitalEntry:
     unit: str | None
     when: datetime
     note: str | None
-
-
-def _number(text: str, what: str) -> float:
-    text = text.strip().replace(",", ".")
-    if not text:
-        raise BadInput(f"Enter the {what}.")
-    try:
-        return float(text)
-    except ValueError:
-        raise BadInput(f"The {what} must be a number.") from None
 
 
 class VitalsDialog(QDialog):
@@ -143,12 +134,12 @@ class VitalsDialog(QDialog):
         note = self.note.toPlainText().strip() or None
         if k.key == "bp":
             entry = VitalEntry(
-                k.key, None, _number(self.systolic.text(), "systolic pressure"),
-                _number(self.diastolic.text(), "diastolic pressure"), None, when, note,
+                k.key, None, parse_number(self.systolic.text(), "systolic pressure"),
+                parse_number(self.diastolic.text(), "diastolic pressure"), None, when, note,
             )  # fmt: skip
         else:
             entry = VitalEntry(
-                k.key, _number(self.value.text(), k.name.lower()), None, None,
+                k.key, parse_number(self.value.text(), k.name.lower()), None, None,
                 str(self.unit.currentData() or k.unit), when, note,
             )  # fmt: skip
         vitals.make_vital(

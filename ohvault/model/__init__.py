@@ -14,6 +14,7 @@ from ohvault.model.records import (
     Provenance,
     Record,
     RecordType,
+    is_out_of_range,
     new_id,
     utcnow,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Provenance",
     "Record",
     "RecordType",
+    "is_out_of_range",
     "new_id",
     "utcnow",
 ]

@@ -86,6 +86,11 @@ class Record:
     deleted: bool = False
 
 
+def is_out_of_range(flag: str | None) -> bool:
+    """A result flag that says "outside the reference range": any flag but N (normal)."""
+    return bool(flag) and flag != "N"
+
+
 @dataclass(kw_only=True)
 class Observation(Record):
     """One lab result or measurement (FHIR Observation)."""

@@ -12,7 +12,7 @@ from ohvault.bundles.export import plan_export
 from ohvault.errors import BadInput
 from ohvault.fhir import plain
 from ohvault.fhir.validate import validate_bundle
-from ohvault.gui.data import trend_data
+from ohvault.reports.trends import trend_data
 from ohvault.vault import Vault
 
 TZ = timezone(timedelta(hours=2))

@@ -108,7 +108,7 @@ def run_op(qtbot: Any, window: Any, op: Callable[[Any], Any], writes: tuple[str,
 
 
 def populate(qtbot: Any, window: Any) -> int:
-    from ohvault.gui import demo
+    from ohvault import demo
 
     pid = window.session.profile_id
     return int(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,31 +61,6 @@ def test_results_screen_and_dashboard_show_human_units(qtbot: Any, unlocked: Any
     dash = window.view("Dashboard")
     qtbot.waitUntil(lambda: bool(dash.tiles))
     assert dash.tiles[0].unit_label.text() == "10³/µL"
-
-
-def test_visit_summary_pdf_shows_human_units(qtbot: Any, unlocked: Any, tmp_path: Path) -> None:
-    import pypdfium2 as pdfium
-
-    from ohvault.gui.summary import build_visit_summary
-
-    window = unlocked
-    pid = window.session.profile_id
-    out = tmp_path / "summary.pdf"
-
-    def make(ctx: Any) -> None:
-        for o in (
-            _obs("White blood cell count", 6.1, "10*3/uL", "6690-2"),
-            _obs("Thyroid stimulating hormone", 2.2, "u[IU]/mL", "3016-3"),
-        ):
-            o.profile_id = pid
-            ctx.vault.repo.add(o)
-        build_visit_summary(ctx.vault, pid, out)
-
-    run_op(qtbot, window, make, ("observation",))
-    doc = pdfium.PdfDocument(out.read_bytes())
-    text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
-    assert "10³/µL" in text and "µIU/mL" in text
-    assert "10*3" not in text and "[IU]" not in text
 
 
 def test_measurement_dialog_offers_human_units_and_stores_ucum(qtbot: Any, unlocked: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from ohvault.gui import demo
+from ohvault import demo
 from tests.gui.conftest import run_op, wait_idle
 
 ROWS = [
@@ -216,16 +216,6 @@ def test_the_same_file_twice_is_recognised_before_parsing_and_nothing_changes(
     assert "nothing was changed" in messages[0].text
     assert run_op(qtbot, window, lambda ctx: ctx.vault.repo.counts(pid)) == before
     assert window.current_view is view  # nothing was imported: the screen stays
-
-
-def test_tile_values_keep_printed_precision_and_drop_float_noise() -> None:
-    from ohvault.gui.data import fmt_value
-
-    assert [fmt_value(v) for v in (14.6, 0.95, 6.1, 162.0, 5.67)] == [
-        "14.6", "0.95", "6.1", "162", "5.67",
-    ]  # fmt: skip
-    assert fmt_value(108.8812) == "108.9" and fmt_value(0.30000000000000004) == "0.3"
-    assert fmt_value(0.012345) == "0.0123" and fmt_value(12345.6) == "12346"
 
 
 def test_scanned_report_is_offered_ocr_and_its_rows_start_unticked(

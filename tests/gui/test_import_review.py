@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
-from ohvault.gui import demo
+from ohvault import demo
 from ohvault.gui.pdf_review import COL_FLAG, COL_NAME, COL_REF, COL_UNIT, COL_VALUE, MapToDialog
 from ohvault.labs import sandbox
 from ohvault.model import DiagnosticReport
@@ -241,28 +241,20 @@ def test_review_table_is_readable_at_the_default_size(
     assert visible <= table.viewport().width() or table.horizontalScrollBar().isVisible()
 
 
-def test_dashboard_change_compares_with_an_earlier_date_never_a_repeat() -> None:
-    from ohvault.gui.data import Series, change_since_previous_date
+def test_correcting_a_row_uses_the_rules_of_typed_entry(qtbot: Any) -> None:
+    from ohvault.gui.pdf_review import EditRowDialog
 
-    s = Series("k", "Glucose", "mg/dL", points=[(date(2025, 1, 1), 90.0)])
-    assert change_since_previous_date(s) is None
-    s.points += [(date(2025, 3, 1), 99.0), (date(2025, 3, 1), 99.0)]
-    assert change_since_previous_date(s) == 9.0  # not "unchanged" against its own repeat
-
-
-def test_trend_points_use_the_canonical_value_stored_on_import() -> None:
-    from ohvault.gui.data import build_series
-    from ohvault.model import Observation
-
-    stored = Observation(
-        profile_id="p", analyte="Glucose", loinc="2345-7", value_num=5.5, unit="mmol/L",
-        value_canonical=99.1, unit_canonical="mg/dL", effective=date(2025, 1, 1),
+    row = result("GLU", 126.0, "mg/dL", name="Glucose", loinc="2345-7", confidence=0.6)
+    dialog = EditRowDialog(None, row)
+    qtbot.addWidget(dialog)
+    dialog.unit.setText("furlongs")
+    dialog.accept()
+    assert dialog.edited is None and "not a unit for Glucose" in dialog.error.text()
+    dialog.value.setText("7,0")
+    dialog.unit.setText("mmol/l")
+    dialog.accept()
+    fixed = dialog.edited
+    assert (fixed.value_num, fixed.unit_ucum, fixed.loinc, fixed.confidence) == (
+        7.0, "mmol/L", "14749-6", 1.0,
     )  # fmt: skip
-    typed = Observation(
-        profile_id="p", analyte="Glucose", loinc="2345-7", value_num=5.5, unit="mmol/L",
-        effective=date(2025, 2, 1),
-    )  # fmt: skip
-    series = build_series([stored, typed], "mg/dL")
-    assert series is not None
-    assert series.points[0] == (date(2025, 1, 1), 99.1)
-    assert series.points[1][1] == pytest.approx(99.1, abs=0.05)  # converted with the catalog
+    assert fixed.unit_canonical == "mg/dL" and fixed.value_canonical == pytest.approx(126.1, 0.01)

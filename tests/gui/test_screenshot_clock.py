@@ -13,7 +13,7 @@ SCRIPT = """
 import datetime as dt
 from ohvault.gui.screenshots import pin_clock
 pin_clock(2026, 11, 2, 9, 30)
-from ohvault.gui import demo
+from ohvault import demo
 from ohvault.model import records
 from ohvault.gui.dates import qtoday
 today = demo.date.today()

@@ -73,7 +73,7 @@ def test_vitals_entry_to_trend_to_fhir(qtbot: Any, unlocked: Any, tmp_path: Path
     # The visit summary lists the latest reading of each vital sign.
     import pdfplumber
 
-    from ohvault.gui.summary import build_visit_summary
+    from ohvault.reports.summary import build_visit_summary
 
     pdf_path = tmp_path / "summary.pdf"
     run_op(qtbot, window, lambda ctx: build_visit_summary(ctx.vault, pid, pdf_path))

@@ -24,14 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ohvault.gui import data as gdata
 from ohvault.gui import theme
-from ohvault.gui.models import FLAG_WORDS
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ElidedLabel, EmptyState, ViewHeader, button, label
+from ohvault.model import is_out_of_range
+from ohvault.reports import dashboard as dashdata
 from ohvault.ucum import display_unit
-from ohvault.wording import plural
+from ohvault.wording import flag_word, plural
 
 
 class Sparkline(QWidget):
@@ -88,14 +88,14 @@ class Tile(QFrame):
 
     opened = Signal(str)  # the analyte key
 
-    def __init__(self, tile: gdata.Tile) -> None:
+    def __init__(self, tile: dashdata.Tile) -> None:
         super().__init__()
         self.key = tile.key
         self.setObjectName("card")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setToolTip(f"Open the trend of {tile.name}")
-        flagged = theme.is_out_of_range(tile.flag)
+        flagged = is_out_of_range(tile.flag)
         self.setProperty("flagged", flagged)
         self.setMinimumWidth(TILE_MIN_WIDTH)
         self.setAccessibleName(f"{tile.name} tile")
@@ -138,7 +138,7 @@ class Tile(QFrame):
         meta.addWidget(when)
         meta.addStretch(1)
         if tile.flag:
-            pill = QLabel(FLAG_WORDS.get(tile.flag, tile.flag))
+            pill = QLabel(flag_word(tile.flag))
             pill.setStyleSheet(
                 f"color: {colour}; border: 1px solid {colour}; border-radius: 8px; padding: 0px 8px;"
                 " font-size: 9pt; font-weight: 600;"
@@ -202,13 +202,13 @@ class DashboardView(View):
         self.root.addLayout(body, 1)
         self.tiles: list[Tile] = []
         self._placed_columns = 0
-        self.data: gdata.Dashboard | None = None
+        self.data: dashdata.Dashboard | None = None
 
     def load(self) -> None:
         pid = self.session.profile_id
 
-        def op(ctx: JobContext) -> gdata.Dashboard:
-            return gdata.dashboard(ctx.vault, pid)  # type: ignore[arg-type]
+        def op(ctx: JobContext) -> dashdata.Dashboard:
+            return dashdata.dashboard(ctx.vault, pid)  # type: ignore[arg-type]
 
         self.session.executor.run(op, success=self._show, label="Loading the dashboard")
 
@@ -220,11 +220,11 @@ class DashboardView(View):
                     item.widget().deleteLater()  # type: ignore[union-attr]
         self.tiles = []
 
-    def _show(self, dash: gdata.Dashboard) -> None:
+    def _show(self, dash: dashdata.Dashboard) -> None:
         self._clear_layouts()
         self.data = dash
         profile = self.session.profile
-        flagged = sum(1 for t in dash.tiles if theme.is_out_of_range(t.flag))
+        flagged = sum(1 for t in dash.tiles if is_out_of_range(t.flag))
         self.header.title.setText(f"{profile.name}'s health" if profile else "Dashboard")
         if dash.tiles:
             self.header.set_subtitle(

@@ -770,14 +770,14 @@ class ImportView(View):
     def _apply_taught(self, pending: Pending, mapping: Any) -> None:
         if pending is not self.pending:
             return  # the file was skipped meanwhile; the mapping is kept for next time
-        from ohvault.gui import catalog
+        from ohvault import analytes
         from ohvault.mappings import apply_mapping, lookup
 
         lab = self.lab_edit.text().strip() or None
         count = 0
         for row in pending.rows:
             if lookup([mapping], row.result.printed_name, lab) is not None:
-                row.result = apply_mapping(row.result, mapping, catalog.catalog())
+                row.result = apply_mapping(row.result, mapping, analytes.catalog())
                 row.mapped = True
                 row.accepted = True
                 count += 1

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.gui import theme
-from ohvault.gui.data import TrendData
 from ohvault.gui.dates import DateEdit, qtoday
 from ohvault.gui.filedialogs import suggested
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
+from ohvault.reports.trends import TrendData
 from ohvault.ucum import display_unit
 
 RANGES = [
@@ -126,7 +126,7 @@ class TrendsView(View):
         pid = self.session.profile_id
 
         def op(ctx: JobContext) -> TrendData:
-            from ohvault.gui.data import trend_data
+            from ohvault.reports.trends import trend_data
 
             return trend_data(ctx.vault, pid)  # type: ignore[arg-type]
 
@@ -217,7 +217,7 @@ class TrendsView(View):
             return
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 
-        from ohvault.gui import charts
+        from ohvault.reports import charts
 
         self.figure = charts.new_figure()
         self.canvas = FigureCanvasQTAgg(self.figure)
@@ -234,7 +234,7 @@ class TrendsView(View):
             self.plotted = []
             return
         self._ensure_canvas()
-        from ohvault.gui import charts
+        from ohvault.reports import charts
 
         since, until = self.period()
         palette = charts.DARK if theme.colours().dark else charts.LIGHT
@@ -247,7 +247,7 @@ class TrendsView(View):
         self.chart_host.setCurrentWidget(self.canvas)
 
     def _hover(self, event: Any) -> None:
-        from ohvault.gui import charts
+        from ohvault.reports import charts
 
         if event.inaxes is None or not self.plotted:
             self._hide_tip()
@@ -327,7 +327,7 @@ class TrendsView(View):
         since, _ = self.period()
 
         def op(ctx: JobContext) -> Any:
-            from ohvault.gui.summary import build_visit_summary
+            from ohvault.reports.summary import build_visit_summary
 
             def step(done: int, total: int, text: str) -> None:
                 ctx.check_cancel()

@@ -1,7 +1,9 @@
 """The one-click visit summary PDF: latest results, flagged values, trend charts.
 
-Built on the worker (fpdf2 for the pages, matplotlib/Agg for the charts), from
-memory; the only file written is the one the user chose.
+Built off the GUI thread or by `ohvault summary` (fpdf2 for the pages,
+matplotlib/Agg for the charts), from memory; the only file written is the one the
+user chose, and the export is audited. The file is not encrypted: both front ends
+warn before writing it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from datetime import date
 from pathlib import Path
 
 from ohvault.atomic import atomic_write_bytes
-from ohvault.gui import charts
-from ohvault.gui.data import build_series, medication_spans, series_key
-from ohvault.gui.models import FLAG_WORDS, reference_text
-from ohvault.model import Condition, MedicationStatement, Observation
+from ohvault.model import Condition, MedicationStatement, Observation, is_out_of_range
+from ohvault.reports import charts
+from ohvault.reports.trends import build_series, medication_spans, series_key
 from ohvault.ucum import display_unit
 from ohvault.vault import Vault
+from ohvault.wording import flag_word, reference_text
 
 MAX_CHARTS = 6
 
@@ -63,7 +65,7 @@ def build_visit_summary(
     conditions = [
         c for c in vault.repo.records(Condition, profile_id) if c.clinical_status == "active"
     ]
-    flagged = [o for o in latest if o.flag and o.flag != "N"]
+    flagged = [o for o in latest if is_out_of_range(o.flag)]
 
     report(1, "Laying out the summary…")
     pdf = FPDF(format="A4")
@@ -105,7 +107,7 @@ def build_visit_summary(
                         o.display_value(),
                         display_unit(o.unit),
                         reference_text(o),
-                        FLAG_WORDS.get(o.flag or "", o.flag or ""),
+                        flag_word(o.flag),
                         o.effective.isoformat(),
                     ]
                 )

@@ -1,7 +1,8 @@
 """Trend charts with matplotlib (imported lazily: it costs start-up time).
 
-Plain matplotlib `Figure` objects, so the same drawing serves the embedded Qt
-canvas (GUI thread) and the visit summary PDF (worker thread, Agg).
+Plain matplotlib `Figure` objects (no Qt here), so the same drawing serves the
+GUI's embedded canvas (GUI thread), the visit summary PDF (worker thread or CLI,
+Agg) and the benchmarks.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ohvault.gui.data import MedicationSpan, Series
+from ohvault.model import is_out_of_range
+from ohvault.reports.trends import MedicationSpan, Series
 from ohvault.ucum import display_unit
 
 
@@ -114,7 +116,7 @@ def draw_trends(
         out = [
             (d, v)
             for d, v, f in pts
-            if (f and f != "N")
+            if is_out_of_range(f)
             or (series.ref_high is not None and v > series.ref_high)
             or (series.ref_low is not None and v < series.ref_low)
         ]

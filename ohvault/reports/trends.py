@@ -1,4 +1,10 @@
-"""What the screens show, computed on the worker from core queries (plain Python, no Qt)."""
+"""Results over time: one series per analyte in one unit, for the Trends screen, the dashboard's
+sparklines and the visit summary (plain Python, no Qt).
+
+A value is charted in its analyte's canonical unit as stored with it on import (schema v6); only
+rows without a stored canonical value (older rows, edited values, other units) are converted
+here, with the catalog's conversion.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from ohvault.gui import catalog
-from ohvault.model import DiagnosticReport, Document, MedicationStatement, Observation
+from ohvault import analytes
+from ohvault.model import MedicationStatement, Observation
 from ohvault.vault import Vault
 
 
@@ -32,6 +38,7 @@ def fmt_value(v: float, max_decimals: int = 3, max_digits: int = 4) -> str:
 
 
 def series_key(o: Observation) -> str:
+    """Results of one test share a key: its LOINC code, else its name."""
     return o.loinc or o.analyte.lower()
 
 
@@ -52,7 +59,7 @@ class Series:
 def _convert(value: float, from_unit: str | None, to_unit: str | None, name: str) -> float | None:
     if from_unit == to_unit or to_unit is None:
         return value
-    analyte = catalog.find(name)
+    analyte = analytes.find(name)
     if analyte is None or from_unit is None:
         return None
     try:
@@ -70,10 +77,12 @@ def build_series(observations: list[Observation], unit: str | None = None) -> Se
         return None
     latest = numeric[-1]
     if unit is None:
-        analyte = catalog.find(latest.loinc or latest.analyte)
+        analyte = analytes.find(latest.loinc or latest.analyte)
         unit = analyte.canonical_unit if analyte is not None else latest.unit
         if analyte is not None and not any(
-            _convert(1.0, o.unit, unit, latest.loinc or latest.analyte) is not None for o in numeric
+            o.unit_canonical == unit
+            or _convert(1.0, o.unit, unit, latest.loinc or latest.analyte) is not None
+            for o in numeric
         ):
             unit = latest.unit
     series = Series(series_key(latest), latest.analyte, unit)
@@ -107,81 +116,6 @@ def change_since_previous_date(series: Series | None) -> float | None:
     when, latest = series.points[-1]
     earlier = [v for d, v in series.points if d < when]
     return latest - earlier[-1] if earlier else None
-
-
-@dataclass
-class Tile:
-    name: str
-    key: str
-    value: str  # formatted for a tile
-    unit: str
-    flag: str | None
-    effective: date
-    change: float | None  # since the previous value, in the latest value's unit
-    spark: list[float]
-    exact: str = ""  # the value as stored, for the tooltip
-
-
-@dataclass
-class RecentImport:
-    title: str
-    when: date  # the report's date (collection, else issue), else the day it was imported
-    results: int
-
-
-@dataclass
-class Dashboard:
-    tiles: list[Tile]
-    recent: list[RecentImport]
-    counts: dict[str, int]
-
-
-def dashboard(vault: Vault, profile_id: str) -> Dashboard:
-    observations = vault.repo.observations(profile_id)
-    by_key: dict[str, list[Observation]] = defaultdict(list)
-    for o in observations:
-        by_key[series_key(o)].append(o)
-    tiles: list[Tile] = []
-    for key, obs in by_key.items():
-        obs.sort(key=lambda o: (o.effective, o.created_at))
-        latest = obs[-1]
-        series = build_series(obs, latest.unit)
-        spark = [v for _, v in series.points][-12:] if series else []
-        change = change_since_previous_date(series) if latest.value_num is not None else None
-        tiles.append(
-            Tile(
-                name=latest.analyte,
-                key=key,
-                value=fmt_value(latest.value_num)
-                if latest.value_text is None and latest.value_num is not None
-                else latest.display_value(),
-                exact=latest.display_value(),
-                unit=latest.unit or "",
-                flag=latest.flag,
-                effective=latest.effective,
-                change=change,
-                spark=spark,
-            )
-        )
-    # Out-of-range first, then the most recently measured.
-    tiles.sort(
-        key=lambda t: (not (t.flag and t.flag != "N"), -t.effective.toordinal(), t.name.lower())
-    )
-    reports = vault.repo.records(DiagnosticReport, profile_id, order="created_at DESC")
-    per_report: dict[str | None, int] = defaultdict(int)
-    for o in observations:
-        per_report[o.report_id] += 1
-    recent = [
-        RecentImport(
-            r.title, r.effective or r.issued or r.created_at.date(), per_report.get(r.id, 0)
-        )
-        for r in reports[:5]
-    ]
-    if not recent:
-        docs = vault.repo.records(Document, profile_id, order="created_at DESC")
-        recent = [RecentImport(d.filename, d.created_at.date(), 0) for d in docs[:5]]
-    counts = vault.repo.counts(profile_id)
-    return Dashboard(tiles, recent, counts)
 
 
 @dataclass

@@ -1,11 +1,11 @@
-"""A synthetic person's records, for screenshots and GUI tests. Nobody real."""
+"""A synthetic person's records, for screenshots, tests and benchmarks. Nobody real."""
 
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 
-from ohvault.gui import catalog
+from ohvault import analytes
 from ohvault.model import (
     AllergyIntolerance,
     Condition,
@@ -79,7 +79,7 @@ def populate(vault: Vault, profile_id: str, *, visits: int = 7, seed: int = 7) -
             if name == "TSH" and visit % 2:
                 continue  # not every test at every visit
             value = round(start + drift * visit + rng.uniform(-noise, noise), 2)
-            analyte = catalog.find(name)
+            analyte = analytes.find(name)
             observations.append(
                 Observation(
                     profile_id=profile_id,
