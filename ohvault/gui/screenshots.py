@@ -251,24 +251,19 @@ def _render(out: Path, home: Path) -> int:
     return 0
 
 
-# Tests a real report carries that the catalog does not know (shown as "not in the catalog").
+# Tests a real report carries that the catalog does not know: the parser returns them
+# unmapped (name None) and the review lists them in their own group with "Map to...".
 UNMAPPED_ROWS = [
-    ("Lp-PLA2 Activity", "182", "nmol/min/mL", "< 225"),
-    ("Omega-3 index", "5.1", "%", "> 8.0"),
+    ("Zonulin", "38.5", "ng/mL", "< 48.0"),
+    ("Soluble ST2 (sST2)", "22.4", "ng/mL", "< 35.0"),
 ]
 
 
 def _import_review(app, window, view, home: Path) -> None:  # type: ignore[no-untyped-def]
-    """A report with unmapped tests under review.
-
-    Until the parser returns rows whose name maps to no catalog test (the lab-parsing work),
-    the scene adds them to the parse result the way the parser will.
-    """
-    import dataclasses
+    """A report with unmapped tests under review, parsed as the app parses any file."""
     from datetime import date
 
     from ohvault import demo
-    from ohvault.labs import parser
 
     when = date.today()
     rows = [
@@ -276,38 +271,10 @@ def _import_review(app, window, view, home: Path) -> None:  # type: ignore[no-un
         for n, unit, lo, hi, start, _, _ in demo.ANALYTES
     ]
     content = demo._report_pdf("Annual check-up panel", when, rows[:12] + UNMAPPED_ROWS)
-    real = parser.parse_pdf
-
-    def parse(*args, **kwargs):  # type: ignore[no-untyped-def]
-        report = real(*args, **kwargs)
-        printed = {r.printed_name for r in report.results}
-        extra = []
-        for name, value, unit, ref in UNMAPPED_ROWS:
-            if name in printed:
-                continue  # the parser already returns it
-            box = next((u.bbox for u in report.unmatched if u.text.startswith(name)), (0, 0, 1, 1))
-            extra.append(
-                parser.ParsedResult(
-                    name=None, printed_name=name, loinc=None, value=float(value),
-                    value_num=float(value), comparator=None, unit=unit, unit_ucum=unit,
-                    value_canonical=None, unit_canonical=None, ref_low=None, ref_high=None,
-                    ref_text=ref, flag=None, date=None, page=1, bbox=box, confidence=0.5,
-                    category=None,
-                )
-            )  # fmt: skip
-        unmatched = [
-            u for u in report.unmatched if not any(u.text.startswith(n) for n, *_ in UNMAPPED_ROWS)
-        ]
-        return dataclasses.replace(report, results=[*report.results, *extra], unmatched=unmatched)
-
     tmp_pdf = home.parent / "lab-report.pdf"
     tmp_pdf.write_bytes(content)
-    parser.parse_pdf = parse  # type: ignore[assignment]
-    try:
-        view.add_files([tmp_pdf])
-        _settle(app, window)
-    finally:
-        parser.parse_pdf = real  # type: ignore[assignment]
+    view.add_files([tmp_pdf])
+    _settle(app, window)
 
 
 def _share_shots(app, window, shot_widget) -> None:  # type: ignore[no-untyped-def]
