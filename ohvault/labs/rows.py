@@ -32,6 +32,7 @@ from ohvault.labs.values import (
     is_date_token,
     is_flag_token,
     is_non_result,
+    is_not_applicable,
     is_qualitative_value,
     looks_like_range,
     parse_flag,
@@ -609,6 +610,8 @@ class RowReader:
             elif normalise_unit(range_text) is not None and not looks_like_range(range_text):
                 # the range cell holds only the unit (portal prints "65-99 mg/dL" or just "%")
                 unit, range_text = range_text, ""
+        if unit is not None and is_not_applicable(unit):
+            unit = None  # "N/A" in the unit column of a ratio or an index is no unit
         row = Row(
             printed_name=_clean_name(name_text),
             name_cells=name_cells,
@@ -950,7 +953,8 @@ def _category_row(line: Line) -> bool:
         t = cell.text.strip()
         if re.fullmatch(r"n/?a", t, re.IGNORECASE):
             not_applicable = True
-        elif parse_value(t) is not None or is_qualitative_value(t):
+        elif (parse_value(t) is not None or is_qualitative_value(t)) and t[:1] not in "<>≤≥":
+            # a bound is a range, not a category: "3.5  N/A  <5.0" is a ratio with no unit
             values += 1
         if t[:1] in "<>≤≥":
             directions.add("<" if t[:1] in "<≤" else ">")
