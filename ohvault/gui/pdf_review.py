@@ -36,6 +36,7 @@ from ohvault.gui import catalog, theme
 from ohvault.gui.models import FLAG_WORDS, Column, Index, TableModel
 from ohvault.gui.widgets import error_label, label, lay_out_form_dialog
 from ohvault.importing import CONFIDENT, result_flag
+from ohvault.mappings import read_as
 
 RESULTS, UNMAPPED, UNSURE = "results", "unmapped", "unsure"
 REF_CHARS = 22  # a reference longer than this is summarised; the tooltip has all of it
@@ -249,19 +250,21 @@ class EditRowDialog(QDialog):
             value_num, value = None, text
         unit = self.unit.text().strip() or None
         analyte = catalog.find(name)
-        changes: dict[str, Any] = {
-            "name": analyte.preferred_name if analyte else name,
-            "loinc": analyte.loinc if analyte else None,
-            "category": analyte.category if analyte else self.original.category,
-            "value": value,
-            "value_num": value_num,
-            "unit": unit,
-            "unit_ucum": unit,
-            "value_canonical": None,
-            "unit_canonical": None,
-            "confidence": 1.0,
-        }
-        if analyte is not None and value_num is not None:
+        edited = dataclasses.replace(
+            self.original,
+            name=name,
+            loinc=None,
+            value=value,
+            value_num=value_num,
+            unit=unit,
+            unit_ucum=unit,
+            value_canonical=None,
+            unit_canonical=None,
+            confidence=1.0,
+        )
+        if analyte is None:
+            return edited
+        if value_num is not None:
             try:
                 canonical = analyte.to_canonical(value_num, unit or analyte.canonical_unit)
             except Exception:
@@ -272,8 +275,8 @@ class EditRowDialog(QDialog):
                 raise BadInput(
                     f"That value is not plausible for {analyte.preferred_name}; check the number and unit."
                 )
-            changes.update(value_canonical=canonical, unit_canonical=analyte.canonical_unit)
-        return dataclasses.replace(self.original, **changes)
+        # name, category, canonical value and the LOINC code of the unit's property
+        return read_as(edited, analyte, confidence=1.0)
 
     def accept(self) -> None:
         try:

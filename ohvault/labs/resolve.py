@@ -234,7 +234,8 @@ class Resolver:
         return ParsedResult(
             name=analyte.preferred_name,
             printed_name=row.printed_name,
-            loinc=analyte.loinc,
+            # the code of the unit's property: glucose in mmol/L is 14749-6, not 2345-7
+            loinc=analyte.loinc_for_unit(unit_ucum or row.unit),
             value=v_out,
             value_num=value_num,
             comparator=comparator,

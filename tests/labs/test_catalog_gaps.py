@@ -8,6 +8,8 @@ Every report here is synthetic (invented laboratory, no person).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ohvault.labs import load_catalog, parse_pdf
@@ -121,6 +123,7 @@ def test_a_name_wrapped_over_two_lines_with_its_qualifier_in_parentheses() -> No
     (glucose, creatinine) = parse_pdf(doc.output()).results
     assert glucose.printed_name == "Glükóz (éhgyomri,0 perces vércukor) - plazma (A)"
     assert (glucose.name, glucose.value, glucose.unit) == ("Glucose, fasting", 5.1, "mmol/L")
+    assert glucose.loinc == "14771-0"  # fasting glucose in a molar unit
     assert glucose.confidence >= CONFIDENT
     assert creatinine.name == "Creatinine"
 
@@ -177,3 +180,53 @@ def test_particle_rows_stay_particles_and_na_is_no_unit() -> None:
         assert by[name].unit is None and by[name].unit_ucum == "{ratio}", by[name]
         assert by[name].confidence >= CONFIDENT
     assert (by["TG/HDL Ratio"].ref_high, by["Chol/HDL Ratio"].ref_high) == (3.0, 5.0)
+
+
+# -- the code stored follows the unit's property ------------------------------------------------
+
+
+def test_parser_stores_the_code_of_the_units_property() -> None:
+    rows = [
+        ("Glucose", "5.4", "mmol/L", "3.9-5.5"),
+        ("Cholesterol, total", "201", "mg/dL", "<200"),
+        ("HbA1c", "42", "mmol/mol", "20-42"),
+        ("HDL cholesterol", "1.3", "mmol/L", ">1.0"),
+        ("Magnesium, RBC", "2.1", "mmol/L", "1.6-2.6"),
+        ("Sodium", "140", "mmol/L", "136-145"),
+    ]
+    data = table_pdf(
+        [[(40, n), (250, v), (320, u), (400, r)] for n, v, u, r in rows],
+        header=HEADER,
+        preamble=PREAMBLE,
+    )
+    codes = {r.printed_name: r.loinc for r in parse_pdf(data).results}
+    assert codes == {
+        "Glucose": "14749-6",
+        "Cholesterol, total": "2093-3",
+        "HbA1c": "59261-8",
+        "HDL cholesterol": "14646-4",
+        "Magnesium, RBC": "2597-3",
+        "Sodium": "2951-2",
+    }
+
+
+def test_a_taught_mapping_gives_the_code_of_the_results_unit(catalog: Catalog) -> None:
+    from ohvault.mappings import apply_mapping, build_mapping, read_as
+
+    data = table_pdf(
+        [[(40, "Quorvo glycaemia"), (250, "5.1"), (320, "mmol/L"), (400, "3.9-5.5")]],
+        header=HEADER,
+        preamble=PREAMBLE,
+    )
+    (row,) = parse_pdf(data).results
+    assert row.name is None  # not a catalog name: kept for review
+    mapping = build_mapping(catalog, row.printed_name, analyte="Glucose")
+    mapped = apply_mapping(row, mapping, catalog)
+    assert (mapped.name, mapped.loinc, mapped.confidence) == ("Glucose", "14749-6", 1.0)
+    assert mapped.value_canonical == pytest.approx(5.1 * 18.0156)
+    glucose = catalog.by_id("glucose")
+    assert glucose is not None
+    # no unit printed: the canonical unit's code; a unit of a property with no code: none
+    assert read_as(replace(row, unit=None, unit_ucum=None), glucose).loinc == "2345-7"
+    odd = read_as(replace(row, unit="U/L", unit_ucum="U/L"), glucose)
+    assert odd.loinc is None and odd.value_canonical is None
