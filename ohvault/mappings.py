@@ -171,7 +171,7 @@ def read_as(
     """``result`` read as a result of ``analyte``, which a person chose for it.
 
     Its name and category are the analyte's; its LOINC code is the one of its unit's property
-    (``Analyte.loinc_for_unit``: glucose in mmol/L is 14749-6, not 2345-7), as the parser
+    (``Analyte.loinc_for_result``: glucose in mmol/L is 14749-6, not 2345-7), as the parser
     gives the results it maps itself; its canonical value is computed from the analyte's
     conversions, or left empty for a unit the analyte does not know. The one rule for a taught
     mapping (the review's Map to…, the CLI's `mappings add`) and a correction in the review.
@@ -188,7 +188,7 @@ def read_as(
     return dataclasses.replace(
         result,
         name=analyte.preferred_name,
-        loinc=analyte.loinc_for_unit(unit or analyte.canonical_unit),
+        loinc=analyte.loinc_for_result(unit, text_value=result.value_num is None),
         category=analyte.category,
         value_canonical=canonical,
         unit_canonical=canonical_unit,

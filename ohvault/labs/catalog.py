@@ -120,6 +120,26 @@ class Analyte:
             return self.loinc
         return self.loinc_by_property.get(prop)
 
+    def loinc_for_result(self, unit: str | None, *, text_value: bool = False) -> str | None:
+        """The LOINC code to store with a result of this analyte printed with ``unit``.
+
+        A number in a unit read as UCUM gets the code of that unit's property
+        (:meth:`loinc_for_unit`: glucose in mmol/L is 14749-6). A text result (``Negative``,
+        ``NONE SEEN`` per HPF) or a number whose unit is no unit we know (``% of total Hgb``)
+        gets the primary code: its unit tells no property, and such a number is reviewed
+        before it is stored. The one rule of the parser, taught mappings and corrections.
+        """
+        if text_value or not unit:
+            return self.loinc
+        if unit not in self._by_unit:
+            from ohvault.labs.units import normalise_unit
+
+            read = normalise_unit(unit)
+            if read is None:
+                return self.loinc
+            unit = read
+        return self.loinc_for_unit(unit)
+
     @property
     def units(self) -> tuple[str, ...]:
         return tuple(c.unit for c in self.conversions)

@@ -235,7 +235,7 @@ class Resolver:
             name=analyte.preferred_name,
             printed_name=row.printed_name,
             # the code of the unit's property: glucose in mmol/L is 14749-6, not 2345-7
-            loinc=analyte.loinc_for_unit(unit_ucum or row.unit),
+            loinc=analyte.loinc_for_result(unit_ucum, text_value=value is None),
             value=v_out,
             value_num=value_num,
             comparator=comparator,

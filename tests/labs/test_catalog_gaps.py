@@ -230,3 +230,16 @@ def test_a_taught_mapping_gives_the_code_of_the_results_unit(catalog: Catalog) -
     assert read_as(replace(row, unit=None, unit_ucum=None), glucose).loinc == "2345-7"
     odd = read_as(replace(row, unit="U/L", unit_ucum="U/L"), glucose)
     assert odd.loinc is None and odd.value_canonical is None
+
+
+def test_the_code_of_a_result_follows_a_unit_that_was_read(catalog: Catalog) -> None:
+    hba1c, glucose, bacteria = (catalog.by_id(i) for i in ("hba1c", "glucose", "u_bacteria"))
+    assert hba1c is not None and glucose is not None and bacteria is not None
+    assert hba1c.loinc_for_result("mmol/mol") == "59261-8"
+    assert hba1c.loinc_for_result("%") == "4548-4"
+    # a spelling no unit table knows tells no property: the primary code, reviewed anyway
+    assert hba1c.loinc_for_result("% of total Hgb") == "4548-4"
+    assert glucose.loinc_for_result("mmol/l") == "14749-6"
+    assert glucose.loinc_for_result("U/L") is None  # a unit of a property glucose has no code for
+    # a text result (per high-power field) keeps the test's code whatever its unit
+    assert bacteria.loinc_for_result("/HPF", text_value=True) == bacteria.loinc
