@@ -243,3 +243,13 @@ def test_the_code_of_a_result_follows_a_unit_that_was_read(catalog: Catalog) -> 
     assert glucose.loinc_for_result("U/L") is None  # a unit of a property glucose has no code for
     # a text result (per high-power field) keeps the test's code whatever its unit
     assert bacteria.loinc_for_result("/HPF", text_value=True) == bacteria.loinc
+
+
+@pytest.mark.parametrize(
+    ("printed", "ucum"),
+    [("% of total Hgb", "%"), ("% of total Hb", "%"), ("mm/óra", "mm/h"), ("Angstrom", "Ao")],
+)
+def test_unit_spellings_of_these_reports(printed: str, ucum: str) -> None:
+    from ohvault.labs.units import normalise_unit
+
+    assert normalise_unit(printed) == ucum
