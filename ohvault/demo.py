@@ -84,7 +84,7 @@ def populate(vault: Vault, profile_id: str, *, visits: int = 7, seed: int = 7) -
                 Observation(
                     profile_id=profile_id,
                     analyte=analyte.preferred_name if analyte else name,
-                    loinc=analyte.loinc if analyte else None,
+                    loinc=analyte.loinc_for_unit(unit) if analyte else None,
                     category=analyte.category if analyte else None,
                     value_num=value,
                     unit=unit,

@@ -120,7 +120,7 @@ def check_unit_and_value(
             f"use one of: {_accepted(analyte)}."
         )
     unit = ucum or analyte.canonical_unit
-    loinc = analyte.loinc_for_unit(unit)
+    loinc = analyte.loinc_for_result(unit, text_value=value_num is None)
     if value_num is None:
         return unit, loinc, None
     try:

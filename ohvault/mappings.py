@@ -153,10 +153,33 @@ def apply_mapping(
         analyte = (catalog.by_id(mapping.analyte_id) if mapping.analyte_id else None) or (
             catalog.by_loinc(mapping.loinc) if mapping.loinc else None
         )
+    if analyte is None:  # no catalog at hand: the name and code the mapping was taught with
+        return dataclasses.replace(
+            result,
+            name=mapping.analyte,
+            loinc=mapping.loinc,
+            value_canonical=None,
+            unit_canonical=None,
+            confidence=TAUGHT_CONFIDENCE,
+        )
+    return dataclasses.replace(read_as(result, analyte), name=mapping.analyte)
+
+
+def read_as(
+    result: ParsedResult, analyte: Analyte, *, confidence: float = TAUGHT_CONFIDENCE
+) -> ParsedResult:
+    """``result`` read as a result of ``analyte``, which a person chose for it.
+
+    Its name and category are the analyte's; its LOINC code is the one of its unit's property
+    (``Analyte.loinc_for_result``: glucose in mmol/L is 14749-6, not 2345-7), as the parser
+    gives the results it maps itself; its canonical value is computed from the analyte's
+    conversions, or left empty for a unit the analyte does not know. The one rule for a taught
+    mapping (the review's Map to…, the CLI's `mappings add`) and a correction in the review.
+    """
+    unit = result.unit_ucum or result.unit
     canonical: float | None = None
     canonical_unit: str | None = None
-    if analyte is not None and result.value_num is not None:
-        unit = result.unit_ucum or result.unit
+    if result.value_num is not None:
         try:
             canonical = analyte.to_canonical(result.value_num, unit or analyte.canonical_unit)
             canonical_unit = analyte.canonical_unit
@@ -164,12 +187,12 @@ def apply_mapping(
             canonical, canonical_unit = None, None
     return dataclasses.replace(
         result,
-        name=mapping.analyte,
-        loinc=mapping.loinc,
-        category=analyte.category if analyte is not None else result.category,
+        name=analyte.preferred_name,
+        loinc=analyte.loinc_for_result(unit, text_value=result.value_num is None),
+        category=analyte.category,
         value_canonical=canonical,
         unit_canonical=canonical_unit,
-        confidence=TAUGHT_CONFIDENCE,
+        confidence=confidence,
     )
 
 

@@ -34,22 +34,26 @@ def log_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """The shipped data (catalog, icons, LOINC subset): the package `ohvault.resources`,
-    which pyproject.toml maps to the top-level resources/ folder. importlib.resources finds
-    it in a checkout, an installed wheel and the PyInstaller app, from any directory.
+    """The shipped data (catalog, icons, LOINC subset, the lab parser's words): the package
+    `ohvault.resources`, which pyproject.toml maps to the top-level resources/ folder.
+    importlib.resources finds it in an installed wheel and the PyInstaller app, from any
+    directory.
 
-    A source tree's own resources/ beside the imported `ohvault` comes first, so that code
-    and data always come from the same tree (a second checkout or git worktree run with
-    PYTHONPATH would otherwise read the data of whichever tree is installed editable)."""
+    A source checkout uses its own resources/ folder: a second checkout of the code (a git
+    worktree run with PYTHONPATH) must not read, or have its tools write, the data of the
+    checkout an editable install points `ohvault.resources` at.
+    """
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (
+        checkout / "resources" / "__init__.py"
+    ).is_file():
+        return checkout / "resources"
     import importlib.resources
 
-    beside = Path(__file__).resolve().parents[1] / "resources"
-    if (beside / "catalog").is_dir() and (beside / "icons").is_dir():
-        return beside
     try:
         return Path(str(importlib.resources.files("ohvault.resources")))
     except ModuleNotFoundError:
-        return beside
+        return checkout / "resources"
 
 
 def ensure_private_dir(path: Path) -> Path:

@@ -19,7 +19,7 @@ _PER_HOURS = re.compile(r"\((\d+)\.h\)")
 # Units that are only a label: the number is the whole result (a ratio, an index, INR, pH).
 UNITLESS = {"1", "{ratio}", "{index}", "{score}", "{INR}", "[pH]", "{Index_val}", "{titer}"}
 # UCUM atoms whose code is not what anybody writes.
-_SPECIAL = {"Cel": "°C", "[degF]": "°F", "[lb_av]": "lb", "[in_i]": "in", "[ft_i]": "ft"}
+_SPECIAL = {"Cel": "°C", "Ao": "Å", "[degF]": "°F", "[lb_av]": "lb", "[in_i]": "in", "[ft_i]": "ft"}
 
 
 @cache

@@ -134,9 +134,12 @@ def test_taught_mapping_applies_on_the_next_import_with_full_confidence(profile_
     report = report_with(list(UNMAPPED), collected=date(2026, 4, 1))
     import_report(vault, profile.id, _pdf("93"), "r.pdf", report)
     stored = vault.repo.observations(profile.id)
-    glucose = [o for o in stored if o.loinc == "2345-7"]
+    glucose = [o for o in stored if o.analyte == "Glucose"]
     assert sorted(o.value_num for o in glucose if o.value_num is not None) == [5.1, 92.0]
     taught = next(o for o in glucose if o.printed_name == "Blood sugar fasting (enzymatic)")
+    # the code follows the unit: the taught row is in mmol/L (molar glucose code)
+    assert taught.loinc == "14749-6"
+    assert {o.loinc for o in glucose if o is not taught} == {"2345-7"}
     # Canonical value computed from the mapped analyte's conversions (mmol/L -> mg/dL).
     assert taught.unit_canonical == "mg/dL" and taught.value_canonical == pytest.approx(91.9, 0.01)
     # An own test is named as taught, so every spelling of it shares one trend.

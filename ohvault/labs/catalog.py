@@ -25,6 +25,9 @@ _GREEK = str.maketrans(
 )
 _NON_WORD = re.compile(r"[^0-9a-z%#]+")
 _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_TRAILING_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
+# One letter joined to a name by a hyphen ("LDL-P", "HDL-P"): the letter is part of the name
+_GLUED_LETTER = re.compile(r"(?<=[A-Za-z0-9])-([A-Za-z])(?![A-Za-z0-9])")
 
 
 def resources_dir() -> Path:
@@ -117,6 +120,26 @@ class Analyte:
             return self.loinc
         return self.loinc_by_property.get(prop)
 
+    def loinc_for_result(self, unit: str | None, *, text_value: bool = False) -> str | None:
+        """The LOINC code to store with a result of this analyte printed with ``unit``.
+
+        A number in a unit read as UCUM gets the code of that unit's property
+        (:meth:`loinc_for_unit`: glucose in mmol/L is 14749-6). A text result (``Negative``,
+        ``NONE SEEN`` per HPF) or a number whose unit is no unit we know (``% of total Hgb``)
+        gets the primary code: its unit tells no property, and such a number is reviewed
+        before it is stored. The one rule of the parser, taught mappings and corrections.
+        """
+        if text_value or not unit:
+            return self.loinc
+        if unit not in self._by_unit:
+            from ohvault.labs.units import normalise_unit
+
+            read = normalise_unit(unit)
+            if read is None:
+                return self.loinc
+            unit = read
+        return self.loinc_for_unit(unit)
+
     @property
     def units(self) -> tuple[str, ...]:
         return tuple(c.unit for c in self.conversions)
@@ -205,6 +228,16 @@ _NOISE_WORDS = {
     "impedance",
     "cyanide free",
     "sls",
+    # qualitative or quantitative variant of the same test ("HLA-B27 PCR, QUALITATIVE")
+    "qualitative",
+    "quantitative",
+    "qual",
+    "quant",
+    "qn",
+    # specimen words in other languages ("Glükóz ... - plazma", "Ferro sérico - soro")
+    "plazma",
+    "szerum",
+    "soro",
 }
 
 
@@ -445,6 +478,20 @@ def _candidate_keys(printed: str) -> list[tuple[str, float, str]]:
 
     full = normalise_name(printed)
     add(full, 1.0, "raw")
+    # one letter joined to the name by a hyphen ("LDL-P", "HDL-P, serum") belongs to the
+    # name: it is never dropped as a specimen letter nor cut off by a prefix guess
+    glued = {m.group(1).casefold() for m in _GLUED_LETTER.finditer(printed)}
+    # a mark after the name ("(A)" for an accredited test, "(calc)") while the name itself
+    # holds parentheses: "Glükóz (éhgyomri, 0 perces vércukor) - plazma (A)" is tried before
+    # the name without any parentheses, which drops the words that say what it is
+    before_mark = _TRAILING_PAREN.sub("", printed)
+    if before_mark != printed and _PAREN.search(before_mark):
+        add(before_mark, 0.95, "without the mark after the name")
+        add(
+            " ".join(_without_noise(normalise_name(before_mark).split(), glued)),
+            0.92,
+            "without noise words",
+        )
     no_paren = _PAREN.sub(" ", printed)
     add(no_paren, 0.95, "without parentheses")
     full_words = full.split()
@@ -453,20 +500,36 @@ def _candidate_keys(printed: str) -> list[tuple[str, float, str]]:
     add(" ".join(full_words), 0.95, "without trailing code")
     words = normalise_name(no_paren).split()
     # trailing lab codes / footnote digits ("Glucose 01", "Sodium 1"), noise words
-    trimmed = list(words)
-    while trimmed and ((trimmed[-1].isdigit() and len(trimmed) > 1) or trimmed[-1] in _NOISE_WORDS):
-        trimmed.pop()
-    while len(trimmed) > 1 and trimmed[0] in _NOISE_WORDS:
-        trimmed.pop(0)
+    trimmed = _without_noise(words, glued)
     add(" ".join(trimmed), 0.92, "without noise words")
     for inner in re.findall(r"\(([^()]*)\)", printed):
         add(inner, 0.85, "parenthesised name")
     # last resort: drop trailing words (low confidence, never confident on its own)
     for n in range(len(trimmed) - 1, 0, -1):
+        if trimmed[n] in glued and len(trimmed[n]) == 1:
+            continue  # "VLDL-P" is not "VLDL"
         head = " ".join(trimmed[:n])
         if len(head) >= 3:
             add(head, 0.55, "prefix")
     return out
+
+
+def _without_noise(words: list[str], glued: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The words of a name without trailing codes and noise words at either end.
+
+    A one-letter word in ``glued`` was joined to the name by a hyphen in print and is part of
+    it, not a specimen letter: ``LDL-P`` and ``VLDL-P`` are particle counts, never LDL or VLDL
+    cholesterol.
+    """
+    trimmed = list(words)
+    while trimmed and (
+        (trimmed[-1].isdigit() and len(trimmed) > 1)
+        or (trimmed[-1] in _NOISE_WORDS and not (len(trimmed[-1]) == 1 and trimmed[-1] in glued))
+    ):
+        trimmed.pop()
+    while len(trimmed) > 1 and trimmed[0] in _NOISE_WORDS:
+        trimmed.pop(0)
+    return trimmed
 
 
 def _num(v: Any) -> float | None:

@@ -344,6 +344,17 @@ def is_non_result(text: str) -> bool:
     return normalise_name(text) in _NON_RESULT
 
 
+_NOT_APPLICABLE = re.compile(r"n\.?\s*/?\s*a\.?|not applicable|nil|none|-+|[–—]", re.IGNORECASE)
+
+
+def is_not_applicable(text: str) -> bool:
+    """``N/A``, ``NA``, ``n.a.``, ``-``: a cell saying nothing applies (no unit, no range).
+
+    Never a unit: a unitless test (a ratio, an index) prints it in the unit column.
+    """
+    return _NOT_APPLICABLE.fullmatch(text.strip()) is not None
+
+
 @dataclass(frozen=True)
 class Value:
     text: str  # as it should be reported: "5.2", "<0.5", "Negative"

@@ -326,7 +326,7 @@ NAMES: dict[str, dict[str, str]] = {
         "mono_abs": "Monocytes",
         "eos_abs": "Eosinophils",
         "baso_abs": "Basophils",
-        "glucose": "Glucose Fasting",
+        "glucose": "Glucose Random",
         "urea": "Urea",
         "creatinine": "Creatinine",
         "egfr": "eGFR",

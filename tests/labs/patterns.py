@@ -14,7 +14,9 @@ laboratory, value and sentence here is invented; the layouts follow the families
   next, a ``NEW`` badge in between, a biomarker listed under two body systems, values with no
   unit, ``< 10`` and ``< Or = 5.0`` comparators);
 * ``monospace_classic``: a monospace classic report with percentile scale rows, category lines
-  after a note, a prose sentence with numbers and a graphical scale label.
+  after a note, a prose sentence with numbers and a graphical scale label;
+* ``advanced_lipids``: ion-mobility subfractions beside particle counts glued to their letter
+  (``VLDL-P``) and a ratio whose unit column says ``N/A``.
 """
 
 from __future__ import annotations
@@ -313,8 +315,62 @@ def monospace_classic() -> tuple[bytes, list[Expected]]:
     return doc.output(), MONOSPACE_TRUTH
 
 
+# --------------------------------------------------------------------------- advanced lipids
+ADVANCED_LIPIDS_TRUTH = [
+    Expected("LDL PARTICLE NUMBER", 1512, "nmol/L"),
+    Expected("LDL SMALL", 201, "nmol/L"),
+    Expected("LDL MEDIUM", 188, "nmol/L"),
+    Expected("HDL LARGE", 7012, "nmol/L"),
+    Expected("LDL PEAK SIZE", 224.1, "Angstrom"),
+    Expected("LDL PATTERN", "A", None),
+    Expected("Large HDL-P", 5.1, "umol/L"),
+    Expected("VLDL-P", 41, "nmol/L"),  # not in the catalog: for review, never VLDL cholesterol
+    Expected("sdLDL-P", 350, "nmol/L"),  # likewise, never small dense LDL cholesterol
+    Expected("CHOL/HDLC RATIO", 3.4, None),  # "N/A" in the unit column is no unit
+]
+
+
+def advanced_lipids() -> tuple[bytes, list[Expected]]:
+    """An advanced lipid report: ion-mobility subfractions (``LDL SMALL``, ``HDL LARGE``, a peak
+    size in ångström), NMR-style particle counts glued to their letter (``VLDL-P``), and a ratio
+    whose unit column says ``N/A``."""
+    doc = Doc("Letter")
+    doc.new_page()
+    doc.text(36, 40, "Sample Cardiometabolic Laboratories", 12, True)
+    doc.text(36, 54, "Patient: SAMPLE, JORDAN   DOB: 06/30/1968   Date collected: 04/22/2025", 8)
+    cols = (42, 230, 290, 340, 420)
+    for x, label in zip(
+        cols, ("Test Name", "Result", "Flag", "Units", "Reference Interval"), strict=True
+    ):
+        doc.text(x, 90, label, 9, True)
+    rows = [
+        ("LIPOPROTEIN FRACTIONATION, ION MOBILITY", "", "", "", ""),
+        ("LDL PARTICLE NUMBER", "1512", "H", "nmol/L", "<1138"),
+        ("LDL SMALL", "201", "H", "nmol/L", "<142"),
+        ("LDL MEDIUM", "188", "", "nmol/L", "<215"),
+        ("HDL LARGE", "7012", "", "nmol/L", ">6729"),
+        ("LDL PATTERN", "A", "", "", "A"),
+        ("LDL PEAK SIZE", "224.1", "", "Angstrom", ">222.9"),
+        ("PARTICLES", "", "", "", ""),
+        ("Large HDL-P", "5.1", "", "umol/L", ">=4.8"),
+        ("VLDL-P", "41", "", "nmol/L", ""),
+        ("sdLDL-P", "350", "", "nmol/L", ""),
+        ("CHOL/HDLC RATIO", "3.4", "", "N/A", "<5.0"),
+    ]
+    y = 108.0
+    for cells in rows:
+        for x, text in zip(cols, cells, strict=True):
+            if text:
+                doc.text(x, y, text, 9, bold=not cells[1])
+        y += 14
+    y += 8
+    doc.text(42, y, "Ion mobility values are not comparable with results by other methods.", 8)
+    return doc.output(), ADVANCED_LIPIDS_TRUTH
+
+
 BUILDERS = {
     "portal_print": portal_print,
     "dashboard": dashboard,
     "monospace_classic": monospace_classic,
+    "advanced_lipids": advanced_lipids,
 }

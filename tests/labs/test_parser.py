@@ -79,7 +79,7 @@ def test_basic_table_and_metadata() -> None:
     assert glu.confidence >= CONFIDENT and glu.page == 1
     x0, top, x1, bottom = glu.bbox
     assert 30 < x0 < x1 < 595 and 0 < top < bottom < 842
-    a1c = by["4548-4"]
+    a1c = by["59261-8"]  # HbA1c in mmol/mol: the IFCC code, not the % one (4548-4)
     assert a1c.value_canonical == pytest.approx(48 / 10.929 + 2.15)
     assert a1c.unit_canonical == "%"
     crp = by["1988-5"]

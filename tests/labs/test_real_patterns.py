@@ -431,3 +431,14 @@ def test_panel_heading_on_the_line_with_its_dates_sets_the_section() -> None:
     by = {r.printed_name: r for r in parse_pdf(doc.output()).results}
     assert by["OCCULT BLOOD"].category == "urinalysis"  # not the stool test
     assert by["GLUCOSE"].category != "urinalysis" and by["GLUCOSE"].unit == "mg/dL"
+
+
+def test_advanced_lipids_keep_particles_apart_from_cholesterol() -> None:
+    data, _ = BUILDERS["advanced_lipids"]()
+    by = {r.printed_name: r for r in parse_pdf(data).results}
+    assert by["VLDL-P"].name is None and by["sdLDL-P"].name is None
+    assert by["LDL SMALL"].name == "Small LDL particles (ion mobility)"
+    assert by["Large HDL-P"].name == "Large HDL particle number"
+    ratio = by["CHOL/HDLC RATIO"]
+    assert (ratio.name, ratio.unit, ratio.loinc) == ("Cholesterol/HDL ratio", None, "9830-1")
+    assert ratio.confidence >= CONFIDENT

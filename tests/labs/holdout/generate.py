@@ -995,7 +995,7 @@ def layout_in_chain(rep: Report, rng: random.Random, vals: Values) -> Doc:
         lipids.append(r)
     other: list[Row] = []
     for aid, name, ucum, unit, dec, ref, method in [
-        ("glucose", "Glucose - Fasting", "mg/dL", "mg/dL", 0, (70, 100), "Hexokinase"),
+        ("glucose_fasting", "Glucose - Fasting", "mg/dL", "mg/dL", 0, (70, 100), "Hexokinase"),
         ("hba1c", "HbA1c", "%", "%", 1, (None, 5.7), "HPLC"),
         ("tsh", "TSH - Ultrasensitive", "u[IU]/mL", "µIU/mL", 2, (0.35, 4.94), "CLIA"),
         ("t4", "Total Thyroxine (T4)", "ug/dL", "µg/dL", 2, (4.87, 11.72), "CLIA"),
