@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -98,9 +97,6 @@ class Session(QObject):
         self.passphrase_set = False
         self.is_clinician = False
         self.sync_enabled = False
-        # Held by a sync (on the sync lane) while it uses the vault; locking and key rotation
-        # take it first so the database is never closed or swapped under a sync.
-        self.sync_gate = threading.Lock()
         from ohvault.gui.sync_ui import SyncController
 
         self.sync = SyncController(self)
@@ -197,7 +193,7 @@ class Session(QObject):
         log.info("locking (%s)", reason)
         vault = self.executor.detach_vault()
         if vault is not None:
-            lock_vault_now(vault, self.sync_gate, quiet=not self.executor.vault_busy)
+            lock_vault_now(vault, quiet=not self.executor.vault_busy)
             db = vault.db
 
             def close(ctx: JobContext) -> None:
@@ -359,11 +355,12 @@ class Session(QObject):
         self.executor.wait_for_done()
 
 
-def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
+def lock_vault_now(vault: Vault, *, quiet: bool) -> None:
     """Close the database and wipe the keys on the calling thread, whatever else uses them.
 
-    `quiet`: nothing runs on the vault worker, so the ordinary lock (with its audit entry) is
-    safe here. Otherwise a job or a sync is using the connection: its statement is interrupted
+    `quiet`: nothing runs on the vault worker (the only thread that uses the connection; a
+    sync waiting on the network holds nothing), so the ordinary lock (with its audit entry)
+    is safe here. Otherwise a job is using the connection: its statement is interrupted
     and the connection closed as soon as the current call into it returns (the guard in
     ohvault.storage.guarded; SQLite rolls back an open transaction, so the job's writes are all
     or nothing), and only then are the keys wiped, so nothing is written with a half-wiped key.
@@ -371,11 +368,8 @@ def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
     """
     from ohvault.storage.guarded import GuardedConnection
 
-    if quiet and gate.acquire(blocking=False):
-        try:
-            vault.lock()
-        finally:
-            gate.release()
+    if quiet:
+        vault.lock()
         return
     log.info("locking while the vault is in use: closing its database under the running job")
     conn = vault.db.conn
