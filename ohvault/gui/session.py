@@ -26,7 +26,7 @@ from ohvault.wording import plural
 
 # The vault, crypto and model modules load on first use, not before the first window shows.
 if TYPE_CHECKING:
-    from ohvault.keys.keychain import Keychain
+    from ohvault.keys.keychain import KeyStore
     from ohvault.keys.wrap import KdfParams
     from ohvault.vault import Credentials, UnlockReport, Vault
 
@@ -77,7 +77,7 @@ class Session(QObject):
         self,
         home: Path | None = None,
         kdf: KdfParams | None = None,
-        keychain: Keychain | None = None,
+        keychain: KeyStore | None = None,
         *,
         interactive: bool = True,
     ) -> None:
@@ -104,7 +104,7 @@ class Session(QObject):
     # --- state --------------------------------------------------------------------------
 
     @property
-    def keychain(self) -> Keychain:
+    def keychain(self) -> KeyStore:
         if self._keychain is None:
             from ohvault.keys.keychain import Keychain
 
