@@ -200,6 +200,7 @@ class Session(QObject):
                 # A backstop on the worker, after whatever was running: closing is idempotent.
                 with contextlib.suppress(Exception):
                     db.close()
+                lock_what_outlived_the_lock(vault, db)
 
             self.executor.run(close, label="Locking", failure=lambda exc: None)
         self.locked.emit(reason)
@@ -387,6 +388,23 @@ def lock_vault_now(vault: Vault, *, quiet: bool) -> None:
     if callable(release):
         with contextlib.suppress(Exception):
             release()
+
+
+def lock_what_outlived_the_lock(vault: Vault, closed: Any) -> None:
+    """(Vault worker, after the job a lock interrupted) Lock again what that job reopened.
+
+    A job past the point of no return when the lock came (a key rotation that had swapped
+    the database) goes on to open the new database and take the new key; nothing else runs
+    on the worker now, so the ordinary lock is safe: it closes that database, wipes that key
+    and writes the lock's audit entry under it.
+    """
+    if not vault.locked:
+        log.info("a job took a new key after the lock: locking again")
+        with contextlib.suppress(Exception):
+            vault.lock()
+    if vault.db is not closed:
+        with contextlib.suppress(Exception):
+            vault.db.close()
 
 
 def _profiles(vault: Vault) -> list[ProfileInfo]:
