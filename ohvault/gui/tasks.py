@@ -33,7 +33,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from ohvault.errors import Cancelled, VaultLocked
 
@@ -215,6 +215,9 @@ class Executor(QObject):
         caller polls `should_cancel` and raises Cancelled as soon as it is true; an op not
         started by then never starts. The op's own errors are raised here.
         """
+        if QThread.currentThread() is self.thread():
+            # The handoff is queued to this thread, which would be blocked here waiting for it.
+            raise RuntimeError("Executor.call from the GUI thread would wait for itself")
         handoff = _Handoff(op, label, epoch)
         self._handoff.emit(handoff)  # queued: jobs are only ever started on the GUI thread
         while True:
@@ -222,7 +225,8 @@ class Executor(QObject):
                 handoff.future.cancel()
                 raise Cancelled()
             try:
-                return handoff.future.result(timeout=HANDOFF_POLL_S)  # type: ignore[no-any-return]
+                result: T = handoff.future.result(timeout=HANDOFF_POLL_S)
+                return result
             except TimeoutError:
                 continue
 

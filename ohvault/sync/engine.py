@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import functools
 import logging
 import uuid
 import zlib
@@ -212,7 +213,7 @@ class SyncEngine:
                 continue
             for bundle in page.bundles:
                 # One step per bundle: opened and merged in one transaction on the vault's thread.
-                self._db(lambda s, b=bundle, head=page.head: self._merge_bundle(s, b, head))  # type: ignore[misc]
+                self._db(functools.partial(self._merge_bundle, b=bundle, head=page.head))
             if not page.more:
                 return
 
@@ -304,8 +305,13 @@ class SyncEngine:
         for n in range(snap.parts):
             payload = self.api.snapshot_part(vault_id, snap.snapshot_id, n)
             self._db(
-                lambda s, n=n, payload=payload: self._merge_snapshot_part(  # type: ignore[misc]
-                    s, snap.snapshot_id, n, snap.parts, snap.upto_seq, payload
+                functools.partial(
+                    self._merge_snapshot_part,
+                    sid=snap.snapshot_id,
+                    n=n,
+                    parts=snap.parts,
+                    upto=snap.upto_seq,
+                    payload=payload,
                 )
             )
             self.notify(SyncProgress("snapshot-load", n + 1, snap.parts))

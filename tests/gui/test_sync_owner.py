@@ -303,3 +303,7 @@ def test_a_step_handed_to_the_vault_worker_runs_there_or_not_at_all(
     release.set()
     wait_idle(qtbot, unlocked)
     assert ran == []
+
+    # From the GUI thread it would wait for itself: refused at once.
+    with pytest.raises(RuntimeError, match="wait for itself"):
+        executor.call(lambda ctx: None, epoch=executor.epoch, should_cancel=lambda: False)
