@@ -8,7 +8,7 @@ from pathlib import Path
 from ohvault import logs
 from ohvault.errors import OhvaultError
 from ohvault.keys.header import VaultHeader
-from ohvault.keys.keychain import Keychain
+from ohvault.keys.keychain import Keychain, KeyStore
 from ohvault.storage.backup import DEFAULT_INTERVAL_HOURS, backup_age_seconds
 from ohvault.storage.migrations import LATEST_VERSION
 from ohvault.vault import Credentials, Vault, VaultFiles
@@ -25,7 +25,7 @@ class Check:
 
 
 def run_checks(
-    home: Path, credentials: Credentials, *, keychain: Keychain | None = None
+    home: Path, credentials: Credentials, *, keychain: KeyStore | None = None
 ) -> list[Check]:
     keychain = keychain or Keychain()
     files = VaultFiles(home)

@@ -37,7 +37,7 @@ from ohvault.errors import (
 )
 from ohvault.keys import recovery
 from ohvault.keys.header import KeySlots, PendingRotation, VaultHeader
-from ohvault.keys.keychain import Keychain
+from ohvault.keys.keychain import Keychain, KeyStore
 from ohvault.keys.secret import SecretKey
 from ohvault.keys.wrap import (
     KdfParams,
@@ -154,7 +154,7 @@ class Vault:
         header: VaultHeader,
         key: SecretKey,
         db: Database,
-        keychain: Keychain,
+        keychain: KeyStore,
         report: UnlockReport,
         vault_lock: VaultLock | None = None,
     ) -> None:
@@ -208,7 +208,7 @@ class Vault:
         passphrase: str | None = None,
         profile_name: str | None = None,
         kind: str = "patient",
-        keychain: Keychain | None = None,
+        keychain: KeyStore | None = None,
         kdf: KdfParams | None = None,
     ) -> tuple[Vault, str]:
         """A new vault and its recovery key (to show once)."""
@@ -305,7 +305,7 @@ class Vault:
         home: Path | None = None,
         credentials: Credentials | None = None,
         *,
-        keychain: Keychain | None = None,
+        keychain: KeyStore | None = None,
         auto_backup: bool = True,
         keep_restore_copy: bool = False,
     ) -> Vault:
@@ -633,7 +633,7 @@ class Vault:
 
     @classmethod
     def destroy(
-        cls, home: Path, *, keychain: Keychain | None = None, with_backups: bool = False
+        cls, home: Path, *, keychain: KeyStore | None = None, with_backups: bool = False
     ) -> None:
         """Delete the database, header and keychain entries (and backups if asked).
 
@@ -726,7 +726,7 @@ class _Candidate:
 
 
 def _credential_keys(
-    header: VaultHeader, credentials: Credentials, keychain: Keychain, reasons: list[str]
+    header: VaultHeader, credentials: Credentials, keychain: KeyStore, reasons: list[str]
 ) -> Iterator[_Candidate]:
     gens = [header.slots] + ([header.pending.slots] if header.pending else [])
     if credentials.use_keychain:
@@ -830,7 +830,7 @@ def _other_key(header: VaultHeader, candidate: _Candidate) -> SecretKey | None:
 
 
 def unlock_database(
-    db_path: Path, header: VaultHeader, credentials: Credentials, keychain: Keychain
+    db_path: Path, header: VaultHeader, credentials: Credentials, keychain: KeyStore
 ) -> UnlockedDatabase:
     """Open the database with the first key the credentials yield, and check the header."""
     reasons: list[str] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from coverage_gate import pytest_runtestloop  # noqa: F401 - the per-package coverage floors
 
-from ohvault.keys.keychain import Keychain
+from ohvault.keys.keychain import Keychain, MemoryKeychain
 from ohvault.keys.wrap import KdfParams
 from ohvault.vault import Vault
 
@@ -60,6 +60,12 @@ def keychain() -> Keychain:
             )
         pytest.skip("no OS keychain; run the suite through `make test`")
     return Keychain()
+
+
+@pytest.fixture
+def memory_keychain() -> MemoryKeychain:
+    """A keychain in memory, for tests that are not about the keychain (no D-Bus needed)."""
+    return MemoryKeychain()
 
 
 MakeVault = Callable[..., tuple[Vault, str]]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST_KDF
-from ohvault.keys.keychain import Keychain
+from ohvault.keys.keychain import KeyStore
 from ohvault.keys.secret import SecretKey
 from ohvault.storage import db as dbmod
 from ohvault.storage.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
@@ -24,7 +24,7 @@ V1_ROWS = [
 ]
 
 
-def build_vault_at(version: int, home: Path, keychain: Keychain) -> str:
+def build_vault_at(version: int, home: Path, keychain: KeyStore) -> str:
     """A real vault whose database stops at `version`, holding V1_ROWS."""
     vault, _ = Vault.create(home, kdf=FAST_KDF, keychain=keychain)
     vault_id = vault.vault_id
@@ -44,10 +44,10 @@ def build_vault_at(version: int, home: Path, keychain: Keychain) -> str:
 
 @pytest.mark.parametrize("version", [m.version for m in MIGRATIONS[:-1]])
 def test_migrates_from_each_earlier_version(
-    version: int, vault_home: Path, keychain: Keychain
+    version: int, vault_home: Path, memory_keychain: KeyStore
 ) -> None:
-    build_vault_at(version, vault_home, keychain)
-    with Vault.open(vault_home) as vault:
+    build_vault_at(version, vault_home, memory_keychain)
+    with Vault.open(vault_home, keychain=memory_keychain) as vault:
         assert vault.schema_version() == LATEST_VERSION
         assert vault.unlock_report.migrated == [
             m.version for m in MIGRATIONS if m.version > version
@@ -59,13 +59,13 @@ def test_migrates_from_each_earlier_version(
         assert vault.repo.profile("p1").birth_date == date(1950, 1, 1)
         backups = list((vault_home / "backups").glob(f"pre-migration-v{version}-*.ohvbackup"))
         assert len(backups) == 1, "an automatic backup is taken before migrating"
-    Vault.destroy(vault_home, keychain=keychain, with_backups=True)
+    Vault.destroy(vault_home, keychain=memory_keychain, with_backups=True)
 
 
 def test_failed_migration_rolls_back_completely(
-    vault_home: Path, keychain: Keychain, monkeypatch: pytest.MonkeyPatch
+    vault_home: Path, memory_keychain: KeyStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_vault_at(1, vault_home, keychain)
+    build_vault_at(1, vault_home, memory_keychain)
     from ohvault.storage import migrations
 
     def explode(db: dbmod.Database) -> None:
@@ -78,21 +78,21 @@ def test_failed_migration_rolls_back_completely(
     )
     monkeypatch.setattr(migrations, "MIGRATIONS", broken)
     with pytest.raises(RuntimeError, match="simulated"):
-        Vault.open(vault_home)
+        Vault.open(vault_home, keychain=memory_keychain)
     monkeypatch.undo()
     # The half-added column was rolled back: the real migration adds it again without error.
-    with Vault.open(vault_home) as vault:
+    with Vault.open(vault_home, keychain=memory_keychain) as vault:
         assert current_version(vault.db) == LATEST_VERSION
         assert len(vault.repo.observations("p1")) == 1
-    Vault.destroy(vault_home, keychain=keychain, with_backups=True)
+    Vault.destroy(vault_home, keychain=memory_keychain, with_backups=True)
 
 
 def test_v6_adds_name_mappings_and_observation_columns_that_sync(
-    vault_home: Path, keychain: Keychain
+    vault_home: Path, memory_keychain: KeyStore
 ) -> None:
     index = next(i for i, m in enumerate(MIGRATIONS) if m.version == 6)
-    build_vault_at(MIGRATIONS[index - 1].version, vault_home, keychain)
-    with Vault.open(vault_home) as vault:
+    build_vault_at(MIGRATIONS[index - 1].version, vault_home, memory_keychain)
+    with Vault.open(vault_home, keychain=memory_keychain) as vault:
         assert 6 in vault.unlock_report.migrated
         cols = {r[1] for r in vault.db.execute("PRAGMA table_info(observations)").fetchall()}
         assert {"printed_name", "value_canonical", "unit_canonical"} <= cols
@@ -116,4 +116,4 @@ def test_v6_adds_name_mappings_and_observation_columns_that_sync(
         base = json.loads(shadow[0])
         assert "printed_name" in base and base["printed_name"] is None
         assert "unit_canonical" in base
-    Vault.destroy(vault_home, keychain=keychain, with_backups=True)
+    Vault.destroy(vault_home, keychain=memory_keychain, with_backups=True)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ohvault.gui.profiles import DeleteProfileDialog, ProfileDialog
     from ohvault.gui.share import ShareWizard
     from ohvault.gui.wizard import FirstRunWizard
-    from ohvault.keys.keychain import Keychain
+    from ohvault.keys.keychain import KeyStore
     from ohvault.keys.wrap import KdfParams
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self,
         home: Path | None = None,
         kdf: KdfParams | None = None,
-        keychain: Keychain | None = None,
+        keychain: KeyStore | None = None,
         *,
         interactive: bool = True,
         settings: QSettings | None = None,

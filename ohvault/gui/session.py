@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +26,7 @@ from ohvault.wording import plural
 
 # The vault, crypto and model modules load on first use, not before the first window shows.
 if TYPE_CHECKING:
-    from ohvault.keys.keychain import Keychain
+    from ohvault.keys.keychain import KeyStore
     from ohvault.keys.wrap import KdfParams
     from ohvault.vault import Credentials, UnlockReport, Vault
 
@@ -78,7 +77,7 @@ class Session(QObject):
         self,
         home: Path | None = None,
         kdf: KdfParams | None = None,
-        keychain: Keychain | None = None,
+        keychain: KeyStore | None = None,
         *,
         interactive: bool = True,
     ) -> None:
@@ -98,9 +97,6 @@ class Session(QObject):
         self.passphrase_set = False
         self.is_clinician = False
         self.sync_enabled = False
-        # Held by a sync (on the sync lane) while it uses the vault; locking and key rotation
-        # take it first so the database is never closed or swapped under a sync.
-        self.sync_gate = threading.Lock()
         from ohvault.gui.sync_ui import SyncController
 
         self.sync = SyncController(self)
@@ -108,7 +104,7 @@ class Session(QObject):
     # --- state --------------------------------------------------------------------------
 
     @property
-    def keychain(self) -> Keychain:
+    def keychain(self) -> KeyStore:
         if self._keychain is None:
             from ohvault.keys.keychain import Keychain
 
@@ -197,13 +193,14 @@ class Session(QObject):
         log.info("locking (%s)", reason)
         vault = self.executor.detach_vault()
         if vault is not None:
-            lock_vault_now(vault, self.sync_gate, quiet=not self.executor.vault_busy)
+            lock_vault_now(vault, quiet=not self.executor.vault_busy)
             db = vault.db
 
             def close(ctx: JobContext) -> None:
                 # A backstop on the worker, after whatever was running: closing is idempotent.
                 with contextlib.suppress(Exception):
                     db.close()
+                lock_what_outlived_the_lock(vault, db)
 
             self.executor.run(close, label="Locking", failure=lambda exc: None)
         self.locked.emit(reason)
@@ -359,11 +356,12 @@ class Session(QObject):
         self.executor.wait_for_done()
 
 
-def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
+def lock_vault_now(vault: Vault, *, quiet: bool) -> None:
     """Close the database and wipe the keys on the calling thread, whatever else uses them.
 
-    `quiet`: nothing runs on the vault worker, so the ordinary lock (with its audit entry) is
-    safe here. Otherwise a job or a sync is using the connection: its statement is interrupted
+    `quiet`: nothing runs on the vault worker (the only thread that uses the connection; a
+    sync waiting on the network holds nothing), so the ordinary lock (with its audit entry)
+    is safe here. Otherwise a job is using the connection: its statement is interrupted
     and the connection closed as soon as the current call into it returns (the guard in
     ohvault.storage.guarded; SQLite rolls back an open transaction, so the job's writes are all
     or nothing), and only then are the keys wiped, so nothing is written with a half-wiped key.
@@ -371,11 +369,8 @@ def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
     """
     from ohvault.storage.guarded import GuardedConnection
 
-    if quiet and gate.acquire(blocking=False):
-        try:
-            vault.lock()
-        finally:
-            gate.release()
+    if quiet:
+        vault.lock()
         return
     log.info("locking while the vault is in use: closing its database under the running job")
     conn = vault.db.conn
@@ -393,6 +388,23 @@ def lock_vault_now(vault: Vault, gate: threading.Lock, *, quiet: bool) -> None:
     if callable(release):
         with contextlib.suppress(Exception):
             release()
+
+
+def lock_what_outlived_the_lock(vault: Vault, closed: Any) -> None:
+    """(Vault worker, after the job a lock interrupted) Lock again what that job reopened.
+
+    A job past the point of no return when the lock came (a key rotation that had swapped
+    the database) goes on to open the new database and take the new key; nothing else runs
+    on the worker now, so the ordinary lock is safe: it closes that database, wipes that key
+    and writes the lock's audit entry under it.
+    """
+    if not vault.locked:
+        log.info("a job took a new key after the lock: locking again")
+        with contextlib.suppress(Exception):
+            vault.lock()
+    if vault.db is not closed:
+        with contextlib.suppress(Exception):
+            vault.db.close()
 
 
 def _profiles(vault: Vault) -> list[ProfileInfo]:

@@ -1,13 +1,15 @@
 """Sync in the desktop app: a lane of its own, the status-bar indicator, periodic sync.
 
-Offline-first: the vault worker (ohvault.gui.tasks) must never wait on the
-network, so everything that talks to the sync server (enable, join, pairing
-code, sync, disable) runs on a second single-thread executor, the *sync lane*.
-The core holds no database transaction across a network call, and every write
-of either thread goes through `Database.transaction()` (one re-entrant lock), so
-the two threads interleave whole transactions. Locking the vault or rotating its
-key first takes `Session.sync_gate`, which a sync holds while it runs, so the
-connection is never closed or swapped under a sync.
+Offline-first, with one owner of the database: the *sync lane* (a single-thread
+executor of its own) does the network work only: enable, join, pairing code,
+sync, disable. Every step that needs the vault (read the sync settings, merge a
+pulled bundle, seal the next outgoing batch, record the result) is handed to the
+vault worker (`Executor.call`) and the lane waits for its result. So the vault's
+connection and keys are only ever used on the vault worker, a read there never
+sees half a merge, and the vault worker never waits on the network: a slow server
+holds up the lane, not the app. Locking cancels the lane's job, never waits for
+it (a request hanging on the network is simply abandoned), and no step of that
+sync runs after the lock, even if the vault is unlocked again meanwhile.
 
 Status (pending changes, conflicts, last sync) is local and cheap; it is read on
 the vault worker after every sync and every local write.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QToolButton
@@ -27,7 +29,9 @@ from ohvault.gui.tasks import Executor, Job, JobContext
 
 if TYPE_CHECKING:
     from ohvault.gui.session import Session
-    from ohvault.vault import Vault
+    from ohvault.sync.local import LocalStore
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +114,6 @@ class SyncController(QObject):
 
     # --- ops on the lane ------------------------------------------------------------------------
 
-    def client(self, vault: Vault) -> Any:
-        from ohvault.sync import SyncClient
-
-        return SyncClient(vault, max_attempts=self.max_attempts)
-
     def run_network(
         self,
         work: Callable[[Any, JobContext], Any],
@@ -124,19 +123,27 @@ class SyncController(QObject):
         writes: frozenset[str] = frozenset(),
         label: str,
     ) -> Job:
-        """Run `work(client, ctx)` on the sync lane, holding the gate so the vault stays open."""
-        session = self.session
+        """Run `work(client, ctx)` on the sync lane; the client's vault steps run on the worker."""
+        from ohvault.errors import VaultLocked
+
+        executor, epoch, attempts = (
+            self.session.executor,
+            self.session.executor.epoch,
+            self.max_attempts,
+        )
+        unlocked = self.session.is_unlocked
 
         def op(ctx: JobContext) -> Any:
-            from ohvault.errors import VaultLocked
+            from ohvault.sync import SyncClient
 
-            with session.sync_gate:
-                vault = session.executor.vault
-                if vault is None or vault.locked:
-                    raise VaultLocked("The vault is locked.")
-                return work(self.client(vault), ctx)
+            if not unlocked:
+                raise VaultLocked("The vault is locked.")
+            steps = WorkerSteps(executor, epoch, ctx.cancelled)
+            return work(SyncClient(steps=steps, max_attempts=attempts), ctx)
 
-        return self.lane.run(op, success=success, failure=failure, writes=writes, label=label)
+        return self.lane.run(
+            op, success=success, failure=failure, writes=writes, label=label, needs_vault=False
+        )
 
     def sync_now(self, *, manual: bool = True) -> Job | None:
         if not self.session.is_unlocked or not self.session.sync_enabled:
@@ -215,6 +222,33 @@ class SyncController(QObject):
             self.session.sync_enabled = enabled
             self.apply_settings()
         self.status_changed.emit(status)
+
+
+class WorkerSteps:
+    """`VaultSteps` for the app: each step runs as a job on the vault worker.
+
+    Made on the GUI thread with the session epoch of the sync it serves; called on the sync
+    lane, which waits for each step's result (see `Executor.call`).
+    """
+
+    def __init__(self, executor: Executor, epoch: int, cancelled: Callable[[], bool]) -> None:
+        self._executor = executor
+        self._epoch = epoch
+        self._cancelled = cancelled
+        self._store: LocalStore | None = None  # used on the vault worker only
+
+    def __call__(self, step: Callable[[LocalStore], T], /) -> T:
+        def op(ctx: JobContext) -> T:
+            from ohvault.sync.local import LocalStore
+
+            vault = ctx.vault
+            if self._store is None or self._store.vault is not vault:
+                self._store = LocalStore(vault)
+            return step(self._store)
+
+        return self._executor.call(
+            op, epoch=self._epoch, should_cancel=self._cancelled, label="Syncing (vault)"
+        )
 
 
 def describe_status(status: Any) -> tuple[str, str]:

@@ -16,6 +16,12 @@ wait, the lock never waits for it, and it cannot reach the vault (`ctx.vault`
 refuses). Locking does not wait for the vault worker either: `detach_vault()`
 hands the vault to the lock at once, whatever job is running (see
 `Session.lock`).
+
+Another thread that needs one step done with the vault (the sync lane, which only
+talks to the network) calls `call(op)`: the op is queued on the vault worker like
+any job, and the caller waits for its result, giving up at once when it is
+cancelled. The vault worker is therefore the only thread that ever uses the
+vault's connection; the GUI thread only closes it, under the guard, when locking.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from ohvault.errors import Cancelled, VaultLocked
 
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
     from ohvault.vault import Vault
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+HANDOFF_POLL_S = 0.05  # how soon a waiting caller notices it was cancelled
 
 
 @dataclass
@@ -97,6 +106,16 @@ class _Pending:
     needs_vault: bool = True
 
 
+@dataclass
+class _Handoff:
+    """One op another thread asked the vault worker to run (see `Executor.call`)."""
+
+    op: Callable[[JobContext], Any]
+    label: str
+    epoch: int
+    future: Future[Any] = field(default_factory=Future)
+
+
 class _Runnable(QRunnable):
     def __init__(self, executor: Executor, pending: _Pending) -> None:
         super().__init__()
@@ -126,6 +145,7 @@ class Executor(QObject):
     idle = Signal()
     job_started = Signal(object)  # Job
     _finished = Signal(object, object, object)
+    _handoff = Signal(object)  # _Handoff, emitted from another thread
 
     def __init__(self, on_error: Callable[[str, BaseException], None] | None = None) -> None:
         super().__init__()
@@ -142,6 +162,7 @@ class Executor(QObject):
         self._in_flight: dict[Job, bool] = {}  # job -> needs_vault, until delivered
         self._on_error = on_error
         self._finished.connect(self._deliver)
+        self._handoff.connect(self._start_handoff)
 
     @property
     def busy(self) -> bool:
@@ -178,6 +199,57 @@ class Executor(QObject):
         pool = self._pool if needs_vault else self._free_pool
         pool.start(_Runnable(self, _Pending(job, op, frozenset(writes), needs_vault)))
         return job
+
+    def call(
+        self,
+        op: Callable[[JobContext], T],
+        *,
+        epoch: int,
+        should_cancel: Callable[[], bool],
+        label: str = "Working",
+    ) -> T:
+        """(Another thread, never the GUI thread) Run `op` on the vault worker; its result.
+
+        `epoch` is the session epoch the caller started in: after a lock the op never runs
+        (VaultLocked), even if the vault was unlocked again meanwhile. While waiting, the
+        caller polls `should_cancel` and raises Cancelled as soon as it is true; an op not
+        started by then never starts. The op's own errors are raised here.
+        """
+        if QThread.currentThread() is self.thread():
+            # The handoff is queued to this thread, which would be blocked here waiting for it.
+            raise RuntimeError("Executor.call from the GUI thread would wait for itself")
+        handoff = _Handoff(op, label, epoch)
+        self._handoff.emit(handoff)  # queued: jobs are only ever started on the GUI thread
+        while True:
+            if should_cancel():
+                handoff.future.cancel()
+                raise Cancelled()
+            try:
+                result: T = handoff.future.result(timeout=HANDOFF_POLL_S)
+                return result
+            except TimeoutError:
+                continue
+
+    def _start_handoff(self, handoff: _Handoff) -> None:
+        """(GUI thread) Queue a handed-off op as an ordinary vault job."""
+        if handoff.epoch != self.epoch:
+            if handoff.future.set_running_or_notify_cancel():
+                handoff.future.set_exception(VaultLocked("The vault is locked."))
+            return
+
+        def op(ctx: JobContext) -> Any:
+            if not handoff.future.set_running_or_notify_cancel():
+                raise Cancelled()  # the caller gave up before the worker got to it
+            try:
+                result = handoff.op(ctx)
+            except BaseException as exc:
+                handoff.future.set_exception(exc)
+                raise
+            handoff.future.set_result(result)
+            return result
+
+        # The caller gets the result or the error through the future; nothing to report here.
+        self.run(op, label=handoff.label, failure=lambda exc: None)
 
     def _default_failure(self, label: str) -> Callable[[BaseException], None]:
         def report(exc: BaseException) -> None:

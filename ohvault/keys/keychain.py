@@ -6,6 +6,10 @@ file backends count as "no keychain": the vault then runs in passphrase mode and
 says so, rather than writing its key to a plaintext file. keyring's own
 configuration (`PYTHON_KEYRING_BACKEND`, keyringrc.cfg) is respected: it decides
 the backend; we only decide whether to trust it.
+
+Everything that keeps a key between unlocks takes a `KeyStore`: `Keychain` (the OS
+store) in the app, the CLI and the tests about the keychain; `MemoryKeychain` in
+tests that are about something else and need no D-Bus.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ohvault.errors import KeychainUnavailable
 from ohvault.keys.secret import SecretKey
@@ -42,8 +46,61 @@ class KeychainStatus:
     reason: str
 
 
+class KeyStore(Protocol):
+    """Where a vault's data key is kept between unlocks, by vault id and rotation slot.
+
+    `get` and `set` raise KeychainUnavailable when the store cannot be used (`status`
+    says why); `delete` of a key that is not there, or of an unavailable store, is a
+    no-op. `get` returns a fresh copy: the caller may wipe it.
+    """
+
+    def status(self) -> KeychainStatus: ...
+
+    def get(self, vault_id: str, slot: str = "current") -> SecretKey | None: ...
+
+    def set(self, vault_id: str, key: SecretKey, slot: str = "current") -> None: ...
+
+    def delete(self, vault_id: str, slot: str = "current") -> None: ...
+
+
+class MemoryKeychain:
+    """A KeyStore in this process's memory, for tests that are not about the keychain.
+
+    Never used by the app: a key kept here is gone when the process ends. `available=False`
+    behaves like a machine without a keychain.
+    """
+
+    def __init__(self, *, available: bool = True) -> None:
+        self.available = available
+        self._keys: dict[tuple[str, str], str] = {}
+
+    def status(self) -> KeychainStatus:
+        if not self.available:
+            return KeychainStatus(False, "memory", "no OS keychain is available")
+        return KeychainStatus(True, "memory", "in-memory keychain (tests)")
+
+    def _require(self) -> None:
+        if not self.available:
+            raise KeychainUnavailable(
+                "The OS keychain cannot be used: no OS keychain is available (backend memory).",
+                hint="Unlock with your passphrase or recovery key instead.",
+            )
+
+    def get(self, vault_id: str, slot: str = "current") -> SecretKey | None:
+        self._require()
+        text = self._keys.get((vault_id, slot))
+        return SecretKey.from_hex(text) if text is not None else None
+
+    def set(self, vault_id: str, key: SecretKey, slot: str = "current") -> None:
+        self._require()
+        self._keys[(vault_id, slot)] = key.hex()
+
+    def delete(self, vault_id: str, slot: str = "current") -> None:
+        self._keys.pop((vault_id, slot), None)
+
+
 class Keychain:
-    """get/set/delete the data key of one vault, by vault id and rotation slot."""
+    """The OS keychain (a KeyStore): the data key of one vault, by vault id and rotation slot."""
 
     def __init__(self, service: str = SERVICE) -> None:
         self.service = service

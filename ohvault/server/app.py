@@ -1,99 +1,45 @@
-"""The FastAPI application: wiring, error format, health endpoints, authentication."""
+"""The FastAPI application: wiring, error handlers, health endpoints, the routers.
+
+What routes depend on (errors, context, authentication) lives in deps.py.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ohvault import __version__
-from ohvault.server import schema
-from ohvault.server.api_models import ErrorBody, HealthOut
+from ohvault.server import (
+    routes_auth,
+    routes_keyslots,
+    routes_pairings,
+    routes_snapshots,
+    routes_vaults,
+    schema,
+)
+from ohvault.server.api_models import HealthOut
 from ohvault.server.config import ServerConfig
 from ohvault.server.db import make_engine
+from ohvault.server.deps import (
+    ApiError,
+    Ctx,
+    ServerContext,
+    error_response,
+    errors,
+)
 from ohvault.server.limits import HashBusy, event
 from ohvault.server.middleware import Gatekeeper, setup_server_logging
-from ohvault.server.security import Passwords, Principal, TokenExpired, TokenInvalid, Tokens
+from ohvault.server.security import Passwords, Tokens
 
 log = logging.getLogger("ohvault.server")
-
-
-class ApiError(Exception):
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-
-
-def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
-    )
-
-
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for the error statuses a route can return."""
-    return {s: {"model": ErrorBody} for s in statuses}
-
-
-@dataclass
-class ServerContext:
-    config: ServerConfig
-    engine: Engine
-    passwords: Passwords
-    tokens: Tokens
-
-
-def get_ctx(request: Request) -> ServerContext:
-    ctx: ServerContext = request.app.state.ctx
-    return ctx
-
-
-Ctx = Annotated[ServerContext, Depends(get_ctx)]
-
-
-def authenticate(request: Request, ctx: Ctx) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthenticated", "Log in first: send an access token.")
-    try:
-        principal = ctx.tokens.decode(token.strip())
-    except TokenExpired:
-        raise ApiError(401, "token_expired", "The access token has expired; refresh it.") from None
-    except TokenInvalid:
-        raise ApiError(401, "invalid_token", "The access token is not valid.") from None
-    with ctx.engine.connect().execution_options(readonly=True) as conn:
-        row = conn.execute(
-            select(schema.token_families.c.revoked_at, schema.devices.c.revoked_at)
-            .join(schema.devices, schema.devices.c.id == schema.token_families.c.device_id)
-            .where(
-                schema.token_families.c.id == principal.family_id,
-                schema.token_families.c.account_id == principal.account_id,
-                schema.devices.c.id == principal.device_id,
-            )
-        ).first()
-    if row is None or row[0] is not None or row[1] is not None:
-        raise ApiError(401, "revoked", "This session or device has been signed out.")
-    return principal
-
-
-Auth = Annotated[Principal, Depends(authenticate)]
 
 
 def create_app(config: ServerConfig, *, engine: Engine | None = None) -> FastAPI:
@@ -169,10 +115,8 @@ def create_app(config: ServerConfig, *, engine: Engine | None = None) -> FastAPI
             return error_response(503, "schema_outdated", "The database schema is not current.")
         return HealthOut(status="ready", schema_version=version)
 
-    from ohvault.server import routes_auth, routes_vaults
-
-    app.include_router(routes_auth.router)
-    app.include_router(routes_vaults.router)
+    for routes in (routes_auth, routes_vaults, routes_snapshots, routes_keyslots, routes_pairings):
+        app.include_router(routes.router)
     app.add_middleware(Gatekeeper, max_body_bytes=config.max_body_bytes)
     return app
 

@@ -20,7 +20,7 @@ from ohvault.server.api_models import (
     RegisterIn,
     TokensOut,
 )
-from ohvault.server.app import ApiError, Auth, Ctx, ServerContext, errors
+from ohvault.server.deps import ApiError, Auth, Ctx, ServerContext, errors
 from ohvault.server.limits import event, limit_key
 from ohvault.server.security import (
     Principal,

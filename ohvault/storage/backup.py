@@ -36,7 +36,7 @@ from ohvault import paths
 from ohvault.atomic import atomic_write_bytes, fsync_dir
 from ohvault.errors import BackupError, BadInput, OhvaultError, OtherVaultBackup, VaultLocked
 from ohvault.keys.header import VaultHeader
-from ohvault.keys.keychain import Keychain
+from ohvault.keys.keychain import Keychain, KeyStore
 from ohvault.storage import db as dbmod
 from ohvault.storage.migrations import check_not_newer, current_version
 
@@ -202,7 +202,7 @@ def inspect_backup(
     credentials: Credentials | None = None,
     *,
     home: Path | None = None,
-    keychain: Keychain | None = None,
+    keychain: KeyStore | None = None,
 ) -> BackupDetails:
     """Vault id, date and (when `credentials` unlock it) record counts of a backup.
 
@@ -282,7 +282,7 @@ def restore_backup(
     backup: Path,
     credentials: Credentials,
     *,
-    keychain: Keychain | None = None,
+    keychain: KeyStore | None = None,
     allow_other_vault: bool = False,
 ) -> BackupInfo:
     """Replace the vault at `home` with `backup`, after verifying the backup completely.

@@ -202,3 +202,50 @@ def test_lock_in_the_middle_of_busy_database_work_is_clean(
     qtbot.waitUntil(lambda: job.finished, timeout=5_000)
     assert job.error is not None
     assert _reopens_intact(session)
+
+
+def test_a_job_that_takes_a_new_key_after_the_lock_is_locked_again(
+    qtbot: Any, unlocked: Any, release: threading.Event
+) -> None:
+    """A key rotation past its swap when the lock comes opens the new database and takes the new
+    key; the lock's backstop on the worker locks those too, with the lock's audit entry."""
+    from ohvault.keys.secret import SecretKey
+    from ohvault.storage import db as dbmod
+    from ohvault.storage.audit import AuditLog
+
+    window = unlocked
+    session = window.session
+    vault = session.executor.vault
+    key = vault.data_key()._buf
+    # The same key stands in for the rotation's new one, so the vault opens again afterwards.
+    taken = SecretKey(vault.data_key().raw())
+    started = threading.Event()
+    reopened: list[Any] = []
+
+    def rotation_past_its_swap(ctx: Any) -> None:
+        v = ctx.vault
+        started.set()
+        release.wait(60)  # the lock comes here
+        # What Vault._rotate_key does after the swap: a new connection, key and audit log.
+        v.db = dbmod.Database(dbmod.connect(v.files.db, taken), v.files.db)
+        v._key = taken
+        v.audit = AuditLog(v.db, taken, v.device)
+        v.audit.anchor = v._audit_anchor
+        reopened.append(v.db.conn)
+
+    job = session.executor.run(rotation_past_its_swap, failure=lambda exc: None, label="rotate")
+    qtbot.waitUntil(started.is_set, timeout=5_000)
+    window.named_actions["lock"].trigger()
+    assert _zeroed(key) and not session.is_unlocked
+    release.set()
+    qtbot.waitUntil(lambda: job.finished, timeout=5_000)
+    wait_idle(qtbot, window)
+    assert reopened, "the job went on after the lock"
+    assert vault.locked and _zeroed(taken._buf)  # the key it took is wiped too
+    with pytest.raises(Exception, match=r"(?i)closed"):
+        reopened[0].execute("SELECT 1")
+    from ohvault.vault import Credentials, Vault
+
+    with Vault.open(session.home, Credentials(), keychain=session.keychain) as again:
+        assert again.audit.entries(action="lock")  # written by the backstop's ordinary lock
+        assert again.audit.verify().ok

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import FAST_KDF
-from ohvault.keys.keychain import Keychain
+from ohvault.keys.keychain import KeyStore
 from ohvault.sync import SyncClient
 from ohvault.sync.local import CONFLICT_COLUMNS, RECORD_TABLES
 from ohvault.vault import Vault
@@ -43,7 +43,7 @@ class Device:
         return out
 
 
-def new_device(root: Path, name: str, keychain: Keychain, *, profile: str | None = None) -> Device:
+def new_device(root: Path, name: str, keychain: KeyStore, *, profile: str | None = None) -> Device:
     vault, recovery_key = Vault.create(
         root / name, kdf=FAST_KDF, keychain=keychain, profile_name=profile
     )
@@ -52,7 +52,7 @@ def new_device(root: Path, name: str, keychain: Keychain, *, profile: str | None
     )
 
 
-def close_devices(*devices: Device, keychain: Keychain) -> None:
+def close_devices(*devices: Device, keychain: KeyStore) -> None:
     for d in devices:
         d.vault.lock()
         Vault.destroy(d.vault.files.home, keychain=keychain, with_backups=True)

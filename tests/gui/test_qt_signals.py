@@ -1,0 +1,60 @@
+"""Signals can be emitted any number of times: PySide6 6.12.0 took a reference from True per emit.
+
+After a few thousand emits (every job emits several) CPython aborted the app with
+"bool_dealloc". ohvault.gui.qtfix gives the reference back on a PySide6 that has the bug.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ohvault.gui import qtfix
+from ohvault.gui.tasks import Executor
+
+EMITS = 5_000  # more than True's whole reference count in a bare interpreter
+
+
+class _Emitter(QObject):
+    plain = Signal()
+    flag = Signal(bool)
+    value = Signal(object)
+
+
+def test_emitting_thousands_of_signals_leaves_true_alone() -> None:
+    emitter = _Emitter()
+    got: list[Any] = []
+    emitter.plain.connect(lambda: got.append(None))
+    emitter.flag.connect(got.append)
+    emitter.value.connect(got.append)
+    before = sys.getrefcount(True)
+    for n in range(EMITS):
+        emitter.plain.emit()
+        emitter.flag.emit(n % 2 == 0)
+        emitter.value.emit(n)
+    assert len(got) == 3 * EMITS
+    assert sys.getrefcount(True) >= before
+    assert not qtfix.emit_leaks_a_reference()  # fixed here, whatever the PySide6 version
+
+
+def test_a_signal_still_connects_to_another_signals_emit() -> None:
+    first, second = _Emitter(), _Emitter()
+    got: list[Any] = []
+    first.value.connect(second.value.emit)
+    second.value.connect(got.append)
+    first.value.emit("relayed")
+    assert got == ["relayed"]
+
+
+def test_thousands_of_jobs_run_without_harm(qtbot: Any) -> None:
+    executor = Executor()
+    done: list[int] = []
+    before = sys.getrefcount(True)
+    for n in range(2_000):
+        executor.run(lambda ctx, n=n: n, success=done.append, label="tiny")
+    qtbot.waitUntil(lambda: len(done) == 2_000 and not executor.busy, timeout=30_000)
+    assert sorted(done) == list(range(2_000))
+    assert sys.getrefcount(True) >= before
+    executor.wait_for_done()
