@@ -21,8 +21,8 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from ohvault.gui import theme
 from ohvault.model import Observation, Record
-from ohvault.storage.audit import AuditEntry
 from ohvault.ucum import display_unit
+from ohvault.vault import AuditEntry
 
 SortRole = Qt.ItemDataRole.UserRole + 1
 RecordRole = Qt.ItemDataRole.UserRole + 2

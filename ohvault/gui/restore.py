@@ -31,7 +31,7 @@ from ohvault.gui.widgets import button, error_label, label
 
 if TYPE_CHECKING:
     from ohvault.gui.session import Session
-    from ohvault.storage.backup import BackupDetails
+    from ohvault.vault.backup import BackupDetails
 
 _NAMES = {
     "profiles": ("profile", "profiles"),
@@ -87,7 +87,7 @@ class RestoreDialog(QDialog):
         self.backups = QComboBox()
         self.backups.setAccessibleName("Backup")
         self.backups.setMinimumContentsLength(28)
-        from ohvault.storage.backup import list_backups
+        from ohvault.vault.backup import list_backups
 
         for path in reversed(list_backups(folder)):  # newest first
             self.backups.addItem(path.name, str(path))
@@ -192,7 +192,7 @@ class RestoreDialog(QDialog):
         home, keychain = self.session.home, self.session.keychain
 
         def op(ctx: JobContext) -> BackupDetails:
-            from ohvault.storage.backup import inspect_backup
+            from ohvault.vault.backup import inspect_backup
 
             return inspect_backup(path, creds, home=home, keychain=keychain)
 
