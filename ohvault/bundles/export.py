@@ -1,9 +1,11 @@
 """Patient side: plan what will be shared, then write it as a signed, encrypted bundle.
 
-`plan_export` gathers the records and returns a summary the user confirms;
-`write_bundle` signs the manifest, then streams the archive through age into a
-temporary file next to the target and renames it into place, so a cancelled or
-failed export leaves nothing behind. Memory stays bounded by one document.
+`plan_export` (fhir/plan.py) gathers the records and returns a summary the user
+confirms; `write_bundle` signs the manifest, then streams the archive through age
+into a temporary file next to the target and renames it into place, so a cancelled
+or failed export leaves nothing behind. Reading, hashing, encrypting and writing run
+as overlapping stages (`_stream`, pipeline.py); memory stays bounded by the stages'
+channels and the documents being read and encrypted, not by the bundle.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ohvault import identity as identity_mod
 from ohvault.atomic import fsync_dir
 from ohvault.bundles import age
-from ohvault.bundles.container import OutEntry, TarReader, archive_size
+from ohvault.bundles.container import OutEntry, archive_size, tar_pieces
 from ohvault.bundles.manifest import (
     ATTACHMENT_DIR,
     FHIR_PATH,
@@ -31,6 +33,13 @@ from ohvault.bundles.manifest import (
     SIGNATURE_PATH,
     EntryInfo,
     Manifest,
+)
+from ohvault.bundles.pipeline import (
+    CHUNK_BYTES,
+    Aborted,
+    ChannelReader,
+    ChannelWriter,
+    Pipeline,
 )
 from ohvault.errors import BadInput, Cancelled, VaultCorrupt
 from ohvault.fhir.mapping import to_bundle
@@ -52,17 +61,113 @@ __all__ = [
     "write_bundle",
 ]
 
+# Flush the bundle to disk every so often while writing, so the fsync at the end is short.
+SYNC_EVERY = 32 << 20
+
 Progress = Callable[[int, int], None]
 ShouldCancel = Callable[[], bool]
 
 
-def _doc_chunks(vault: Vault, profile_id: str, doc: Document) -> Iterator[bytes]:
-    content = vault.repo.document_content(profile_id, doc.id)
-    if len(content) != doc.size or hashlib.sha256(content).hexdigest() != doc.sha256:
-        raise VaultCorrupt("A stored document does not match its recorded hash; export stopped.")
+def _doc_chunks(
+    vault: Vault, profile_id: str, doc: Document, read: list[str]
+) -> Iterator[memoryview]:
+    """The document's bytes as views (no copies); the hash stage checks them against doc.sha256.
+    The read is audited by the caller with the others (`read` collects the ids)."""
+    content = vault.repo.document_content(profile_id, doc.id, audit=False)
+    read.append(doc.id)
+    if len(content) != doc.size:
+        raise _corrupt()
     view = memoryview(content)
-    for i in range(0, len(view), 1 << 20):
-        yield bytes(view[i : i + (1 << 20)])
+    for i in range(0, len(view), CHUNK_BYTES):
+        yield view[i : i + CHUNK_BYTES]
+
+
+def _stream(
+    pieces: Iterator[tuple[bytes | memoryview, OutEntry | None, bool]],
+    encrypt: Callable[[age.Source, age.Sink], None],
+    sink: BinaryIO,
+    total: int,
+    progress: Progress | None,
+    should_cancel: ShouldCancel | None,
+) -> None:
+    """Read → hash → encrypt → write, one thread per stage (see pipeline.py).
+
+    This thread reads the documents out of the database (it owns the connection) and checks
+    for cancellation; the hash stage checks each document against its recorded SHA-256 as it
+    passes (a mismatch stops the export: the caller deletes the temporary file); the encrypt
+    stage runs age; the write stage writes and flushes to disk as it goes, so the final fsync
+    has little left to do.
+    """
+    pipe = Pipeline()
+    plain = pipe.channel()
+    hashed = pipe.channel()
+    cipher = pipe.channel()
+    reader = ChannelReader(hashed)
+    reported = [0]
+
+    def hash_stage() -> None:
+        digest: Any = None
+        while (item := plain.get()) is not None:
+            piece, entry, end = item
+            if entry is not None and entry.sha256 is not None:
+                if digest is None:
+                    digest = hashlib.sha256()
+                if end:
+                    if digest.hexdigest() != entry.sha256:
+                        raise _corrupt()
+                    digest = None
+                    continue
+                digest.update(piece)
+            if len(piece):
+                hashed.put(piece, len(piece))
+        hashed.put(None, 0)
+
+    def encrypt_stage() -> None:
+        writer = ChannelWriter(cipher)
+        encrypt(reader, writer)
+        writer.close()
+
+    def write_stage() -> None:
+        fd = sink.fileno()
+        unsynced = 0
+        while (chunk := cipher.get()) is not None:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+            unsynced += len(chunk)
+            if unsynced >= SYNC_EVERY:
+                os.fdatasync(fd)
+                unsynced = 0
+
+    def tick() -> None:
+        if should_cancel is not None and should_cancel():
+            raise Cancelled("Export cancelled; no file was written.")
+        done = reader.consumed
+        if progress is not None and done - reported[0] >= 1 << 20 and done < total:
+            reported[0] = done
+            progress(done, total)
+
+    pipe.stage("bundle-hash", hash_stage)
+    pipe.stage("bundle-encrypt", encrypt_stage)
+    pipe.stage("bundle-write", write_stage)
+    try:
+        for item in pieces:
+            tick()
+            plain.put(item, len(item[0]))
+        plain.put(None, 0)
+        pipe.wait(tick)
+    except Aborted:
+        pipe.stop()
+        pipe.raise_first()
+        raise
+    except BaseException:
+        pipe.stop()
+        raise
+    pipe.raise_first()
+
+
+def _corrupt() -> VaultCorrupt:
+    return VaultCorrupt("A stored document does not match its recorded hash; export stopped.")
 
 
 @dataclass(frozen=True)
@@ -133,6 +238,7 @@ def write_bundle(
         scope={k: v for k, v in plan.summary().items() if k in ("types", "since", "until")},
     ).to_bytes()
     signature = me.sign(manifest).hex().encode("ascii") + b"\n"
+    read: list[str] = []  # documents read so far, audited together (see audit_reads)
     out_entries = [
         OutEntry(MANIFEST_PATH, len(manifest), lambda: [manifest]),
         OutEntry(SIGNATURE_PATH, len(signature), lambda: [signature]),
@@ -143,37 +249,46 @@ def write_bundle(
             OutEntry(
                 ATTACHMENT_DIR + doc.id,
                 doc.size,
-                lambda doc=doc: _doc_chunks(vault, plan.profile.id, doc),  # type: ignore[misc]
+                lambda doc=doc: _doc_chunks(vault, plan.profile.id, doc, read),  # type: ignore[misc]
+                sha256=doc.sha256,
             )
         )
     total = archive_size(out_entries)
-    done = [0, 0]  # bytes so far, bytes at the last progress report
 
-    def on_bytes(n: int) -> None:
-        done[0] += n
-        if should_cancel is not None and should_cancel():
-            raise Cancelled("Export cancelled; no file was written.")
-        if progress is not None and (done[0] - done[1] >= 1 << 20 or done[0] == total):
-            done[1] = done[0]
-            progress(done[0], total)
+    def encrypt(source: age.Source, sink: age.Sink) -> None:
+        if keys:
+            age.encrypt_x25519(source, sink, keys)
+        else:
+            assert passphrase is not None
+            age.encrypt_passphrase(source, sink, passphrase, log_n=scrypt_log_n)
 
-    source = TarReader(out_entries, int(now.timestamp()), on_bytes)
+    def audit_reads() -> None:
+        # One transaction for every document read, not one commit (and fsync) per document.
+        done, read[:] = list(read), []
+        vault.repo.audit_document_reads(plan.profile.id, done)
+
     out = out.expanduser()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as sink:
-            if keys:
-                age.encrypt_x25519(source, sink, keys)
-            else:
-                assert passphrase is not None
-                age.encrypt_passphrase(source, sink, passphrase, log_n=scrypt_log_n)
-            sink.flush()
+        with os.fdopen(fd, "wb", buffering=0) as sink:
+            _stream(
+                tar_pieces(out_entries, int(now.timestamp())),
+                encrypt,
+                sink,
+                total,
+                progress,
+                should_cancel,
+            )
             os.fsync(sink.fileno())
+        audit_reads()  # before the bundle appears under its name
         os.replace(tmp, out)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        # Reads made before a failure or a cancel are audited too; the first error is reported.
+        with contextlib.suppress(Exception):
+            audit_reads()
         raise
     fsync_dir(out.parent)
     if progress is not None:
