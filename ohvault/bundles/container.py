@@ -126,7 +126,8 @@ def not_a_bundle() -> BadBundle:
 
 
 class EntryConsumer(Protocol):
-    def feed(self, data: bytes) -> None: ...
+    # A view into the chunk written (no copy) when that chunk is immutable `bytes`.
+    def feed(self, data: bytes | memoryview) -> None: ...
 
     def finish(self) -> None: ...
 
@@ -146,12 +147,15 @@ class TarSink:
 
     def write(self, data: bytes) -> int:
         view = memoryview(data)
+        # Entries may keep what they are fed: views of immutable bytes, copies of anything else.
+        immutable = type(data) is bytes
         pos = 0
         while pos < len(view):
             if self._remaining:
                 take = min(self._remaining, len(view) - pos)
                 assert self._consumer is not None
-                self._consumer.feed(bytes(view[pos : pos + take]))
+                piece = view[pos : pos + take]
+                self._consumer.feed(piece if immutable else bytes(piece))
                 pos += take
                 self._remaining -= take
                 if not self._remaining:

@@ -177,13 +177,13 @@ class _Buffer:
         self._expected = expected
         self._done = done
         self._digests = digests
-        self._parts: list[bytes] = []
+        self._parts: list[bytes | memoryview] = []
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._parts.append(data)
 
     def finish(self) -> None:
-        data = b"".join(self._parts)
+        data = bytes(self._parts[0]) if len(self._parts) == 1 else b"".join(self._parts)
         self._parts = []
         digest = self._digests.popleft() if self._digests else hashlib.sha256(data).hexdigest()
         if self._expected is not None and digest != self._expected.sha256:
@@ -201,7 +201,7 @@ class _Digest:
         self._out = out
         self._hash = hashlib.sha256()
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._hash.update(data)
 
     def finish(self) -> None:

@@ -20,8 +20,9 @@ from typing import Any
 
 Chunk = bytes | memoryview
 
-# A few MiB per hop: large enough that the per-chunk Python overhead vanishes next to the
-# hashing and encryption, small enough that a bundle of any size stays a few chunks in memory.
+# A few MiB per hop: the per-hop overhead (a wake-up, winning the GIL back) stays small, and
+# the stages stay busy together. 8 MiB hops measured slower on a loaded 2-core machine
+# (stages idle longer at each end); a bundle of any size is only a few chunks in memory.
 CHUNK_BYTES = 2 << 20
 CHANNEL_BYTES = 8 << 20
 
