@@ -51,7 +51,7 @@ from ohvault.bundles.manifest import (
     Manifest,
 )
 from ohvault.bundles.patients import LookAlike, lookalike_patients
-from ohvault.bundles.pipeline import Aborted, ChannelWriter, Pipeline
+from ohvault.bundles.pipeline import Aborted, ChannelReader, ChannelWriter, Pipeline
 from ohvault.errors import BadInput, Cancelled, ConflictError, WrongKey
 from ohvault.fhir.mapping import EXPORTED_CLASSES, PendingDocument, from_bundle
 from ohvault.fhir.validate import validate_bundle
@@ -129,8 +129,8 @@ class _DryRun(Exception):
 
 
 class _HashingReader:
-    """Reads the bundle file in large blocks, hashing each block once, and serves the age
-    layer's small reads from memory (the decrypt stage's thread calls it)."""
+    """Reads the bundle file in large blocks, hashing each block once (the import's read
+    stage calls `read_block`; `read(n)` serves small reads from the blocks)."""
 
     def __init__(self, handle: BinaryIO, total: int) -> None:
         self._handle = handle
@@ -140,6 +140,14 @@ class _HashingReader:
         self._block = memoryview(b"")
         self._pos = 0
 
+    def read_block(self) -> bytes:
+        """The next block of the file (empty at its end), hashed."""
+        data = self._handle.read(READ_BLOCK)
+        if data:
+            self.sha256.update(data)
+            self.done += len(data)
+        return data
+
     def read(self, size: int = -1) -> bytes:
         if size < 0:
             parts = []
@@ -147,11 +155,9 @@ class _HashingReader:
                 parts.append(part)
             return b"".join(parts)
         if self._pos >= len(self._block):
-            data = self._handle.read(READ_BLOCK)
+            data = self.read_block()
             if not data:
                 return b""
-            self.sha256.update(data)
-            self.done += len(data)
             self._block, self._pos = memoryview(data), 0
         out = bytes(self._block[self._pos : self._pos + size])
         self._pos += len(out)
@@ -623,10 +629,10 @@ def _decrypt_into(
     progress: Progress | None,
     should_cancel: ShouldCancel | None,
 ) -> None:
-    """Read and decrypt → hash → parse, check and store, one thread per stage (pipeline.py).
+    """Read → decrypt → hash → parse, check and store, one thread per stage (pipeline.py).
 
-    The decrypt stage reads and hashes the file and runs age; only chunks that age has
-    authenticated go on. The hash stage reads the archive's entry boundaries with a TarSink
+    The read stage reads and hashes the file; the decrypt stage runs age, and only chunks
+    that age has authenticated go on. The hash stage reads the archive's entry boundaries with a TarSink
     of its own and sends each entry's SHA-256 just ahead of the chunk that completes it. This
     thread owns the database: it parses the archive, checks each entry against the signed
     manifest with that digest and stores it. A stage's failure travels in the stream, after
@@ -635,16 +641,26 @@ def _decrypt_into(
     caller's transaction rolls back).
     """
     pipe = Pipeline()
+    raw = pipe.channel()
     plain = pipe.channel()
     checked = pipe.channel()
     reported = [0]
 
+    def read_stage() -> None:
+        # The whole file, so its hash covers bytes age leaves unread too.
+        try:
+            while block := reader.read_block():
+                raw.put(block, len(block))
+        except OSError:
+            raise BadInput("The bundle file cannot be read.") from None
+        raw.put(None, 0)
+
     def decrypt_stage() -> None:
+        source = ChannelReader(raw)
         writer = ChannelWriter(plain)
         try:
-            decrypt(reader, writer)
-            # Read any bytes age left unread so the file hash covers the whole file.
-            while reader.read(READ_BLOCK):
+            decrypt(source, writer)
+            while source.read(READ_BLOCK):
                 pass
         except Exception as exc:
             writer.close(end=_Failed(exc))
@@ -679,6 +695,7 @@ def _decrypt_into(
             reported[0] = done
             progress(done, reader.total)
 
+    pipe.stage("bundle-read", read_stage)
     pipe.stage("bundle-decrypt", decrypt_stage)
     pipe.stage("bundle-hash", hash_stage)
     try:
