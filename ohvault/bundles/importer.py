@@ -129,16 +129,13 @@ class _DryRun(Exception):
 
 
 class _HashingReader:
-    """Reads the bundle file in large blocks, hashing each block once (the import's read
-    stage calls `read_block`; `read(n)` serves small reads from the blocks)."""
+    """Reads the bundle file in large blocks, hashing each once (the import's read stage)."""
 
     def __init__(self, handle: BinaryIO, total: int) -> None:
         self._handle = handle
         self.total = total
         self.done = 0  # bytes read from the file (read by the importing thread for progress)
         self.sha256 = hashlib.sha256()
-        self._block = memoryview(b"")
-        self._pos = 0
 
     def read_block(self) -> bytes:
         """The next block of the file (empty at its end), hashed."""
@@ -147,26 +144,6 @@ class _HashingReader:
             self.sha256.update(data)
             self.done += len(data)
         return data
-
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            parts = []
-            while part := self.read(READ_BLOCK):
-                parts.append(part)
-            return b"".join(parts)
-        if self._pos >= len(self._block):
-            data = self.read_block()
-            if not data:
-                return b""
-            self._block, self._pos = memoryview(data), 0
-        out = bytes(self._block[self._pos : self._pos + size])
-        self._pos += len(out)
-        return out
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        data = self.read(len(buf))
-        buf[: len(data)] = data
-        return len(data)
 
 
 class _Buffer:
