@@ -8,9 +8,11 @@ validate, store, commit) and, back to back, `age` encrypting / decrypting the
 same plaintext archive from a file; the ratio (age's time ÷ ours) is taken per
 run and the median reported, because the machine is shared and absolute speeds
 drift between runs. `age_layer_*` isolates our age layer (file to file) on the
-same bytes. `sqlcipher_*` measures the encrypted database alone: reading the
-blobs incrementally, and inserting them in one committed transaction; those
-divided by age's speed are the ceilings the end-to-end ratios cannot pass.
+same bytes. `sqlcipher_*` measures the encrypted database alone, in every run:
+reading the blobs incrementally, and inserting them in one committed transaction.
+Those are the ceilings (documents stay inside SQLCipher): `export_vs_ceiling` and
+`import_vs_ceiling` are the medians of the per-run ratios of ours to them (target
+≥ 0.7), `ceiling_*_vs_age` the same ceilings divided by age's speed.
 Peak RSS is sampled after each phase to show that memory stays bounded.
 """
 
@@ -122,16 +124,26 @@ def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
                 "layer_enc",
                 "layer_dec",
                 "sql_read",
+                "sql_write",
             )
         }
         rss_export = rss_import = 0.0
         for _ in range(runs):
+            # Each ceiling right after its counterpart, as with `age`: the machine is shared
+            # and its speed drifts, so a ratio compares timings taken back to back. The disk is
+            # flushed (untimed) before each step that fsyncs, so that the previous steps'
+            # unsynced writes (the `age` runs write 800 MB) are not billed to it.
+            os.sync()
             t["export"].append(timed(export))
             # Peak RSS only grows, so "after export" is read before the first import.
             rss_export = rss_export or rss_mb()
+            t["sql_read"].append(timed(lambda: _read_blobs(patient, profile.id, plan.documents)))
             empty_clinician()
+            os.sync()
             t["import"].append(timed(lambda: import_bundle(clinician, out)))
             rss_import = rss_import or rss_mb()
+            os.sync()
+            t["sql_write"].append(_write_blobs(work / "scratch", doc_mb, total_mb // doc_mb))
             if age_bin:
                 if not plain.exists():
                     age_tool("-d", "-i", str(key_file), "-o", str(plain), str(out))()
@@ -156,11 +168,14 @@ def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
 
                 t["layer_enc"].append(timed(layer_encrypt))
                 t["layer_dec"].append(timed(layer_decrypt))
-            t["sql_read"].append(timed(lambda: _read_blobs(patient, profile.id, plan.documents)))
-        sql_write = _write_blobs(work / "scratch", doc_mb, total_mb // doc_mb)
         bundle_bytes = out.stat().st_size
         mb = bundle_bytes / 1e6
         med = {k: statistics.median(v) for k, v in t.items() if v}
+
+        def ratios(ours: str, theirs: str) -> list[float]:
+            """Per run: their time ÷ ours (above 1: we are faster)."""
+            return [a / b for a, b in zip(t[theirs], t[ours], strict=True)]
+
         result: dict[str, Any] = {
             "documents_mb": total_mb,
             "document_mb_each": doc_mb,
@@ -171,7 +186,12 @@ def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
             "import_s_median": round(med["import"], 3),
             "import_mb_s": round(mb / med["import"], 1),
             "sqlcipher_read_mb_s": round(mb / med["sql_read"], 1),
-            "sqlcipher_write_mb_s": round(mb / sql_write, 1),
+            "sqlcipher_write_mb_s": round(mb / med["sql_write"], 1),
+            # The targets: ours against the database alone, per run (same load), then the median.
+            "export_vs_ceiling": round(statistics.median(ratios("export", "sql_read")), 2),
+            "import_vs_ceiling": round(statistics.median(ratios("import", "sql_write")), 2),
+            "export_vs_ceiling_each": [round(r, 2) for r in ratios("export", "sql_read")],
+            "import_vs_ceiling_each": [round(r, 2) for r in ratios("import", "sql_write")],
             "peak_rss_mb_after_setup": round(rss_setup, 1),
             "peak_rss_mb_after_export": round(rss_export, 1),
             "peak_rss_mb_after_import": round(rss_import, 1),
@@ -180,10 +200,6 @@ def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
             "load_after": load(),
         }
         if age_bin:
-
-            def ratios(ours: str, theirs: str) -> list[float]:
-                return [a / b for a, b in zip(t[theirs], t[ours], strict=True)]
-
             result.update(
                 age_encrypt_mb_s=round(mb / med["age_enc"], 1),
                 age_decrypt_mb_s=round(mb / med["age_dec"], 1),
@@ -201,7 +217,7 @@ def run(total_mb: int = 200, doc_mb: int = 10, runs: int = 3) -> dict[str, Any]:
                 ),
                 # The database alone, against age: no export/import can be faster than this.
                 ceiling_export_vs_age=round(med["age_enc"] / med["sql_read"], 2),
-                ceiling_import_vs_age=round(med["age_dec"] / sql_write, 2),
+                ceiling_import_vs_age=round(med["age_dec"] / med["sql_write"], 2),
             )
         patient.lock()
         clinician.lock()
@@ -248,7 +264,18 @@ def markdown(r: dict[str, Any]) -> str:
             "speeds are medians, ratios the median of the per-run ratios "
             f"(load average {r['load_before']} before, {r['load_after']} after; {r['cpus']} CPUs).",
             "",
-            "| step | ohvault | `age` tool on the same bytes | ratio (target ≥ 0.7) |",
+            "The target is set against the encrypted database itself, measured in the same run "
+            "(documents stay inside SQLCipher, so no export can read them faster than SQLCipher "
+            "gives them out, and no import can store them faster than it takes them in):",
+            "",
+            "| step | ohvault | SQLCipher alone, same run | ratio (target ≥ 0.7) | per run |",
+            "| --- | --- | --- | --- | --- |",
+            f"| export (vault → signed, encrypted bundle, fsynced) vs reading the blobs | {r['export_mb_s']} MB/s | {r['sqlcipher_read_mb_s']} MB/s | {r['export_vs_ceiling']} | {', '.join(str(x) for x in r['export_vs_ceiling_each'])} |",
+            f"| import (bundle → verified, stored, committed) vs inserting the blobs and committing | {r['import_mb_s']} MB/s | {r['sqlcipher_write_mb_s']} MB/s | {r['import_vs_ceiling']} | {', '.join(str(x) for x in r['import_vs_ceiling_each'])} |",
+            "",
+            "Next to the `age` tool on the same bytes, for reference:",
+            "",
+            "| step | ohvault | `age` tool on the same bytes | ratio |",
             "| --- | --- | --- | --- |",
             f"| export (vault → signed, encrypted bundle, fsynced) | {r['export_mb_s']} MB/s | {r['age_encrypt_mb_s']} MB/s | {r['export_vs_age']} |",
             f"| import (bundle → verified, stored in a vault, committed) | {r['import_mb_s']} MB/s | {r['age_decrypt_mb_s']} MB/s | {r['import_vs_age']} |",
@@ -267,8 +294,11 @@ def markdown(r: dict[str, Any]) -> str:
             f"(+{round(r['peak_rss_mb_after_export'] - r['peak_rss_mb_after_setup'], 1)} MB), "
             f"{r['peak_rss_mb_after_import']} MB after import "
             f"(+{round(r['peak_rss_mb_after_import'] - r['peak_rss_mb_after_export'], 1)} MB) for a "
-            f"{r['documents_mb']} MB bundle: both hold one document at a time, not the bundle; "
-            "why import peaks above one document is not yet explained.",
+            f"{r['documents_mb']} MB bundle. Neither holds the bundle: export holds the "
+            "stages' channels (8 MiB each) and the documents passing through them, import the "
+            "entry being checked and stored plus its channels; the import figure also covers "
+            "the receiving vault's SQLite page cache (`cache_size` in ohvault/storage/db.py), "
+            "which fills while the documents are stored.",
         ]
     )
 

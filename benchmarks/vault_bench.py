@@ -21,8 +21,8 @@ from typing import Any
 
 from ohvault.keys.wrap import KdfParams
 from ohvault.model import Document, Observation
-from ohvault.storage.backup import create_backup, restore_backup
 from ohvault.vault import Credentials, Vault
+from ohvault.vault.backup import create_backup, restore_backup
 
 TITLE = "Vault: unlock, bulk insert, latest values, backup and restore"
 ANALYTES = [f"Analyte {i}" for i in range(120)]

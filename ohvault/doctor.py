@@ -9,9 +9,9 @@ from ohvault import logs
 from ohvault.errors import OhvaultError
 from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain, KeyStore
-from ohvault.storage.backup import DEFAULT_INTERVAL_HOURS, backup_age_seconds
 from ohvault.storage.migrations import LATEST_VERSION
 from ohvault.vault import Credentials, Vault, VaultFiles
+from ohvault.vault.backup import DEFAULT_INTERVAL_HOURS, backup_age_seconds
 
 
 @dataclass(frozen=True)

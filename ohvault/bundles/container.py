@@ -1,9 +1,9 @@
 """The plaintext inside a bundle: a POSIX ustar stream, written and read incrementally.
 
-Writing is pull-based (`TarReader.read(n)` produces the archive on demand) because
-pyrage's `encrypt_io` pulls from a reader; reading is push-based (`TarSink.write`)
-because `decrypt_io` pushes into a writer. Neither holds more than one entry's
-chunk in memory. The reader is strict: regular files only, safe relative paths
+Writing produces the archive as pieces (`tar_pieces`, each content piece naming its
+entry so a later stage can hash it; `TarReader.read(n)` for a pull-based reader);
+reading is push-based (`TarSink.write`) because `decrypt_io` pushes into a writer.
+Neither holds more than one entry's chunk in memory. The reader is strict: regular files only, safe relative paths
 only, sizes checked before any content is read, no trailing garbage.
 """
 
@@ -37,7 +37,8 @@ def check_path(name: str) -> None:
 class OutEntry:
     name: str
     size: int
-    chunks: Callable[[], Iterable[bytes]]  # called when the entry is reached
+    chunks: Callable[[], Iterable[bytes | memoryview]]  # called when the entry is reached
+    sha256: str | None = None  # the content's recorded hash, checked as it streams out
 
 
 def _header(name: str, size: int, mtime: int) -> bytes:
@@ -51,6 +52,29 @@ def _header(name: str, size: int, mtime: int) -> bytes:
 
 def archive_size(entries: Iterable[OutEntry]) -> int:
     return sum(BLOCK + -(-e.size // BLOCK) * BLOCK for e in entries) + 2 * BLOCK
+
+
+def tar_pieces(
+    entries: list[OutEntry], mtime: int
+) -> Iterator[tuple[bytes | memoryview, OutEntry | None, bool]]:
+    """The archive as (piece, entry, end): content pieces name their entry, headers and padding
+    name None, and an empty piece with `end` set follows each entry's content."""
+    for entry in entries:
+        check_path(entry.name)
+    for entry in entries:
+        yield _header(entry.name, entry.size, mtime), None, False
+        written = 0
+        for chunk in entry.chunks():
+            written += len(chunk)
+            if written > entry.size:
+                raise BadBundle("An entry grew while it was being written.")
+            yield chunk, entry, False
+        if written != entry.size:
+            raise BadBundle("An entry changed size while it was being written.")
+        yield b"", entry, True
+        if entry.size % BLOCK:
+            yield b"\0" * (BLOCK - entry.size % BLOCK), None, False
+    yield b"\0" * (2 * BLOCK), None, False
 
 
 class TarReader:
@@ -68,20 +92,9 @@ class TarReader:
         self._buf = bytearray()
         self._on_bytes = on_bytes
 
-    def _generate(self, entries: list[OutEntry], mtime: int) -> Iterator[bytes]:
-        for entry in entries:
-            yield _header(entry.name, entry.size, mtime)
-            written = 0
-            for chunk in entry.chunks():
-                written += len(chunk)
-                if written > entry.size:
-                    raise BadBundle("An entry grew while it was being written.")
-                yield chunk
-            if written != entry.size:
-                raise BadBundle("An entry changed size while it was being written.")
-            if entry.size % BLOCK:
-                yield b"\0" * (BLOCK - entry.size % BLOCK)
-        yield b"\0" * (2 * BLOCK)
+    def _generate(self, entries: list[OutEntry], mtime: int) -> Iterator[bytes | memoryview]:
+        for piece, _entry, _end in tar_pieces(entries, mtime):
+            yield piece
 
     def read(self, size: int = -1) -> bytes:
         while size < 0 or len(self._buf) < size:
@@ -113,7 +126,8 @@ def not_a_bundle() -> BadBundle:
 
 
 class EntryConsumer(Protocol):
-    def feed(self, data: bytes) -> None: ...
+    # A view into the chunk written (no copy) when that chunk is immutable `bytes`.
+    def feed(self, data: bytes | memoryview) -> None: ...
 
     def finish(self) -> None: ...
 
@@ -133,12 +147,15 @@ class TarSink:
 
     def write(self, data: bytes) -> int:
         view = memoryview(data)
+        # Entries may keep what they are fed: views of immutable bytes, copies of anything else.
+        immutable = type(data) is bytes
         pos = 0
         while pos < len(view):
             if self._remaining:
                 take = min(self._remaining, len(view) - pos)
                 assert self._consumer is not None
-                self._consumer.feed(bytes(view[pos : pos + take]))
+                piece = view[pos : pos + take]
+                self._consumer.feed(piece if immutable else bytes(piece))
                 pos += take
                 self._remaining -= take
                 if not self._remaining:

@@ -1,9 +1,11 @@
 """Patient side: plan what will be shared, then write it as a signed, encrypted bundle.
 
-`plan_export` gathers the records and returns a summary the user confirms;
-`write_bundle` signs the manifest, then streams the archive through age into a
-temporary file next to the target and renames it into place, so a cancelled or
-failed export leaves nothing behind. Memory stays bounded by one document.
+`plan_export` (fhir/plan.py) gathers the records and returns a summary the user
+confirms; `write_bundle` signs the manifest, then streams the archive through age
+into a temporary file next to the target and renames it into place, so a cancelled
+or failed export leaves nothing behind. Reading, hashing, encrypting and writing run
+as overlapping stages (`_stream`, pipeline.py); memory stays bounded by the stages'
+channels and the documents being read and encrypted, not by the bundle.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ohvault import identity as identity_mod
 from ohvault.atomic import fsync_dir
 from ohvault.bundles import age
-from ohvault.bundles.container import OutEntry, TarReader, archive_size
+from ohvault.bundles.container import OutEntry, archive_size, tar_pieces
 from ohvault.bundles.manifest import (
     ATTACHMENT_DIR,
     FHIR_PATH,
@@ -32,126 +34,140 @@ from ohvault.bundles.manifest import (
     EntryInfo,
     Manifest,
 )
-from ohvault.errors import BadInput, Cancelled, VaultCorrupt
-from ohvault.fhir.mapping import EXPORTED_CLASSES, to_bundle
-from ohvault.model import (
-    AllergyIntolerance,
-    Condition,
-    DiagnosticReport,
-    Document,
-    Immunization,
-    MedicationStatement,
-    Observation,
-    Profile,
-    Record,
-    RecordType,
+from ohvault.bundles.pipeline import (
+    CHUNK_BYTES,
+    Aborted,
+    ChannelReader,
+    ChannelWriter,
+    Pipeline,
 )
+from ohvault.errors import BadInput, Cancelled, VaultCorrupt
+from ohvault.fhir.mapping import to_bundle
+from ohvault.fhir.plan import EXPORTABLE_TYPES, ExportPlan, parse_types, plan_export, record_date
+from ohvault.model import Document
 from ohvault.vault import Vault
+
+# Planning lives in fhir/plan.py (below bundles: the plain FHIR/CSV export writes plans too);
+# its names stay importable from here.
+__all__ = [
+    "EXPORTABLE_TYPES",
+    "BundleInfo",
+    "ExportPlan",
+    "Progress",
+    "ShouldCancel",
+    "parse_types",
+    "plan_export",
+    "record_date",
+    "write_bundle",
+]
+
+# Flush the bundle to disk every so often while writing, so the fsync at the end is short.
+SYNC_EVERY = 32 << 20
 
 Progress = Callable[[int, int], None]
 ShouldCancel = Callable[[], bool]
-EXPORTABLE_TYPES = [cls.TYPE for cls in EXPORTED_CLASSES]
 
 
-def record_date(record: Record) -> date | None:
-    """The clinical date a --since/--until range applies to."""
-    if isinstance(record, Observation | DiagnosticReport):
-        return record.effective
-    if isinstance(record, Document):
-        return record.created_at.date()
-    if isinstance(record, MedicationStatement):
-        return record.end or record.start
-    if isinstance(record, Condition):
-        return record.abatement or record.onset
-    if isinstance(record, AllergyIntolerance):
-        return record.recorded
-    if isinstance(record, Immunization):
-        return record.occurrence
-    return None
-
-
-def parse_types(text: str | None) -> list[RecordType]:
-    if not text:
-        return list(EXPORTABLE_TYPES)
-    out: list[RecordType] = []
-    for part in text.split(","):
-        name = part.strip().lower()
-        # Accept plurals ("observations") as well as the record type names.
-        matches = [t for t in EXPORTABLE_TYPES if name in (t.value, t.value + "s")]
-        if not matches:
-            raise BadInput(
-                f"Unknown record type {part.strip()!r}.",
-                hint="Choose from: " + ", ".join(t.value for t in EXPORTABLE_TYPES),
-            )
-        out.extend(m for m in matches if m not in out)
-    return out
-
-
-@dataclass
-class ExportPlan:
-    profile: Profile
-    types: list[RecordType]
-    since: date | None
-    until: date | None
-    records: list[Record]
-    tombstones: list[Record] = field(default_factory=list)
-
-    @property
-    def documents(self) -> list[Document]:
-        return [r for r in self.records if isinstance(r, Document)]
-
-    def counts(self) -> dict[str, int]:
-        out = {t.value: 0 for t in self.types}
-        for r in self.records:
-            out[r.TYPE.value] += 1
-        return out
-
-    def summary(self) -> dict[str, Any]:
-        """What will be shared (counts and sizes, no values) for the confirmation screen."""
-        return {
-            "profile_id": self.profile.id,
-            "types": [t.value for t in self.types],
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
-            "counts": self.counts(),
-            "deletions": len(self.tombstones),
-            "document_bytes": sum(d.size for d in self.documents),
-        }
-
-
-def plan_export(
-    vault: Vault,
-    profile_id: str,
-    *,
-    types: Sequence[RecordType] | None = None,
-    since: date | None = None,
-    until: date | None = None,
-) -> ExportPlan:
-    wanted = list(types or EXPORTABLE_TYPES)
-    profile = vault.repo.profile(profile_id)
-    records: list[Record] = []
-    tombstones: list[Record] = []
-    for cls in EXPORTED_CLASSES:
-        if cls.TYPE not in wanted:
-            continue
-        for r in vault.repo.records(cls, profile_id, include_deleted=True):
-            if r.deleted:
-                tombstones.append(r)
-                continue
-            when = record_date(r)
-            if when is not None and ((since and when < since) or (until and when > until)):
-                continue
-            records.append(r)
-    return ExportPlan(profile, wanted, since, until, records, tombstones)
-
-
-def _doc_chunks(vault: Vault, profile_id: str, doc: Document) -> Iterator[bytes]:
-    content = vault.repo.document_content(profile_id, doc.id)
-    if len(content) != doc.size or hashlib.sha256(content).hexdigest() != doc.sha256:
-        raise VaultCorrupt("A stored document does not match its recorded hash; export stopped.")
+def _doc_chunks(
+    vault: Vault, profile_id: str, doc: Document, read: list[str]
+) -> Iterator[memoryview]:
+    """The document's bytes as views (no copies); the hash stage checks them against doc.sha256.
+    The read is audited by the caller with the others (`read` collects the ids)."""
+    content = vault.repo.document_content(profile_id, doc.id, audit=False)
+    read.append(doc.id)
+    if len(content) != doc.size:
+        raise _corrupt()
     view = memoryview(content)
-    for i in range(0, len(view), 1 << 20):
-        yield bytes(view[i : i + (1 << 20)])
+    for i in range(0, len(view), CHUNK_BYTES):
+        yield view[i : i + CHUNK_BYTES]
+
+
+def _stream(
+    pieces: Iterator[tuple[bytes | memoryview, OutEntry | None, bool]],
+    encrypt: Callable[[age.Source, age.Sink], None],
+    sink: BinaryIO,
+    total: int,
+    progress: Progress | None,
+    should_cancel: ShouldCancel | None,
+) -> None:
+    """Read → hash → encrypt → write, one thread per stage (see pipeline.py).
+
+    This thread reads the documents out of the database (it owns the connection) and checks
+    for cancellation; the hash stage checks each document against its recorded SHA-256 as it
+    passes (a mismatch stops the export: the caller deletes the temporary file); the encrypt
+    stage runs age; the write stage writes and flushes to disk as it goes, so the final fsync
+    has little left to do.
+    """
+    pipe = Pipeline()
+    plain = pipe.channel()
+    hashed = pipe.channel()
+    cipher = pipe.channel()
+    reader = ChannelReader(hashed)
+    reported = [0]
+
+    def hash_stage() -> None:
+        digest: Any = None
+        while (item := plain.get()) is not None:
+            piece, entry, end = item
+            if entry is not None and entry.sha256 is not None:
+                if digest is None:
+                    digest = hashlib.sha256()
+                if end:
+                    if digest.hexdigest() != entry.sha256:
+                        raise _corrupt()
+                    digest = None
+                    continue
+                digest.update(piece)
+            if len(piece):
+                hashed.put(piece, len(piece))
+        hashed.put(None, 0)
+
+    def encrypt_stage() -> None:
+        writer = ChannelWriter(cipher)
+        encrypt(reader, writer)
+        writer.close()
+
+    def write_stage() -> None:
+        fd = sink.fileno()
+        unsynced = 0
+        while (chunk := cipher.get()) is not None:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+            unsynced += len(chunk)
+            if unsynced >= SYNC_EVERY:
+                os.fdatasync(fd)
+                unsynced = 0
+
+    def tick() -> None:
+        if should_cancel is not None and should_cancel():
+            raise Cancelled("Export cancelled; no file was written.")
+        done = reader.consumed
+        if progress is not None and done - reported[0] >= 1 << 20 and done < total:
+            reported[0] = done
+            progress(done, total)
+
+    pipe.stage("bundle-hash", hash_stage)
+    pipe.stage("bundle-encrypt", encrypt_stage)
+    pipe.stage("bundle-write", write_stage)
+    try:
+        for item in pieces:
+            tick()
+            plain.put(item, len(item[0]))
+        plain.put(None, 0)
+        pipe.wait(tick)
+    except Aborted:
+        pipe.stop()
+        pipe.raise_first()
+        raise
+    except BaseException:
+        pipe.stop()
+        raise
+    pipe.raise_first()
+
+
+def _corrupt() -> VaultCorrupt:
+    return VaultCorrupt("A stored document does not match its recorded hash; export stopped.")
 
 
 @dataclass(frozen=True)
@@ -222,6 +238,7 @@ def write_bundle(
         scope={k: v for k, v in plan.summary().items() if k in ("types", "since", "until")},
     ).to_bytes()
     signature = me.sign(manifest).hex().encode("ascii") + b"\n"
+    read: list[str] = []  # documents read so far, audited together (see audit_reads)
     out_entries = [
         OutEntry(MANIFEST_PATH, len(manifest), lambda: [manifest]),
         OutEntry(SIGNATURE_PATH, len(signature), lambda: [signature]),
@@ -232,37 +249,46 @@ def write_bundle(
             OutEntry(
                 ATTACHMENT_DIR + doc.id,
                 doc.size,
-                lambda doc=doc: _doc_chunks(vault, plan.profile.id, doc),  # type: ignore[misc]
+                lambda doc=doc: _doc_chunks(vault, plan.profile.id, doc, read),  # type: ignore[misc]
+                sha256=doc.sha256,
             )
         )
     total = archive_size(out_entries)
-    done = [0, 0]  # bytes so far, bytes at the last progress report
 
-    def on_bytes(n: int) -> None:
-        done[0] += n
-        if should_cancel is not None and should_cancel():
-            raise Cancelled("Export cancelled; no file was written.")
-        if progress is not None and (done[0] - done[1] >= 1 << 20 or done[0] == total):
-            done[1] = done[0]
-            progress(done[0], total)
+    def encrypt(source: age.Source, sink: age.Sink) -> None:
+        if keys:
+            age.encrypt_x25519(source, sink, keys)
+        else:
+            assert passphrase is not None
+            age.encrypt_passphrase(source, sink, passphrase, log_n=scrypt_log_n)
 
-    source = TarReader(out_entries, int(now.timestamp()), on_bytes)
+    def audit_reads() -> None:
+        # One transaction for every document read, not one commit (and fsync) per document.
+        done, read[:] = list(read), []
+        vault.repo.audit_document_reads(plan.profile.id, done)
+
     out = out.expanduser()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as sink:
-            if keys:
-                age.encrypt_x25519(source, sink, keys)
-            else:
-                assert passphrase is not None
-                age.encrypt_passphrase(source, sink, passphrase, log_n=scrypt_log_n)
-            sink.flush()
+        with os.fdopen(fd, "wb", buffering=0) as sink:
+            _stream(
+                tar_pieces(out_entries, int(now.timestamp())),
+                encrypt,
+                sink,
+                total,
+                progress,
+                should_cancel,
+            )
             os.fsync(sink.fileno())
+        audit_reads()  # before the bundle appears under its name
         os.replace(tmp, out)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        # Reads made before a failure or a cancel are audited too; the first error is reported.
+        with contextlib.suppress(Exception):
+            audit_reads()
         raise
     fsync_dir(out.parent)
     if progress is not None:

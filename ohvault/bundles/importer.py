@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ from ohvault.bundles.manifest import (
     Manifest,
 )
 from ohvault.bundles.patients import LookAlike, lookalike_patients
+from ohvault.bundles.pipeline import Aborted, ChannelReader, ChannelWriter, Pipeline
 from ohvault.errors import BadInput, Cancelled, ConflictError, WrongKey
 from ohvault.fhir.mapping import EXPORTED_CLASSES, PendingDocument, from_bundle
 from ohvault.fhir.validate import validate_bundle
@@ -57,6 +59,9 @@ from ohvault.filekind import FileKind, expect_kind
 from ohvault.model import RECORD_CLASSES, Document, Profile, Provenance, Record, RecordType
 from ohvault.storage.codec import columns, from_row, quoted
 from ohvault.vault import Vault
+
+# The bundle file is read (and hashed) in blocks this large; age then takes small reads.
+READ_BLOCK = 1 << 20
 
 
 class KeyChanged(ConflictError):
@@ -124,60 +129,73 @@ class _DryRun(Exception):
 
 
 class _HashingReader:
-    """Reads the bundle file, hashing it and reporting progress."""
+    """Reads the bundle file in large blocks, hashing each once (the import's read stage)."""
 
-    def __init__(
-        self, handle: BinaryIO, total: int, progress: Progress | None, cancel: ShouldCancel | None
-    ) -> None:
+    def __init__(self, handle: BinaryIO, total: int) -> None:
         self._handle = handle
         self.total = total
-        self.done = 0
-        self._reported = 0
+        self.done = 0  # bytes read from the file (read by the importing thread for progress)
         self.sha256 = hashlib.sha256()
-        self._progress = progress
-        self._cancel = cancel
 
-    def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        self.sha256.update(data)
-        self.done += len(data)
-        if self._cancel is not None and self._cancel():
-            raise Cancelled("Import cancelled; nothing was imported.")
-        if self._progress is not None and (
-            self.done - self._reported >= 1 << 20 or (not data and self.done != self._reported)
-        ):
-            self._reported = self.done
-            self._progress(self.done, self.total)
+    def read_block(self) -> bytes:
+        """The next block of the file (empty at its end), hashed."""
+        data = self._handle.read(READ_BLOCK)
+        if data:
+            self.sha256.update(data)
+            self.done += len(data)
         return data
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        data = self.read(len(buf))
-        buf[: len(data)] = data
-        return len(data)
 
 
 class _Buffer:
-    """Collects one entry, then checks it against its expected hash before handing it on."""
+    """Collects one entry, then checks it against its expected hash before handing it on.
 
-    def __init__(self, expected: EntryInfo | None, done: Callable[[bytes], None]) -> None:
+    The digest is computed off this thread by the import's hash stage and arrives in
+    `digests` (entries finish in stream order) before the entry's last byte does; if none is
+    there, the entry is hashed here.
+    """
+
+    def __init__(
+        self, expected: EntryInfo | None, done: Callable[[bytes], None], digests: deque[str]
+    ) -> None:
         self._expected = expected
         self._done = done
-        self._parts: list[bytes] = []
-        self._hash = hashlib.sha256()
+        self._digests = digests
+        self._parts: list[bytes | memoryview] = []
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._parts.append(data)
-        self._hash.update(data)
 
     def finish(self) -> None:
-        if self._expected is not None and self._hash.hexdigest() != self._expected.sha256:
+        data = bytes(self._parts[0]) if len(self._parts) == 1 else b"".join(self._parts)
+        self._parts = []
+        digest = self._digests.popleft() if self._digests else hashlib.sha256(data).hexdigest()
+        if self._expected is not None and digest != self._expected.sha256:
             raise BadBundle(
                 "An entry of the bundle does not match the hash in its signed manifest; "
                 "nothing was imported."
             )
-        data = b"".join(self._parts)
-        self._parts = []
         self._done(data)
+
+
+class _Digest:
+    """The hash stage's consumer: the SHA-256 of one entry, appended to `out` when complete."""
+
+    def __init__(self, out: list[str]) -> None:
+        self._out = out
+        self._hash = hashlib.sha256()
+
+    def feed(self, data: bytes | memoryview) -> None:
+        self._hash.update(data)
+
+    def finish(self) -> None:
+        self._out.append(self._hash.hexdigest())
+
+
+@dataclass(frozen=True)
+class _EntryDigest:
+    """In the stream to the importing thread: the digest of an entry that completes next."""
+
+    sha256: str
 
 
 class _Import:
@@ -206,6 +224,7 @@ class _Import:
         self.documents: dict[str, PendingDocument] = {}
         self.result: ImportResult | None = None
         self.trust_row: tuple[Any, ...] | None = None
+        self.digests: deque[str] = deque()  # entry digests from the hash stage, in order
 
     # --- entries, in order -----------------------------------------------------------
 
@@ -215,11 +234,11 @@ class _Import:
         if index == 0:
             if name != MANIFEST_PATH or size > MAX_MANIFEST:
                 raise BadBundle("The file is not an ohvault bundle (no manifest first).")
-            return _Buffer(None, self._on_manifest)
+            return _Buffer(None, self._on_manifest, self.digests)
         if index == 1:
             if name != SIGNATURE_PATH or size > MAX_SIGNATURE:
                 raise BadBundle("The bundle is not signed; nothing was imported.")
-            return _Buffer(None, self._on_signature)
+            return _Buffer(None, self._on_signature, self.digests)
         info = self.expected.get(name)
         if info is None or name in self.seen:
             raise BadBundle("The bundle holds an entry its signed manifest does not list.")
@@ -231,14 +250,14 @@ class _Import:
         if name == FHIR_PATH:
             if index != 2 or size > MAX_FHIR:
                 raise BadBundle("The bundle's FHIR entry is misplaced or too large.")
-            return _Buffer(info, self._on_fhir)
+            return _Buffer(info, self._on_fhir, self.digests)
         if name.startswith(ATTACHMENT_DIR):
             if size > MAX_ATTACHMENT:
                 raise BadBundle("A bundle attachment is larger than ohvault accepts.")
             pending = self.documents.get(name)
             if pending is None:
                 raise BadBundle("A bundle attachment belongs to no document in its FHIR data.")
-            return _Buffer(info, lambda data: self._on_attachment(pending, data))
+            return _Buffer(info, lambda data: self._on_attachment(pending, data), self.digests)
         raise BadBundle("The bundle holds an entry of an unknown kind.")
 
     def _on_manifest(self, raw: bytes) -> None:
@@ -543,19 +562,20 @@ def import_bundle(
             dry_run=dry_run,
         )
         sink = TarSink(state.open_entry)
-        reader = _HashingReader(handle, total, progress, should_cancel)
+        reader = _HashingReader(handle, total)
+
+        def decrypt(source: age.Source, out: age.Sink) -> None:
+            if via == "scrypt":
+                assert passphrase is not None
+                age.decrypt(source, out, passphrase=passphrase)
+            else:
+                assert me is not None
+                age.decrypt(source, out, identities=[me.age_identity])
+
         try:
             with vault.db.transaction():
-                if via == "scrypt":
-                    assert passphrase is not None
-                    age.decrypt(reader, sink, passphrase=passphrase)
-                else:
-                    assert me is not None
-                    age.decrypt(reader, sink, identities=[me.age_identity])
+                _decrypt_into(reader, sink, state.digests, decrypt, progress, should_cancel)
                 result = state.finish(sink)
-                # Read any bytes age left unread so the file hash covers the whole file.
-                while reader.read(1 << 20):
-                    pass
                 _record_import(vault, result, reader.sha256.hexdigest())
                 if dry_run:
                     result.dry_run = True
@@ -569,6 +589,113 @@ def import_bundle(
         f"updated={result.updated} deleted={result.deleted} forwarded={not result.addressed_to_us}",
     )
     return result
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """The decrypt stage's error, queued after the chunks it authenticated before failing."""
+
+    error: Exception
+
+
+def _decrypt_into(
+    reader: _HashingReader,
+    sink: TarSink,
+    digests: deque[str],
+    decrypt: Callable[[age.Source, age.Sink], None],
+    progress: Progress | None,
+    should_cancel: ShouldCancel | None,
+) -> None:
+    """Read → decrypt → hash → parse, check and store, one thread per stage (pipeline.py).
+
+    The read stage reads and hashes the file; the decrypt stage runs age, and only chunks
+    that age has authenticated go on. The hash stage reads the archive's entry boundaries with a TarSink
+    of its own and sends each entry's SHA-256 just ahead of the chunk that completes it. This
+    thread owns the database: it parses the archive, checks each entry against the signed
+    manifest with that digest and stores it. A stage's failure travels in the stream, after
+    the chunks before it, so this thread reports the first problem in stream order as a
+    single thread would; an error here stops the stages, and nothing is committed (the
+    caller's transaction rolls back).
+    """
+    pipe = Pipeline()
+    raw = pipe.channel()
+    plain = pipe.channel()
+    checked = pipe.channel()
+    reported = [0]
+
+    def read_stage() -> None:
+        # The whole file, so its hash covers bytes age leaves unread too.
+        try:
+            while block := reader.read_block():
+                raw.put(block, len(block))
+        except OSError:
+            raise BadInput("The bundle file cannot be read.") from None
+        raw.put(None, 0)
+
+    def decrypt_stage() -> None:
+        source = ChannelReader(raw)
+        writer = ChannelWriter(plain)
+        try:
+            decrypt(source, writer)
+            while source.read(READ_BLOCK):
+                pass
+        except Exception as exc:
+            writer.close(end=_Failed(exc))
+            return
+        writer.close()
+
+    def hash_stage() -> None:
+        completed: list[str] = []
+        entries = TarSink(lambda _name, _size: _Digest(completed))
+        parsing = True
+        while (item := plain.get()) is not None:
+            if isinstance(item, _Failed):
+                checked.put(item, 0)
+                return
+            if parsing:
+                try:
+                    entries.write(item)
+                except Exception:
+                    # The importing thread's TarSink meets the same bytes and reports them.
+                    parsing = False
+            for digest in completed:
+                checked.put(_EntryDigest(digest), 0)
+            completed.clear()
+            checked.put(item, len(item))
+        checked.put(None, 0)
+
+    def tick() -> None:
+        if should_cancel is not None and should_cancel():
+            raise Cancelled("Import cancelled; nothing was imported.")
+        done = reader.done
+        if progress is not None and done - reported[0] >= 1 << 20:
+            reported[0] = done
+            progress(done, reader.total)
+
+    pipe.stage("bundle-read", read_stage)
+    pipe.stage("bundle-decrypt", decrypt_stage)
+    pipe.stage("bundle-hash", hash_stage)
+    try:
+        tick()
+        while (item := checked.get()) is not None:
+            if isinstance(item, _EntryDigest):
+                digests.append(item.sha256)
+                continue
+            if isinstance(item, _Failed):
+                raise item.error
+            sink.write(item)
+            tick()
+        pipe.wait(tick)
+    except Aborted:
+        pipe.stop()
+        pipe.raise_first()
+        raise
+    except BaseException:
+        pipe.stop()
+        raise
+    pipe.raise_first()
+    if progress is not None and reader.done != reported[0]:
+        progress(reader.done, reader.total)
 
 
 def _record_import(vault: Vault, result: ImportResult, file_sha256: str) -> None:

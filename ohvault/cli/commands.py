@@ -439,7 +439,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from ohvault.storage.backup import create_backup, list_backups
+    from ohvault.vault.backup import create_backup, list_backups
 
     with open_vault(args) as vault:
         if args.every_hours is not None or args.keep is not None or args.dir is not None:
@@ -472,7 +472,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ohvault.storage.backup import check_restore_target, inspect_backup, restore_backup
+    from ohvault.vault.backup import check_restore_target, inspect_backup, restore_backup
 
     home = paths.vault_home()
     backup = Path(args.path).expanduser()

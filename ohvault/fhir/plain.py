@@ -23,11 +23,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ohvault.atomic import atomic_write_bytes
 from ohvault.errors import BadInput
 from ohvault.fhir.mapping import to_bundle
+from ohvault.fhir.plan import ExportPlan, record_date
 from ohvault.fhir.reading import FhirContent, ImportKey, Skipped, derived_id, read_bundle
 from ohvault.fhir.validate import FhirInvalid
 from ohvault.importing import IdentityMismatch, person_mismatches
@@ -45,9 +46,6 @@ from ohvault.model import (
 )
 from ohvault.storage.codec import columns, from_row, quoted
 from ohvault.vault import Vault
-
-if TYPE_CHECKING:
-    from ohvault.bundles.export import ExportPlan
 
 MAX_FHIR_FILE = 256 << 20
 
@@ -339,8 +337,6 @@ CSV_COLUMNS = [
 
 
 def _csv_row(r: Record) -> dict[str, Any]:
-    from ohvault.bundles.export import record_date
-
     row: dict[str, Any] = {"type": r.TYPE.value, "id": r.id, "date": record_date(r)}
     if isinstance(r, Observation):
         row.update(

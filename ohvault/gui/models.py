@@ -21,8 +21,8 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from ohvault.gui import theme
 from ohvault.model import Observation, Record, is_out_of_range
-from ohvault.storage.audit import AuditEntry
 from ohvault.ucum import display_unit
+from ohvault.vault import AuditEntry
 from ohvault.wording import flag_word, reference_text
 
 SortRole = Qt.ItemDataRole.UserRole + 1

@@ -1,6 +1,6 @@
 """Settings → Backups → Restore…: pick a backup, see whose it is and what it holds, restore.
 
-The rules live in the core (`storage/backup.py`: inspect_backup, restore_backup);
+The rules live in the core (`vault/backup.py`: inspect_backup, restore_backup);
 this dialog only shows them. Inspecting unlocks the backup on the worker (Argon2
 for a passphrase is slow); a backup of another vault needs an explicit tick; the
 restore itself is Session.restore: lock, replace, reopen on the restored vault.
@@ -31,7 +31,7 @@ from ohvault.gui.widgets import button, error_label, label
 
 if TYPE_CHECKING:
     from ohvault.gui.session import Session
-    from ohvault.storage.backup import BackupDetails
+    from ohvault.vault.backup import BackupDetails
 
 _NAMES = {
     "profiles": ("profile", "profiles"),
@@ -87,7 +87,7 @@ class RestoreDialog(QDialog):
         self.backups = QComboBox()
         self.backups.setAccessibleName("Backup")
         self.backups.setMinimumContentsLength(28)
-        from ohvault.storage.backup import list_backups
+        from ohvault.vault.backup import list_backups
 
         for path in reversed(list_backups(folder)):  # newest first
             self.backups.addItem(path.name, str(path))
@@ -192,7 +192,7 @@ class RestoreDialog(QDialog):
         home, keychain = self.session.home, self.session.keychain
 
         def op(ctx: JobContext) -> BackupDetails:
-            from ohvault.storage.backup import inspect_backup
+            from ohvault.vault.backup import inspect_backup
 
             return inspect_backup(path, creds, home=home, keychain=keychain)
 

@@ -21,7 +21,7 @@ from ohvault import paths
 from ohvault.gui.bridge import MessageBridge
 from ohvault.gui.clipboard import SecretClipboard
 from ohvault.gui.tasks import Executor, Job, JobContext
-from ohvault.storage.backup import DEFAULT_INTERVAL_HOURS, DEFAULT_KEEP
+from ohvault.vault.backup import DEFAULT_INTERVAL_HOURS, DEFAULT_KEEP
 from ohvault.wording import plural
 
 # The vault, crypto and model modules load on first use, not before the first window shows.
@@ -221,8 +221,8 @@ class Session(QObject):
         self.lock("restore")
 
         def op(ctx: JobContext) -> UnlockResult:
-            from ohvault.storage.backup import restore_backup
             from ohvault.vault import Vault
+            from ohvault.vault.backup import restore_backup
 
             restore_backup(
                 home, backup, credentials, keychain=keychain, allow_other_vault=allow_other_vault

@@ -10,7 +10,7 @@ hidden from every read unless asked for.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -586,7 +586,10 @@ class Repository:
             )
         return doc
 
-    def document_content(self, profile_id: str, document_id: str) -> bytes:
+    def document_content(self, profile_id: str, document_id: str, *, audit: bool = True) -> bytes:
+        """The document's bytes. `audit=False` is for a caller reading many documents that
+        records the reads together afterwards with `audit_document_reads` (one commit, not one
+        per document)."""
         row = self.db.execute(
             "SELECT b.content FROM document_blobs b JOIN documents d ON d.id = b.document_id "
             "WHERE d.id = ? AND d.profile_id = ? AND d.deleted = 0",
@@ -594,14 +597,29 @@ class Repository:
         ).fetchone()
         if row is None:
             raise RecordNotFound("No document with that id in this profile.")
-        self.audit.append(
-            "read",
-            record_type="document",
-            record_id=document_id,
-            profile_id=profile_id,
-            detail="content",
-        )
+        if audit:
+            self.audit_document_reads(profile_id, [document_id])
         return bytes(row[0])
+
+    def audit_document_reads(self, profile_id: str, document_ids: Iterable[str]) -> None:
+        """The audit entries of document reads, in one transaction. RecordNotFound, and nothing
+        recorded, if a document is not this profile's (an entry must not name the wrong person)."""
+        ids = list(document_ids)
+        with self.db.transaction():
+            for document_id in ids:
+                if not self.db.execute(
+                    "SELECT 1 FROM documents WHERE id = ? AND profile_id = ?",
+                    (document_id, profile_id),
+                ).fetchone():
+                    raise RecordNotFound("No document with that id in this profile.")
+            for document_id in ids:
+                self.audit.append(
+                    "read",
+                    record_type="document",
+                    record_id=document_id,
+                    profile_id=profile_id,
+                    detail="content",
+                )
 
     def find_document_by_hash(self, profile_id: str, sha256: str) -> Document | None:
         row = self.db.execute(

@@ -23,6 +23,7 @@ COVERED = {
     "document_content", "find_document_by_hash", "counts", "update", "delete",
     "restore_deleted", "profile", "update_profile", "_require_profile", "_current",
     "document_reports", "edit_profile", "rename_profile", "delete_profile",
+    "audit_document_reads",
 }  # fmt: skip
 
 
@@ -83,6 +84,10 @@ def test_no_query_reads_across_patients(pair: Pair) -> None:
     for doc in repo.records(Document, a.profile_id):
         with pytest.raises(RecordNotFound):
             repo.document_content(b.profile_id, doc.id)
+        before = len(pair.clinician.audit.entries())
+        with pytest.raises(RecordNotFound):
+            repo.audit_document_reads(b.profile_id, [doc.id])
+        assert len(pair.clinician.audit.entries()) == before
         found = repo.find_document_by_hash(b.profile_id, doc.sha256)
         assert found is None or found.profile_id == b.profile_id
     assert repo.counts(b.profile_id)["observation"] == len(b_obs)

@@ -13,8 +13,8 @@ from typing import Any
 from ohvault.gui.restore import RestoreDialog
 from ohvault.keys.keychain import Keychain
 from ohvault.model import Observation
-from ohvault.storage.backup import create_backup
 from ohvault.vault import Vault, VaultFiles
+from ohvault.vault.backup import create_backup
 from tests.gui.conftest import PASSPHRASE, run_op, wait_idle
 
 

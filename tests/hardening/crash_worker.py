@@ -42,7 +42,7 @@ def import_bundle(vault: Vault, bundle: str) -> None:
 
 
 def backups(vault: Vault, directory: str) -> None:
-    from ohvault.storage.backup import create_backup
+    from ohvault.vault.backup import create_backup
 
     for n in range(1, 1000):
         create_backup(vault, Path(directory))
@@ -50,8 +50,8 @@ def backups(vault: Vault, directory: str) -> None:
 
 
 def restores(vault: Vault, *files: str) -> None:
-    from ohvault.storage.backup import restore_backup
     from ohvault.vault import Credentials
+    from ohvault.vault.backup import restore_backup
 
     home = vault.files.home
     vault.lock()  # restore replaces the files; it runs on a closed vault, as the CLI does
@@ -96,8 +96,8 @@ OPS = {
 PRELOAD = {
     "import-pdf": ["ohvault.importing", "ohvault.labs"],
     "import-bundle": ["ohvault.bundles.importer", "ohvault.fhir.mapping", "ohvault.fhir.validate"],
-    "backup": ["ohvault.storage.backup"],
-    "restore": ["ohvault.storage.backup"],
+    "backup": ["ohvault.vault.backup"],
+    "restore": ["ohvault.vault.backup"],
     "rotate": [],
     "sync": ["ohvault.sync"],
 }

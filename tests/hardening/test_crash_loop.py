@@ -27,8 +27,8 @@ import pytest
 from ohvault import identity
 from ohvault.keys.keychain import Keychain
 from ohvault.model import DiagnosticReport, Document, Observation
-from ohvault.storage.backup import create_backup, read_manifest, restore_backup
 from ohvault.vault import Credentials, Vault
+from ohvault.vault.backup import create_backup, read_manifest, restore_backup
 from tests.hardening.fuzz.make_seeds import lab_pdf
 
 ROOT = Path(__file__).resolve().parents[2]

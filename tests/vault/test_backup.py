@@ -16,14 +16,14 @@ import pytest
 from conftest import MakeVault
 from ohvault.errors import BackupError, WrongKey
 from ohvault.model import Observation
-from ohvault.storage.backup import (
+from ohvault.vault import Credentials, Vault, VaultFiles
+from ohvault.vault.backup import (
     create_backup,
     list_backups,
     recover_interrupted_restore,
     restore_backup,
     run_scheduled_backup,
 )
-from ohvault.vault import Credentials, Vault, VaultFiles
 
 
 def _obs(vault: Vault, value: float) -> Observation:
@@ -156,7 +156,7 @@ def test_disk_full_during_backup_is_a_clear_error(make_vault: MakeVault, tmp_pat
         import resource, signal, sys
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         from ohvault.errors import BackupError
-        from ohvault.storage.backup import create_backup
+        from ohvault.vault.backup import create_backup
         from ohvault.vault import Vault
         from pathlib import Path
         v = Vault.open(Path({str(home)!r}), auto_backup=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import MakeVault
 from ohvault.logs import setup_logging
 from ohvault.model import Document, Note, Observation, Profile
-from ohvault.storage.backup import create_backup
+from ohvault.vault.backup import create_backup
 
 
 def files_touched_since(root: Path, since: float) -> list[Path]:

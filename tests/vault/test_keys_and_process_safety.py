@@ -17,8 +17,8 @@ import pytest
 from conftest import MakeVault
 from ohvault.errors import VaultCorrupt, WrongKey
 from ohvault.logs import PrivateRotatingFileHandler
-from ohvault.storage.backup import create_backup, restore_backup
 from ohvault.vault import Credentials, Vault
+from ohvault.vault.backup import create_backup, restore_backup
 
 PROBE = """
 import sys

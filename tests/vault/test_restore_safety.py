@@ -17,8 +17,8 @@ from ohvault.cli.main import main
 from ohvault.errors import ExitCode, OtherVaultBackup, WrongKey
 from ohvault.keys.keychain import Keychain
 from ohvault.model import Observation
-from ohvault.storage.backup import create_backup, inspect_backup, restore_backup
 from ohvault.vault import Credentials, Vault, VaultFiles
+from ohvault.vault.backup import create_backup, inspect_backup, restore_backup
 
 PASSPHRASE = "correct horse battery"
 

@@ -19,9 +19,9 @@ from ohvault.cli import io as cli_io
 from ohvault.cli.main import main
 from ohvault.errors import ExitCode, VaultBusy
 from ohvault.keys.keychain import Keychain
-from ohvault.storage.backup import create_backup, restore_backup
 from ohvault.storage.vault_lock import VaultLock
 from ohvault.vault import Credentials, Vault
+from ohvault.vault.backup import create_backup, restore_backup
 
 # Each loop stops after SUCCESSES operations got through between the writer's transactions,
 # or after ATTEMPTS tries (most are refused while the writer has the vault open).

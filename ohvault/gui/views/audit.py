@@ -18,7 +18,7 @@ from ohvault.gui.models import AuditModel, TextFilter
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import ViewHeader, button, label
-from ohvault.storage.audit import AuditEntry, ChainReport
+from ohvault.vault import AuditEntry, ChainReport
 
 LIMIT = 2000
 

@@ -241,7 +241,7 @@ class SettingsView(View):
         folder = self.location.text().strip()
 
         def op(ctx: JobContext) -> str:
-            from ohvault.storage.backup import create_backup
+            from ohvault.vault.backup import create_backup
 
             info = create_backup(ctx.vault, Path(folder) if folder else None)
             return info.path.name

@@ -4,8 +4,8 @@ A vault is a directory holding `vault.db` (SQLCipher, raw 256-bit data key),
 `vault.header.json` (the data key wrapped by passphrase and recovery key, no
 PHI) and `backups/`. The data key itself lives in the OS keychain.
 
-Unlock order: keychain → passphrase → recovery key. Every step that fails is
-remembered and reported, so a person learns why the keychain could not help.
+Unlock order: keychain → passphrase → recovery key (`vault/unlock.py`). Every step that
+fails is remembered and reported, so a person learns why the keychain could not help.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +39,7 @@ from ohvault.keys.keychain import Keychain, KeyStore
 from ohvault.keys.secret import SecretKey
 from ohvault.keys.wrap import (
     KdfParams,
-    WrappedKey,
-    new_salt,
     passphrase_kek,
-    recovery_kek,
     unwrap,
     wrap,
 )
@@ -55,89 +50,20 @@ from ohvault.storage.db import Database
 from ohvault.storage.migrations import LATEST_VERSION, check_not_newer, current_version, migrate
 from ohvault.storage.repository import Repository
 from ohvault.storage.vault_lock import SHARED_WAIT_SECONDS, VaultLock, hold_exclusive
+from ohvault.vault.files import VaultFiles
+from ohvault.vault.unlock import (
+    Credentials,
+    UnlockedDatabase,
+    UnlockReport,
+    chain_aad,
+    unlock_database,
+    wrap_for_passphrase,
+    wrap_for_recovery,
+)
 
 log = logging.getLogger(__name__)
 
 MIN_PASSPHRASE_LENGTH = 8
-
-
-class UnlockMethod(StrEnum):
-    KEYCHAIN = "keychain"
-    PASSPHRASE = "passphrase"  # noqa: S105 - a method name, not a secret
-    RECOVERY_KEY = "recovery_key"
-
-
-@dataclass
-class Credentials:
-    """What the user offered to unlock with, tried in the order keychain → passphrase → recovery."""
-
-    passphrase: str | None = None
-    recovery_key: str | None = None
-    use_keychain: bool = True
-
-
-@dataclass(frozen=True)
-class VaultFiles:
-    home: Path
-
-    @property
-    def db(self) -> Path:
-        return self.home / paths.DB_FILENAME
-
-    @property
-    def header(self) -> Path:
-        return self.home / paths.HEADER_FILENAME
-
-    @property
-    def backups(self) -> Path:
-        return self.home / paths.BACKUP_DIRNAME
-
-    @property
-    def restore_journal(self) -> Path:
-        return self.home / "restore.journal"
-
-    @property
-    def safety_copy(self) -> Path:
-        """Where restore keeps the vault it replaced, until the next successful unlock."""
-        return self.home / "replaced-by-restore"
-
-    def exists(self) -> bool:
-        return self.header.exists() or self.db.exists()
-
-    def scratch(self, suffix: str) -> Path:
-        return self.home / f"{paths.DB_FILENAME}.{suffix}"
-
-
-@dataclass
-class UnlockReport:
-    method: UnlockMethod
-    reasons: list[str] = field(default_factory=list)  # why earlier methods did not work
-    migrated: list[int] = field(default_factory=list)
-    finished_rotation: bool = False
-
-
-def _slot_aad(header: VaultHeader, purpose: str, generation: int) -> bytes:
-    return header.aad(purpose, generation)
-
-
-def wrap_for_passphrase(
-    header: VaultHeader, key: SecretKey, passphrase: str, generation: int
-) -> WrappedKey:
-    salt = new_salt()
-    kek = passphrase_kek(passphrase, salt, header.kdf)
-    return wrap(key, kek, salt=salt, aad=_slot_aad(header, "passphrase", generation))
-
-
-def wrap_for_recovery(
-    header: VaultHeader, key: SecretKey, recovery_text: str, generation: int
-) -> WrappedKey:
-    salt = new_salt()
-    kek = recovery_kek(recovery.parse(recovery_text), salt)
-    return wrap(key, kek, salt=salt, aad=_slot_aad(header, "recovery", generation))
-
-
-def _chain_aad(header: VaultHeader, generation: int) -> bytes:
-    return _slot_aad(header, "chain", generation)
 
 
 def check_passphrase_strength(passphrase: str) -> None:
@@ -319,7 +245,7 @@ class Vault:
                 f"No vault at {files.home}.",
                 hint="Create one with `ohvault init` (or set OHVAULT_HOME).",
             )
-        from ohvault.storage.backup import recover_interrupted_restore
+        from ohvault.vault.backup import recover_interrupted_restore
 
         vault_lock = VaultLock(files.home)
         try:
@@ -357,7 +283,7 @@ class Vault:
             if not keep_restore_copy:
                 vault._drop_safety_copy()
             if auto_backup:
-                from ohvault.storage.backup import run_scheduled_backup
+                from ohvault.vault.backup import run_scheduled_backup
 
                 with contextlib.suppress(OhvaultError, OSError):
                     run_scheduled_backup(vault)
@@ -402,7 +328,7 @@ class Vault:
         version = current_version(self.db)
         check_not_newer(version)
         if version < LATEST_VERSION:
-            from ohvault.storage.backup import create_backup
+            from ohvault.vault.backup import create_backup
 
             create_backup(
                 self, self.files.backups / f"pre-migration-v{version}-{int(time.time())}.ohvbackup"
@@ -422,7 +348,7 @@ class Vault:
 
     def _drop_safety_copy(self) -> None:
         """After an unlock, the vault a restore replaced is no longer needed (see backup.py)."""
-        from ohvault.storage.backup import drop_safety_copy
+        from ohvault.vault.backup import drop_safety_copy
 
         try:
             drop_safety_copy(self.files)
@@ -499,7 +425,7 @@ class Vault:
             unwrap(
                 slot,
                 kek,
-                aad=_slot_aad(self.header, "passphrase", self.header.slots.generation),
+                aad=self.header.aad("passphrase", self.header.slots.generation),
                 what="passphrase",
             )
         except WrongKey:
@@ -590,9 +516,9 @@ class Vault:
         )
         pending = PendingRotation(
             slots=slots,
-            next_by_current=wrap(new_key, old_key.raw(), salt=b"", aad=_chain_aad(old, generation)),
+            next_by_current=wrap(new_key, old_key.raw(), salt=b"", aad=chain_aad(old, generation)),
             current_by_next=wrap(
-                old_key, new_key.raw(), salt=b"", aad=_chain_aad(old, generation - 1)
+                old_key, new_key.raw(), salt=b"", aad=chain_aad(old, generation - 1)
             ),
         )
         self._save_header(replace(old, pending=pending))
@@ -702,176 +628,3 @@ class CrashForTesting(BaseException):
 def _crash_point(wanted: str | None, here: str) -> None:
     if wanted == here:
         raise CrashForTesting(here)
-
-
-# --- unlocking machinery (shared with restore) ---------------------------------------------
-
-
-@dataclass
-class UnlockedDatabase:
-    header: VaultHeader
-    db: Database
-    db_key: SecretKey  # the key the database opened with
-    opened_with_next: bool  # True when a rotation had swapped the database before a crash
-    report: UnlockReport
-    keychain_slot: str | None = None  # which keychain entry opened it, if any
-
-
-@dataclass
-class _Candidate:
-    key: SecretKey
-    generation: int
-    method: UnlockMethod
-    keychain_slot: str | None = None
-
-
-def _credential_keys(
-    header: VaultHeader, credentials: Credentials, keychain: KeyStore, reasons: list[str]
-) -> Iterator[_Candidate]:
-    gens = [header.slots] + ([header.pending.slots] if header.pending else [])
-    if credentials.use_keychain:
-        # "next" holds the key of a rotation in progress; after a crash late in a rotation
-        # it can hold the key of the header's current generation (see Vault._tidy_keychain).
-        next_generation = (
-            header.pending.slots.generation if header.pending else header.slots.generation
-        )
-        try:
-            found = False
-            for slot_name, generation in (
-                ("current", header.slots.generation),
-                ("next", next_generation),
-            ):
-                key = keychain.get(header.vault_id, slot=slot_name)
-                if key is not None:
-                    found = True
-                    yield _Candidate(key, generation, UnlockMethod.KEYCHAIN, slot_name)
-            if not found:
-                reasons.append("the OS keychain holds no key for this vault")
-        except KeychainUnavailable as exc:
-            reasons.append(exc.message)
-    if credentials.passphrase is not None:
-        passphrase = credentials.passphrase
-        found = False
-        for cand in _slot_candidates(
-            header,
-            gens,
-            "passphrase",
-            lambda wrapped: passphrase_kek(passphrase, wrapped.salt, header.kdf),
-            UnlockMethod.PASSPHRASE,
-        ):
-            found = True
-            yield cand
-        if not found:
-            has_slot = any(g.passphrase is not None for g in gens)
-            reasons.append(
-                "the passphrase is wrong" if has_slot else "this vault has no passphrase"
-            )
-    if credentials.recovery_key is not None:
-        data = recovery.parse(credentials.recovery_key)
-        found = False
-        for cand in _slot_candidates(
-            header,
-            gens,
-            "recovery",
-            lambda wrapped: recovery_kek(data, wrapped.salt),
-            UnlockMethod.RECOVERY_KEY,
-        ):
-            found = True
-            yield cand
-        if not found:
-            reasons.append("the recovery key does not belong to this vault")
-
-
-def _slot_candidates(
-    header: VaultHeader,
-    gens: list[KeySlots],
-    purpose: str,
-    make_kek: Callable[[WrappedKey], bytes],
-    method: UnlockMethod,
-) -> Iterator[_Candidate]:
-    """The data key from the first generation whose `purpose` slot this secret unwraps."""
-    what = "passphrase" if purpose == "passphrase" else "recovery key"
-    for slots in gens:
-        wrapped: WrappedKey | None = getattr(slots, purpose)
-        if wrapped is None:
-            continue
-        try:
-            key = unwrap(
-                wrapped, make_kek(wrapped), aad=header.aad(purpose, slots.generation), what=what
-            )
-        except WrongKey:
-            continue
-        yield _Candidate(key, slots.generation, method)
-        return
-
-
-def _other_key(header: VaultHeader, candidate: _Candidate) -> SecretKey | None:
-    """During a rotation, the key of the other generation, derived from this one."""
-    pending = header.pending
-    if pending is None:
-        return None
-    next_gen = pending.slots.generation
-    try:
-        if candidate.generation == next_gen:
-            return unwrap(
-                pending.current_by_next,
-                candidate.key.raw(),
-                aad=_chain_aad(header, next_gen - 1),
-                what="key",
-            )
-        return unwrap(
-            pending.next_by_current,
-            candidate.key.raw(),
-            aad=_chain_aad(header, next_gen),
-            what="key",
-        )
-    except WrongKey:
-        return None
-
-
-def unlock_database(
-    db_path: Path, header: VaultHeader, credentials: Credentials, keychain: KeyStore
-) -> UnlockedDatabase:
-    """Open the database with the first key the credentials yield, and check the header."""
-    reasons: list[str] = []
-    if not db_path.exists():
-        raise VaultCorrupt(
-            "The vault database file is missing.",
-            hint="Restore it from a backup (`ohvault restore`).",
-        )
-    next_gen = header.pending.slots.generation if header.pending else None
-    for cand in _credential_keys(header, credentials, keychain, reasons):
-        keys_by_gen = {cand.generation: cand.key}
-        other = _other_key(header, cand)
-        if other is not None and next_gen is not None:
-            keys_by_gen[next_gen - 1 if cand.generation == next_gen else next_gen] = other
-        for generation, key in keys_by_gen.items():
-            try:
-                conn = dbmod.connect(db_path, key)
-            except WrongKey:
-                continue
-            # The header MAC is always made with the current generation's key.
-            mac_key = keys_by_gen.get(header.slots.generation)
-            if mac_key is None or not header.verify(mac_key):
-                conn.close()
-                raise VaultCorrupt(
-                    "The vault header has been modified and fails its integrity check.",
-                    hint="Nothing was changed. Restore the header from a backup (`ohvault restore`).",
-                )
-            return UnlockedDatabase(
-                header=header,
-                db=Database(conn, db_path),
-                db_key=key,
-                opened_with_next=generation == next_gen,
-                report=UnlockReport(method=cand.method, reasons=reasons),
-                keychain_slot=cand.keychain_slot,
-            )
-        reasons.append(
-            f"the key from the {cand.method.value.replace('_', ' ')} does not open the database"
-        )
-    if not credentials.passphrase and not credentials.recovery_key:
-        raise VaultLocked(
-            "The vault could not be unlocked from the OS keychain: " + "; ".join(reasons) + ".",
-            hint="Unlock with your passphrase (--passphrase-stdin) or recovery key (--recovery-key-stdin).",
-        )
-    raise WrongKey("The vault could not be unlocked: " + "; ".join(reasons) + ".")

@@ -39,9 +39,11 @@ from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain, KeyStore
 from ohvault.storage import db as dbmod
 from ohvault.storage.migrations import check_not_newer, current_version
+from ohvault.vault.files import VaultFiles
+from ohvault.vault.unlock import Credentials, unlock_database
 
 if TYPE_CHECKING:
-    from ohvault.vault import Credentials, Vault, VaultFiles
+    from ohvault.vault.lifecycle import Vault
 
 BACKUP_FORMAT = "ohvault-backup"
 BACKUP_VERSION = 1
@@ -212,7 +214,6 @@ def inspect_backup(
     credentials only the manifest and header are read.
     """
     from ohvault.storage.repository import Repository
-    from ohvault.vault import VaultFiles, unlock_database
 
     manifest = read_manifest(backup)
     header = _backup_header(backup, manifest)
@@ -297,7 +298,6 @@ def restore_backup(
     from ohvault.device import device_id
     from ohvault.storage.audit import AuditLog
     from ohvault.storage.vault_lock import hold_exclusive
-    from ohvault.vault import VaultFiles, unlock_database
 
     keychain = keychain or Keychain()
     files = VaultFiles(home)
