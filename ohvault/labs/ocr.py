@@ -15,8 +15,12 @@ then go through the same row extraction as a text PDF's words.
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 import shutil
 from collections.abc import Callable
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ohvault.labs.errors import CorruptPdf, ParseCancelled
@@ -259,23 +263,207 @@ def repair_unit(token: str) -> str:
     return token
 
 
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance between `a` and `b`, or `limit + 1` once it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+# Labels of the dates a report states; the report's other labels are read only to tell them apart.
+_DATE_KINDS = frozenset({"collected", "received", "reported", "dob"})
+_MIN_LABEL = 8  # a shorter label ("born", "drawn") is one misread away from other words
+
+
+@functools.cache
+def _labels() -> dict[tuple[str, ...], str]:
+    """Every metadata label of words.json (normalised words) and its kind."""
+    words = json.loads(
+        resources.files("ohvault.labs").joinpath("words.json").read_text(encoding="utf-8")
+    )
+    out: dict[tuple[str, ...], str] = {}
+    for kind, labels in words["meta_labels"].items():
+        for label in labels:
+            out.setdefault(tuple(label.split()), kind)
+    return out
+
+
+def _single(word: str) -> str:
+    """`word` with each run of one letter written once."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _respell(read: str, word: str) -> str:
+    """`read` with its letters replaced by `word`, its punctuation and capital kept."""
+    core = re.search(r"[^\W_](?:.*[^\W_])?", read)
+    if core is None:
+        return read
+    if read[core.start()].isupper():
+        word = word[:1].upper() + word[1:]
+    return read[: core.start()] + word + read[core.end() :]
+
+
+def _label_near(keys: list[str]) -> tuple[str, ...] | None:
+    """The one date label `keys` (normalised words) is a few misread characters away from."""
+    if any(len(k.split()) != 1 for k in keys):
+        return None
+    labels = _labels()
+    if tuple(keys) in labels:
+        return None  # read right: nothing to repair
+    # An accented letter is often read as two ("é" as "eé"): doubled letters count once.
+    keys = [_single(k) for k in keys]
+    text = " ".join(keys)
+    best: dict[tuple[str, ...], int] = {}
+    for label in labels:
+        if len(label) != len(keys):
+            continue
+        target = " ".join(_single(w) for w in label)
+        # about one misread character in six, and no word changed beyond recognition
+        limit = len(target) // 6
+        if len(target) < _MIN_LABEL or abs(len(target) - len(text)) > limit:
+            continue
+        distance = edit_distance(text, target, limit)
+        if distance > limit:
+            continue
+        if any(
+            edit_distance(k, _single(t), max(1, len(t) // 4)) > max(1, len(t) // 4)
+            for k, t in zip(keys, label, strict=True)
+        ):
+            continue
+        best[label] = distance
+    if not best:
+        return None
+    nearest = min(best.values())
+    winners = {labels[lab] for lab, d in best.items() if d == nearest}
+    if len(winners) != 1 or not winners <= _DATE_KINDS:
+        return None
+    return min(lab for lab, d in best.items() if d == nearest)
+
+
+def repair_labels(texts: list[str]) -> list[str]:
+    """A line's words with a misread date label spelled as the label it is nearest to.
+
+    ``Mintaveétel idédpontja: 2025-04-04`` loses the collection date of every result of the
+    report if the label is not recognised. A run of words is taken for a date label only when
+    it ends in a colon or is followed by a number (the date itself), its characters are within
+    one in six of exactly one kind of label in the vocabulary (words.json, every laboratory's
+    spelling alike) and of no other kind. Only the label's letters change: punctuation is kept,
+    and numbers are never touched.
+    """
+    from ohvault.labs.catalog import normalise_name
+
+    out = list(texts)
+    keys = [normalise_name(t) for t in texts]
+    longest = max(len(k) for k in _labels())
+    end = 0
+    while end < len(out):
+        nxt = out[end + 1] if end + 1 < len(out) else ""
+        bounded = out[end].rstrip().endswith(":") or nxt.startswith(":") or nxt[:1].isdigit()
+        if not bounded:
+            end += 1
+            continue
+        for start in range(max(0, end + 1 - longest), end + 1):
+            window = keys[start : end + 1]
+            if not all(window) or any(any(c.isdigit() for c in k) for k in window):
+                continue
+            label = _label_near(window)
+            if label is None:
+                continue
+            for i, word in zip(range(start, end + 1), label, strict=True):
+                out[i] = _respell(out[i], word)
+            break
+        end += 1
+    return out
+
+
+@functools.cache
+def _header_words() -> dict[str, str]:
+    """Single-word column headings (layout.ROLE_PHRASES, normalised) and their role."""
+    from ohvault.labs.layout import ROLE_PHRASES
+
+    out: dict[str, str] = {}
+    for role, phrases in ROLE_PHRASES.items():
+        for phrase in phrases:
+            if " " not in phrase:
+                out.setdefault(phrase, role)
+    return out
+
+
+def repair_header(texts: list[str]) -> list[str]:
+    """A table's header line with its misread column headings spelled as the headings.
+
+    The columns of a table are found from its header ("Vizsgálat | Eredmény | Státusz"); one
+    misread heading ("Vizsgadlat") moves every cell of the table into the wrong column. A line
+    is a header when it has no digits and at least two words are headings as read; then a word
+    of six letters or more within one edit in six of exactly one heading is read as it.
+    """
+    from ohvault.labs.catalog import normalise_name
+
+    if any(ch.isdigit() for t in texts for ch in t):
+        return texts
+    headings = _header_words()
+    keys = [normalise_name(t) for t in texts]
+    if sum(1 for k in keys if k in headings) < 2:
+        return texts
+    out = list(texts)
+    for i, key in enumerate(keys):
+        if key in headings or " " in key or len(key) < 6:
+            continue
+        limit = len(key) // 6
+        near = {h for h in headings if len(h) >= 6 and edit_distance(key, h, limit) <= limit}
+        if len({headings[h] for h in near}) == 1 and len(near) == 1:
+            out[i] = _respell(texts[i], near.pop())
+    return out
+
+
 def page_words(image: Any, scale: float) -> list[Word]:
     """Tesseract's words on one page image, in PDF points (`scale` = points per pixel)."""
     import pytesseract
 
     image = preprocess(image)
     data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT, config="--psm 6")
-    words: list[Word] = []
+    return words_from_data(data, scale)
+
+
+def words_from_data(data: dict[str, list[Any]], scale: float) -> list[Word]:
+    """Words of Tesseract's `image_to_data` output, boxed as a text PDF boxes them.
+
+    Tesseract boxes the ink of each word: a dash is a sliver at mid-height, a "g" hangs below
+    the line. A text PDF boxes every word of a line from ascender to descender, and the row
+    extraction groups and spaces words by those boxes; so each word gets the height of the
+    line Tesseract read it in. Misread date labels, column headings and units are repaired
+    line by line (`repair_labels`, `repair_header`, `repair_unit`).
+    """
+    lines: dict[tuple[int, int, int], list[int]] = {}
     for i, text in enumerate(data["text"]):
-        text = str(text).strip()
-        if not text or float(data["conf"][i]) < 0:
-            continue
-        text = repair_unit(text)
-        left, top = float(data["left"][i]) * scale, float(data["top"][i]) * scale
-        width, height = float(data["width"][i]) * scale, float(data["height"][i]) * scale
-        words.append(
-            Word(text=text, x0=left, x1=left + width, top=top, bottom=top + height, size=height)
-        )
+        if str(text).strip() and float(data["conf"][i]) >= 0:
+            key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+            lines.setdefault(key, []).append(i)
+    words: list[Word] = []
+    for indices in lines.values():
+        top = min(float(data["top"][i]) for i in indices) * scale
+        bottom = max(float(data["top"][i]) + float(data["height"][i]) for i in indices) * scale
+        texts = repair_header(repair_labels([str(data["text"][i]).strip() for i in indices]))
+        for i, text in zip(indices, texts, strict=True):
+            left, width = float(data["left"][i]) * scale, float(data["width"][i]) * scale
+            words.append(
+                Word(
+                    text=repair_unit(text),
+                    x0=left,
+                    x1=left + width,
+                    top=top,
+                    bottom=bottom,
+                    size=bottom - top,
+                )
+            )
     return words
 
 

@@ -208,3 +208,77 @@ def test_table_rules_are_removed_but_text_strokes_are_kept() -> None:
     out = remove_rules(ink)
     assert not out[100:103, 20:780].any() and not out[20:380, 400:402].any()
     assert out[200:230, 100:104].all() and out[250:253, 100:130].all()
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        # accents read as two letters, a letter misread: the label it is nearest to
+        (
+            ["Mintaveéetel", "idédpontja:", "2025-04-04"],
+            ["Mintavetel", "idopontja:", "2025-04-04"],
+        ),
+        (["Data", "de", "rececdo:", "22/06/2024"], ["Data", "de", "rececao:", "22/06/2024"]),
+        (["Colected", "03/04/2024"], ["Collected", "03/04/2024"]),
+        (["Specimen", "Colection", "Date:"], ["Specimen", "Collection", "Date:"]),
+        # left as read: labels read right, numbers, test names, short or non-date labels, and
+        # a run of words that neither ends in a colon nor is followed by a date
+        (["Collected:", "2025-04-04"], ["Collected:", "2025-04-04"]),
+        (["Glucose", "104", "mg/dL"], ["Glucose", "104", "mg/dL"]),
+        (["Colected", "today"], ["Colected", "today"]),
+        (["Drawm:", "2025-04-04"], ["Drawm:", "2025-04-04"]),
+        (["Patient", "Nme:", "Rowan"], ["Patient", "Nme:", "Rowan"]),
+        (["Co11ected:", "2025"], ["Co11ected:", "2025"]),
+    ],
+)
+def test_misread_date_labels_are_read_as_the_nearest_label_of_the_vocabulary(
+    read: list[str], meant: list[str]
+) -> None:
+    from ohvault.labs.ocr import repair_labels
+
+    assert repair_labels(read) == meant
+
+
+def test_misread_column_headings_are_repaired_only_on_a_header_line() -> None:
+    from ohvault.labs.ocr import repair_header
+
+    assert repair_header(["LOINC", "Vizsgadlat", "Eredmény", "Referencia", "Stdtusz"]) == [
+        "LOINC",
+        "Vizsgalat",
+        "Eredmény",
+        "Referencia",
+        "Statusz",
+    ]
+    assert repair_header(["Resultado", "Unidades", "Histérico"])[-1] == "Historico"
+    # one heading alone does not make a header; a line with numbers is a row
+    assert repair_header(["Stdtusz", "Vizsgadlat"]) == ["Stdtusz", "Vizsgadlat"]
+    assert repair_header(["Result", "Units", "Resutls", "12"]) == [
+        "Result",
+        "Units",
+        "Resutls",
+        "12",
+    ]
+
+
+def test_tesseract_words_get_the_height_of_their_line_like_pdf_words() -> None:
+    from ohvault.labs.layout import group_lines
+    from ohvault.labs.ocr import words_from_data
+
+    # "80 - 100" as Tesseract boxes it: the dash is a sliver at mid-height of the line
+    data: dict[str, list[Any]] = {
+        "text": ["MCV", "94.3", "fL", "80", "-", "100", "MCH", ""],
+        "conf": [96, 95, 90, 96, 60, 96, 95, -1],
+        "left": [100, 300, 360, 400, 413, 419, 100, 0],
+        "top": [192, 192, 191, 192, 195, 192, 205, 0],
+        "width": [17, 17, 5, 9, 2, 14, 17, 0],
+        "height": [6, 7, 7, 6, 1, 6, 6, 0],
+        "block_num": [1] * 8,
+        "par_num": [1] * 8,
+        "line_num": [1, 1, 1, 1, 1, 1, 2, 2],
+    }
+    words = words_from_data(data, scale=1.0)
+    assert [w.text for w in words] == ["MCV", "94.3", "fL", "80", "-", "100", "MCH"]
+    dash = words[4]
+    assert (dash.top, dash.bottom) == (191.0, 199.0)
+    lines = group_lines(words, 1)
+    assert [ln.text for ln in lines] == ["MCV 94.3 fL 80 - 100", "MCH"]
