@@ -20,6 +20,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -197,6 +198,7 @@ _CONFUSED = {
     "|": "/l1",
     "!": "l/",
     "y": "u",
+    "p": "u",  # the micro sign's tail
     "0": "o",
     "o": "0",
     "O": "0",
@@ -231,6 +233,48 @@ def _one_unit(candidates: set[str]) -> tuple[str | None, bool]:
     return None, bool(hits)
 
 
+# "x10³/µL" and "10^3/µL" as Tesseract reads them: "x107/uL", "x103/pL", "10%3/uL", "1073/pL".
+# The caret or asterisk becomes "%", "*" or "7"; a superscript three becomes "3" or "7".
+_POWER_READ = re.compile(r"(?P<x>[xX×*]?)10(?P<power>[%*^°7]?\d{1,2})(?P<per>/\S{1,6})")
+_POWER_SIGNS = "%*^°7"
+_SUPERSCRIPT_READ = {"7": "3"}
+
+
+_SPLIT_POWER_HEAD = re.compile(r"[xX×*]?10[%*^°7]?")
+_SPLIT_POWER_TAIL = re.compile(r"\d{1,2}/\S{1,6}")
+
+
+def repair_power(token: str) -> str | None:
+    """A power-of-ten count unit read wrong (``x107/uL``), spelled ``x10^3/uL``; else None.
+
+    Every reading of the characters after "10" (a sign, then the exponent; a superscript read
+    as a digit) and of the letters after the slash (one misread character) is tried; the token
+    is repaired only when exactly one known unit results.
+    """
+    from ohvault.labs.units import normalise_unit
+
+    m = _POWER_READ.fullmatch(token)
+    if m is None:
+        return None
+    power = m.group("power")
+    exponents = {power[1:]} if power[0] in _POWER_SIGNS and len(power) > 1 else set()
+    exponents.add(power)
+    exponents |= {_SUPERSCRIPT_READ[e] for e in exponents if e in _SUPERSCRIPT_READ}
+    pers = {m.group("per")} | {
+        e for e in _unit_edits(m.group("per"), substitutions_only=True) if e.startswith("/")
+    }
+    found: dict[str, str] = {}
+    for exponent in exponents:
+        if not exponent.isdigit() or exponent.startswith("0"):
+            continue
+        for per in pers:
+            spelled = f"{m.group('x')}10^{exponent}{per}"
+            ucum = normalise_unit(spelled)
+            if ucum is not None and ucum.startswith("10*"):
+                found.setdefault(ucum, spelled)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
 def repair_unit(token: str) -> str:
     """A unit Tesseract misread (``U/I``, ``gil``, ``x1l0E6/uL``, ``ymol/L``) spelled right.
 
@@ -247,6 +291,9 @@ def repair_unit(token: str) -> str:
         return token
     if not any(c.isalpha() for c in token):  # a number or a range: never rewritten
         return token
+    power = repair_power(token)
+    if power is not None:
+        return power
     if token.isalpha() and len(token) > 3:  # a word, not a mangled unit
         return token
     # A misread character is likelier than a lost or an extra one: substitutions are tried first.
@@ -452,18 +499,23 @@ def words_from_data(data: dict[str, list[Any]], scale: float) -> list[Word]:
         top = min(float(data["top"][i]) for i in indices) * scale
         bottom = max(float(data["top"][i]) + float(data["height"][i]) for i in indices) * scale
         texts = repair_header(repair_labels([str(data["text"][i]).strip() for i in indices]))
+        line: list[Word] = []
         for i, text in zip(indices, texts, strict=True):
             left, width = float(data["left"][i]) * scale, float(data["width"][i]) * scale
-            words.append(
-                Word(
-                    text=repair_unit(text),
-                    x0=left,
-                    x1=left + width,
-                    top=top,
-                    bottom=bottom,
-                    size=bottom - top,
-                )
-            )
+            word = Word(text, left, left + width, top, bottom, bottom - top)
+            prev = line[-1] if line else None
+            if (
+                prev is not None
+                and _SPLIT_POWER_HEAD.fullmatch(prev.text)
+                and _SPLIT_POWER_TAIL.fullmatch(text)
+                and word.x0 - prev.x1 < word.size
+                and (joined := repair_power(prev.text + text)) is not None
+            ):
+                # "10% 3/uL": a power unit Tesseract cut in two at a misread caret
+                line[-1] = Word(joined, prev.x0, word.x1, top, bottom, word.size)
+                continue
+            line.append(word)
+        words.extend(replace(w, text=repair_unit(w.text)) for w in line)
     return words
 
 

@@ -133,6 +133,18 @@ def test_preprocessing_drops_a_coloured_stamp_and_binarises() -> None:
         ("ymol/L", "umol/L"),
         ("x1l0E6/uL", "x10E6/uL"),
         ("inl", "/nl"),
+        ("pIU/mL", "uIU/mL"),
+        # powers of ten: the caret read as "%", "*" or "7", a superscript three as "3" or "7"
+        ("x107/uL", "x10^3/uL"),
+        ("x103/pL", "x10^3/uL"),
+        ("10%3/uL", "10^3/uL"),
+        ("1073/pL", "10^3/uL"),
+        ("10*6/pL", "10^6/uL"),
+        ("x109/L", "x10^9/L"),
+        ("107", "107"),
+        ("10%", "10%"),
+        ("pmol/L", "pmol/L"),
+        ("x105/uL", "x105/uL"),  # no reading of it is a known unit
         # Never rewritten: numbers, flags, words, units that are already right.
         ("11", "11"),
         ("0.55", "0.55"),
@@ -282,3 +294,33 @@ def test_tesseract_words_get_the_height_of_their_line_like_pdf_words() -> None:
     assert (dash.top, dash.bottom) == (191.0, 199.0)
     lines = group_lines(words, 1)
     assert [ln.text for ln in lines] == ["MCV 94.3 fL 80 - 100", "MCH"]
+
+
+def test_a_power_unit_cut_in_two_by_tesseract_is_joined_and_numbers_are_not() -> None:
+    from ohvault.labs.ocr import words_from_data
+
+    data: dict[str, list[Any]] = {
+        "text": ["Monocytes", "0.39", "10%", "3/uL", "0.2-1", "Count", "10", "%", "3/uL"],
+        "conf": [96] * 9,
+        "left": [100, 300, 340, 362, 420, 100, 300, 330, 362],
+        "top": [100] * 5 + [120] * 4,
+        "width": [40, 16, 18, 20, 22, 25, 10, 6, 20],
+        "height": [8] * 9,
+        "block_num": [1] * 9,
+        "par_num": [1] * 9,
+        "line_num": [1] * 5 + [2] * 4,
+    }
+    words = words_from_data(data, scale=1.0)
+    assert [w.text for w in words] == [
+        "Monocytes",
+        "0.39",
+        "10^3/uL",
+        "0.2-1",
+        # a value "10" and a "%" apart from the rest: left as read
+        "Count",
+        "10",
+        "%",
+        "3/uL",
+    ]
+    joined = words[2]
+    assert (joined.x0, joined.x1) == (340.0, 382.0)
