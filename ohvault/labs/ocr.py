@@ -1,9 +1,12 @@
 """Text recognition for scanned lab reports, through Tesseract (pytesseract).
 
-Used only when a PDF has no text layer and the user asks for it. Every result
-read this way is capped below the confidence threshold, so the review screen
-shows all of them for checking: OCR misreads digits ("0" for "8", "l" for "1"),
-and a wrong number presented as confident is worse than a missing one.
+Used only when a PDF has no text layer and the user asks for it. OCR misreads
+digits ("0" for "8", "l" for "1"), and a wrong number presented as confident is
+worse than a missing one: a result read this way is capped below the confidence
+threshold, so the review screen shows it for checking, unless everything about
+it agrees (`settle`, `self_consistent`): the parser is sure of the row, and its
+value, unit, range and flag agree with each other and with the analyte's
+plausible bounds.
 
 Pages arrive the way scans do: askew, grey, blurred, JPEG-compressed, with fax
 headers and coloured stamps. Before Tesseract sees a page it is cleaned
@@ -20,7 +23,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
 
 DPI = 300
 POINTS_PER_INCH = 72.0
-MAX_CONFIDENCE = 0.6  # below the parser's CONFIDENT (0.8): OCR results always get reviewed
+MAX_CONFIDENCE = 0.6  # below the parser's CONFIDENT (0.8): an OCR result that does not agree
 HOW_TO_ENABLE = (
     "install Tesseract (e.g. `sudo apt-get install tesseract-ocr`) to let ohvault read it, "
     "or make a searchable copy first with `ocrmypdf in.pdf out.pdf`"
@@ -47,9 +50,11 @@ def self_consistent(result: ParsedResult, catalog: Catalog) -> bool:
     value is a plain number in a unit that analyte is measured in, the value and both ends of
     the printed range fall inside the analyte's plausible bounds, the range is ordered, the
     value lies within a factor of ten of the range (a lost decimal point is a factor of ten),
-    and a printed H/L flag says what the value and range say. Any misread digit, decimal point
-    or unit almost always breaks one of these. The parser decides whether to use it; until
-    it does, every OCR result stays below the confident threshold.
+    and the printed H/L flag says what the value and range say (a value outside its range
+    needs its flag). A lost or moved decimal point, a
+    misread unit or flag, a digit read into the wrong cell break one of these; a digit misread
+    as another digit inside the plausible range (94.3 for 94.8) does not, which is why the
+    benchmark counts confident wrong values. `settle` applies it to every OCR result.
     """
     analyte = catalog.by_loinc(result.loinc) if result.loinc else None
     value, unit = result.value_num, result.unit_ucum
@@ -70,7 +75,96 @@ def self_consistent(result: ParsedResult, catalog: Catalog) -> bool:
         return False
     expected = "H" if value > high else "L" if value < low else None
     printed = (result.flag or "").upper()[:1] or None
-    return printed in (None, "N") if expected is None else printed in (None, expected)
+    # A value outside its range needs the laboratory's flag saying so: OCR loses a decimal point
+    # ("7.7" read "77") or reads a flag as a digit ("14.4H" read "14.44"), and both leave an
+    # out-of-range value with no flag beside it.
+    return printed in (None, "N") if expected is None else printed == expected
+
+
+@dataclass(frozen=True)
+class OcrWord(Word):
+    """A word read by Tesseract, with Tesseract's confidence in it (0-100)."""
+
+    conf: float = 100.0
+
+
+@dataclass(frozen=True)
+class ReadNumbers:
+    """The words with digits that text recognition read on each page, and how sure it was."""
+
+    by_page: dict[int, list[OcrWord]] = field(default_factory=dict)
+
+    def add(self, page: int, words: list[Word]) -> None:
+        self.by_page.setdefault(page, []).extend(
+            w for w in words if isinstance(w, OcrWord) and any(c.isdigit() for c in w.text)
+        )
+
+    def decimal_mark(self) -> str | None:
+        """The decimal mark of most numbers in the document, when nine in ten agree."""
+        marks = [m for ws in self.by_page.values() for w in ws for m in _DECIMAL.findall(w.text)]
+        for mark in ".,":
+            if marks and marks.count(mark) >= 0.9 * len(marks):
+                return mark
+        return None
+
+    def within(self, page: int, box: tuple[float, float, float, float]) -> list[OcrWord]:
+        x0, top, x1, bottom = box
+        return [
+            w
+            for w in self.by_page.get(page, [])
+            if x0 - 1 <= (w.x0 + w.x1) / 2 <= x1 + 1
+            and top - 1 <= (w.top + w.bottom) / 2 <= bottom + 1
+        ]
+
+
+# One decimal mark between two runs of digits, in a number that is not a date ("22.10.2024").
+_DECIMAL = re.compile(r"(?<![\d.,])\d+([.,])\d+(?![\d.,])")
+MIN_WORD_CONF = 80.0  # Tesseract's confidence (0-100) below which a number read is doubted
+
+CHECK_NOTE = "read by text recognition (OCR): check it against the page"
+AGREES_NOTE = "read by text recognition (OCR): name, value, unit, range and flag agree"
+
+
+def settle(
+    results: list[ParsedResult],
+    catalog: Catalog,
+    confident: float,
+    numbers: ReadNumbers | None = None,
+) -> list[ParsedResult]:
+    """OCR results with the confidence they may keep.
+
+    A result keeps the parser's confidence only when the parser is sure of the row as read
+    (at or above `confident`: the name matched exactly, the unit is right for the test, the
+    value is in its column), the row carries a collection date, `self_consistent` finds
+    value, unit, range and flag in agreement, and (given the `numbers` read) Tesseract was
+    sure of every number in the row's name and value cells and read their decimal marks as
+    the rest of the document prints them ("2.9" on a report of "2,5" is a misread). Every
+    other OCR result is capped below the confident threshold (MAX_CONFIDENCE) and listed for
+    review.
+    """
+    mark = numbers.decimal_mark() if numbers is not None else None
+
+    def sure(r: ParsedResult) -> bool:
+        if numbers is None:
+            return True
+        read = numbers.within(r.page, r.bbox)
+        if not read or any(w.conf < MIN_WORD_CONF for w in read):
+            return False
+        return mark is None or all(m == mark for w in read for m in _DECIMAL.findall(w.text))
+
+    out: list[ParsedResult] = []
+    for r in results:
+        if (
+            r.confidence >= confident
+            and r.date is not None
+            and self_consistent(r, catalog)
+            and sure(r)
+        ):
+            out.append(replace(r, notes=(*r.notes, AGREES_NOTE)))
+        else:
+            capped = min(r.confidence, MAX_CONFIDENCE)
+            out.append(replace(r, confidence=capped, notes=(*r.notes, CHECK_NOTE)))
+    return out
 
 
 def ocr_available() -> bool:
@@ -502,7 +596,8 @@ def words_from_data(data: dict[str, list[Any]], scale: float) -> list[Word]:
         line: list[Word] = []
         for i, text in zip(indices, texts, strict=True):
             left, width = float(data["left"][i]) * scale, float(data["width"][i]) * scale
-            word = Word(text, left, left + width, top, bottom, bottom - top)
+            conf = float(data["conf"][i])
+            word = OcrWord(text, left, left + width, top, bottom, bottom - top, conf=conf)
             prev = line[-1] if line else None
             if (
                 prev is not None
@@ -512,7 +607,8 @@ def words_from_data(data: dict[str, list[Any]], scale: float) -> list[Word]:
                 and (joined := repair_power(prev.text + text)) is not None
             ):
                 # "10% 3/uL": a power unit Tesseract cut in two at a misread caret
-                line[-1] = Word(joined, prev.x0, word.x1, top, bottom, word.size)
+                conf = min(conf, prev.conf if isinstance(prev, OcrWord) else conf)
+                line[-1] = OcrWord(joined, prev.x0, word.x1, top, bottom, word.size, conf=conf)
                 continue
             line.append(word)
         words.extend(replace(w, text=repair_unit(w.text)) for w in line)
@@ -524,14 +620,18 @@ def ocr_pages(
     password: str | None,
     on_page: Callable[[int, list[Word], float, float], None],
     should_cancel: Callable[[], bool] | None = None,
-) -> None:
-    """Render each page with pdfium and hand its recognised words to `on_page`."""
+) -> ReadNumbers:
+    """Render each page with pdfium and hand its recognised words to `on_page`.
+
+    Returns the numbers read on every page with Tesseract's confidence in them (for `settle`).
+    """
     import pypdfium2
 
     try:
         doc = pypdfium2.PdfDocument(data, password=password)
     except Exception as exc:
         raise CorruptPdf("The scanned PDF cannot be rendered for text recognition.") from exc
+    numbers = ReadNumbers()
     try:
         scale = POINTS_PER_INCH / DPI
         for index in range(len(doc)):
@@ -543,6 +643,9 @@ def ocr_pages(
                 image = page.render(scale=DPI / POINTS_PER_INCH).to_pil()
             finally:
                 page.close()
-            on_page(index + 1, page_words(image, scale), float(width), float(height))
+            words = page_words(image, scale)
+            numbers.add(index + 1, words)
+            on_page(index + 1, words, float(width), float(height))
     finally:
         doc.close()
+    return numbers
