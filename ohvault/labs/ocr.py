@@ -154,6 +154,10 @@ def settle(
 
     out: list[ParsedResult] = []
     for r in results:
+        repaired = repair_result_unit(r, catalog)
+        if repaired is not None:  # a guessed unit is not what the page says: reviewed
+            out.append(repaired)
+            continue
         if (
             r.confidence >= confident
             and r.date is not None
@@ -165,6 +169,62 @@ def settle(
             capped = min(r.confidence, MAX_CONFIDENCE)
             out.append(replace(r, confidence=capped, notes=(*r.notes, CHECK_NOTE)))
     return out
+
+
+_LOST = "uLl"  # characters a blurred unit loses: the micro sign, the litre after "/d"
+
+
+def repair_result_unit(result: ParsedResult, catalog: Catalog) -> ParsedResult | None:
+    """`result` with a misread unit replaced by the one unit its test is measured in; else None.
+
+    Knowing the test narrows a misread unit down where the page alone does not: "pmol/L" is a
+    unit, but not one bilirubin is measured in, and one misread character ("µ" read "p") gives
+    "µmol/L", which it is. The repair is made only when one misread, lost or extra character
+    gives exactly one unit the result's analyte accepts. The value is never touched, and the
+    result stays below the confident threshold, with a note, for the reviewer to confirm.
+    """
+    from ohvault.labs.units import display_unit, normalise_unit
+
+    analyte = catalog.by_loinc(result.loinc) if result.loinc else None
+    printed = result.unit
+    if analyte is None or not printed or analyte.accepts(result.unit_ucum):
+        return None
+    if len(printed) > _MAX_UNIT or any(c.isspace() for c in printed):
+        return None
+    # A lost character (the micro sign, the litre of "/dL"), or the micro sign read as a letter.
+    edits = {printed[:i] + c + printed[i:] for i in range(len(printed) + 1) for c in _LOST}
+    edits |= {printed[:i] + "u" + printed[i + 1 :] for i, c in enumerate(printed) if c in "py"}
+    if normalise_unit(printed) is None:
+        # Not a unit at all: also one character of the analyte's own units read as another,
+        # or an extra one. A printed unit that is a unit is not rewritten so freely: the name
+        # may be the misread part.
+        alphabet = {c for conv in analyte.conversions for c in conv.unit if not c.isspace()}
+        edits |= _unit_edits(printed)
+        for i in range(len(printed)):
+            edits.add(printed[:i] + printed[i + 1 :])
+            edits |= {printed[:i] + c + printed[i + 1 :] for c in alphabet | {"l"}}
+    accepted: dict[str, str] = {}
+    for edit in sorted(edits, key=lambda e: (len(e), e)):
+        ucum = normalise_unit(edit)
+        if ucum is not None and analyte.accepts(ucum):
+            accepted.setdefault(ucum, edit)
+    if len(accepted) != 1:
+        return None
+    ((ucum, _spelled),) = accepted.items()
+    spelled = display_unit(ucum)
+    canonical = None
+    if result.value_num is not None:
+        canonical = analyte.to_canonical(result.value_num, ucum)
+    notes = tuple(n for n in result.notes if not n.startswith("unit "))
+    return replace(
+        result,
+        unit=spelled,
+        unit_ucum=ucum,
+        value_canonical=canonical,
+        unit_canonical=analyte.canonical_unit if canonical is not None else None,
+        confidence=min(result.confidence, MAX_CONFIDENCE),
+        notes=(*notes, f"unit read as {printed!r}, taken as {spelled!r}", CHECK_NOTE),
+    )
 
 
 def ocr_available() -> bool:

@@ -393,3 +393,32 @@ def test_an_agreeing_ocr_result_is_still_reviewed_when_tesseract_doubted_its_num
     assert settle([replace(good, date=None)], catalog, CONFIDENT)[0].confidence <= MAX_CONFIDENCE
     lower = replace(good, confidence=0.75)
     assert settle([lower], catalog, CONFIDENT)[0].confidence == MAX_CONFIDENCE
+
+
+def test_a_unit_its_test_is_not_measured_in_is_repaired_only_to_the_one_it_is() -> None:
+    from dataclasses import replace
+
+    from ohvault.labs.catalog import load_catalog
+    from ohvault.labs.ocr import repair_result_unit, settle
+    from ohvault.labs.units import normalise_unit
+    from tests.hardening.fuzz.make_seeds import lab_pdf
+
+    catalog = load_catalog()
+    [bilirubin, glucose] = parse_pdf(
+        lab_pdf([("Bilirubin, total", "19.5", "umol/L", "3 - 21"), ("Glucose", "91", "mg/dL", "")])
+    ).results
+
+    def as_read(r: Any, unit: str) -> Any:
+        return replace(r, unit=unit, unit_ucum=normalise_unit(unit), confidence=0.5)
+
+    fixed = repair_result_unit(as_read(bilirubin, "pmol/L"), catalog)  # "µ" read as "p"
+    assert fixed is not None and fixed.unit_ucum == "umol/L" and fixed.value == 19.5
+    assert fixed.confidence <= MAX_CONFIDENCE and any("pmol/L" in n for n in fixed.notes)
+    assert repair_result_unit(as_read(bilirubin, "mol/L"), catalog).unit_ucum == "umol/L"  # type: ignore[union-attr]
+    assert repair_result_unit(as_read(glucose, "mg/d"), catalog).unit_ucum == "mg/dL"  # type: ignore[union-attr]
+    # right already, or a real unit that no lost "µ" or "L" turns into one the test accepts
+    assert repair_result_unit(glucose, catalog) is None
+    assert repair_result_unit(as_read(glucose, "U/L"), catalog) is None
+    # a repaired unit is never confident, however well the rest agrees
+    [settled] = settle([replace(as_read(bilirubin, "pmol/L"), confidence=1.0)], catalog, CONFIDENT)
+    assert settled.unit_ucum == "umol/L" and settled.confidence <= MAX_CONFIDENCE
