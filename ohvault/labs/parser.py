@@ -155,19 +155,12 @@ def parse_pdf(
                 if progress is not None:
                     progress(page_no, total)
 
-            ocr_mod.ocr_pages(data, password, on_page, should_cancel)
+            numbers = ocr_mod.ocr_pages(data, password, on_page, should_cancel)
             if state.word_count == 0:
                 raise NoTextLayer("Text recognition found no text in this scanned PDF.")
             report = state.finish(total, hashlib.sha256(data).hexdigest())
-            capped = [
-                replace(
-                    r,
-                    confidence=min(r.confidence, ocr_mod.MAX_CONFIDENCE),
-                    notes=(*r.notes, "read by text recognition (OCR): check it against the page"),
-                )
-                for r in report.results
-            ]
-            return replace(report, results=capped, ocr=True)
+            settled = ocr_mod.settle(report.results, cat, CONFIDENT, numbers)
+            return replace(report, results=settled, ocr=True)
         return state.finish(total, hashlib.sha256(data).hexdigest())
     except LabParseError:
         raise

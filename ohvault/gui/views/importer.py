@@ -521,7 +521,8 @@ class ImportView(View):
                 "Scanned report",
                 f"{pending.path.name} is a scanned image with no text in it.\n\n"
                 "Read it with text recognition (OCR)? Text recognition can misread digits, so "
-                "every value it finds is left unticked for you to check against the page.",
+                "a value is ticked only when its name, unit, range and flag agree with it; "
+                "every other value is left unticked for you to check against the page.",
             )
             if answer == QMessageBox.StandardButton.Yes:
                 self.parse(pending, password, ocr=True)
