@@ -19,12 +19,10 @@ then go through the same row extraction as a text PDF's words.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ohvault.labs.errors import CorruptPdf, ParseCancelled
@@ -484,17 +482,11 @@ _DATE_KINDS = frozenset({"collected", "received", "reported", "dob"})
 _MIN_LABEL = 8  # a shorter label ("born", "drawn") is one misread away from other words
 
 
-@functools.cache
 def _labels() -> dict[tuple[str, ...], str]:
-    """Every metadata label of words.json (normalised words) and its kind."""
-    words = json.loads(
-        resources.files("ohvault.labs").joinpath("words.json").read_text(encoding="utf-8")
-    )
-    out: dict[tuple[str, ...], str] = {}
-    for kind, labels in words["meta_labels"].items():
-        for label in labels:
-            out.setdefault(tuple(label.split()), kind)
-    return out
+    """Every metadata label of the parser's word lists (normalised words) and its kind."""
+    from ohvault.labs.words import LABEL_INDEX
+
+    return LABEL_INDEX
 
 
 def _single(word: str) -> str:
