@@ -752,8 +752,9 @@ class ImportView(View):
         def op(ctx: JobContext) -> Any:
             from ohvault.importing import teach_mapping
 
-            return teach_mapping(
-                ctx.vault,  # type: ignore[arg-type]
+            return ctx.apply(
+                teach_mapping,
+                ctx.vault,
                 choice.printed_name,
                 analyte=choice.analyte,
                 own_test=choice.own_test,
@@ -763,7 +764,6 @@ class ImportView(View):
         return self.session.executor.run(
             op,
             success=lambda mapping: self._apply_taught(pending, mapping),
-            writes={"name_mapping"},
             label="Remembering the test name",
         )
 
@@ -824,8 +824,9 @@ class ImportView(View):
         def op(ctx: JobContext) -> Any:
             from ohvault.importing import import_report
 
-            return import_report(
-                ctx.vault,  # type: ignore[arg-type]
+            return ctx.apply(
+                import_report,
+                ctx.vault,
                 pid,
                 pending.content,
                 pending.path.name,
@@ -841,7 +842,6 @@ class ImportView(View):
             op,
             success=self._committed,
             failure=self._commit_failed,
-            writes={"observation", "diagnostic_report", "document"},
             label="Importing results",
         )
 
@@ -865,8 +865,13 @@ class ImportView(View):
         def op(ctx: JobContext) -> Any:
             from ohvault.fhir.plain import store_fhir_import
 
-            return store_fhir_import(
-                ctx.vault, pid, pending.content, accepted=accepted, confirm_identity=confirm
+            return ctx.apply(
+                store_fhir_import,
+                ctx.vault,
+                pid,
+                pending.content,
+                accepted=accepted,
+                confirm_identity=confirm,
             )
 
         def done(outcome: Any) -> None:
@@ -891,15 +896,6 @@ class ImportView(View):
             op,
             success=done,
             failure=failed,
-            writes={
-                "observation",
-                "diagnostic_report",
-                "document",
-                "medication",
-                "condition",
-                "allergy",
-                "immunization",
-            },
             label="Importing records",
         )
 
