@@ -8,6 +8,8 @@ must name `Change` members, never bare strings.
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +117,36 @@ def test_every_declared_change_kind_is_a_change_member() -> None:
     assert {d.what for d in found} == {"writes=", "watches", "@changes"}
     assert sum(d.where.startswith("ohvault/gui/") for d in found) >= 15
     assert [p for d in found for p in problems(d)] == []
+
+
+def applied_names(path: Path) -> list[tuple[str, str]]:
+    """(file:line, name) of the operation each `ctx.apply(fn, ...)` in `path` runs."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "apply"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "ctx"
+            and node.args
+        ):
+            fn = node.args[0]
+            name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "?")
+            out.append((f"{path.relative_to(ROOT)}:{node.lineno}", name))
+    return out
+
+
+def test_every_operation_the_gui_applies_declares_its_changes() -> None:
+    """Caught here, not as an error dialog on a path no GUI test happens to take."""
+    for info in pkgutil.walk_packages([str(PACKAGE)], "ohvault."):
+        if not info.name.startswith(("ohvault.gui", "ohvault.server", "ohvault.cli")):
+            importlib.import_module(info.name)
+    declared = {getattr(fn, "__name__", "") for fn in declared_operations()}
+    applied = [a for path in sorted((PACKAGE / "gui").rglob("*.py")) for a in applied_names(path)]
+    assert len(applied) >= 15
+    assert [f"{where}: {name}" for where, name in applied if name not in declared] == []
 
 
 def test_change_values_are_the_strings_the_screens_watched() -> None:
