@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
+from ohvault.changes import Change, changes
 from ohvault.errors import BadInput, ConflictError
 from ohvault.model import Document, Provenance
 from ohvault.storage.repository import Repository
@@ -58,6 +59,7 @@ def media_type_of(content: bytes) -> str:
     )
 
 
+@changes(Change.DOCUMENT)
 def attach_document(
     repo: Repository,
     profile_id: str,
@@ -106,6 +108,7 @@ def check_details(kind: str | None, document_date: date | None) -> None:
         raise BadInput("The document's date cannot be in the future.")
 
 
+@changes(Change.DOCUMENT)
 def edit_details(
     repo: Repository,
     profile_id: str,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from ohvault.changes import Change, changes
 from ohvault.errors import BadInput, ConflictError
 from ohvault.labs.parser import CONFIDENT as CONFIDENT  # one definition of "sure": the parser's
 from ohvault.mappings import NameMapping, apply_mappings
@@ -293,6 +294,7 @@ def to_observation(
     )
 
 
+@changes(Change.OBSERVATION, Change.DIAGNOSTIC_REPORT, Change.DOCUMENT)
 def import_report(
     vault: Vault,
     profile_id: str,
@@ -383,6 +385,7 @@ def import_report(
     return outcome
 
 
+@changes(Change.NAME_MAPPING)
 def teach_mapping(
     vault: Vault,
     printed_name: str,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ohvault.changes import Change, changes
 from ohvault.errors import BadInput
 from ohvault.fhir.codes import LOINC, VITAL_SIGNS
 from ohvault.model import Observation, Provenance
@@ -173,6 +174,7 @@ def _latest(vault: Vault, profile_id: str, loinc: str) -> Observation | None:
     return rows[0] if rows else None
 
 
+@changes(Change.OBSERVATION)
 def add_vital(
     vault: Vault,
     profile_id: str,

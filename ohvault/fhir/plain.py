@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ohvault.atomic import atomic_write_bytes
+from ohvault.changes import Change, changes
 from ohvault.errors import BadInput
 from ohvault.fhir.mapping import to_bundle
 from ohvault.fhir.plan import ExportPlan, record_date
@@ -195,6 +196,15 @@ def _known_hash(vault: Vault, profile_id: str, key: ImportKey) -> str | None:
     return str(row[0]) if row else None
 
 
+@changes(
+    Change.OBSERVATION,
+    Change.DIAGNOSTIC_REPORT,
+    Change.DOCUMENT,
+    Change.MEDICATION,
+    Change.CONDITION,
+    Change.ALLERGY,
+    Change.IMMUNIZATION,
+)
 def store_fhir_import(
     vault: Vault,
     profile_id: str,

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QDialog, QInputDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from ohvault.changes import Change
 from ohvault.errors import Cancelled
 from ohvault.gui.tasks import Job, JobContext
 from ohvault.gui.widgets import button, label
@@ -189,7 +190,10 @@ class BundleImporter(QObject):
             op,
             success=lambda r: self._checked(path, passphrase, r) if dry_run else self._imported(r),
             failure=lambda exc: self._failed(path, passphrase, exc),
-            writes=() if dry_run else {"profile", "observation", "document", "medication"},
+            # A check changes nothing; an import adds the sender's profile and its records.
+            writes=()
+            if dry_run
+            else {Change.PROFILE, Change.OBSERVATION, Change.DOCUMENT, Change.MEDICATION},
             label="Checking the bundle" if dry_run else "Importing the bundle",
         )
         self.job.progressed.connect(lambda d, t, _x: self.progressed.emit(d, t))

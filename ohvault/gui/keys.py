@@ -147,7 +147,7 @@ class ChangePassphraseDialog(_KeyDialog):
             vault = ctx.vault
             if current is not None and not vault.verify_passphrase(current):
                 raise WrongKey("That is not the current passphrase.")
-            vault.change_passphrase(new)
+            ctx.apply(vault.change_passphrase, new)
 
         def done(_: object) -> None:
             self.session.passphrase_set = True
@@ -157,7 +157,7 @@ class ChangePassphraseDialog(_KeyDialog):
 
         self.working(True)
         self.job = self.session.executor.run(
-            op, success=done, failure=self.failed, writes={"settings"}, label="Changing passphrase"
+            op, success=done, failure=self.failed, label="Changing passphrase"
         )
         return self.job
 
@@ -264,12 +264,12 @@ def new_recovery_key(parent: QWidget, session: Session) -> Job | None:
         return None
 
     def op(ctx: JobContext) -> str:
-        return ctx.vault.new_recovery_key()
+        return ctx.apply(ctx.vault.new_recovery_key)
 
     def done(key: str) -> None:
         RecoveryKeyDialog(parent, session, key, "Your old recovery key no longer works.").open()
 
-    return session.executor.run(op, success=done, writes={"settings"}, label="New recovery key")
+    return session.executor.run(op, success=done, label="New recovery key")
 
 
 class RotateKeyDialog(_KeyDialog):
@@ -314,7 +314,7 @@ class RotateKeyDialog(_KeyDialog):
 
         def op(ctx: JobContext) -> str:
             # A sync's steps run on this worker too, so none is inside the database meanwhile.
-            return ctx.vault.rotate_key(passphrase)
+            return ctx.apply(ctx.vault.rotate_key, passphrase)
 
         def done(key: str) -> None:
             self.clear_secrets()
@@ -329,6 +329,6 @@ class RotateKeyDialog(_KeyDialog):
 
         self.working(True)
         self.job = self.session.executor.run(
-            op, success=done, failure=self.failed, writes={"settings"}, label="Rotating the key"
+            op, success=done, failure=self.failed, label="Rotating the key"
         )
         return self.job

@@ -548,10 +548,10 @@ class MainWindow(QMainWindow):
             def op(ctx: Any) -> Any:
                 from ohvault import vitals
 
-                return vitals.add_vital(
-                    ctx.vault, pid, entry.kind, value=entry.value, systolic=entry.systolic,
-                    diastolic=entry.diastolic, unit=entry.unit, when=entry.when.astimezone(),
-                    note=entry.note,
+                return ctx.apply(
+                    vitals.add_vital, ctx.vault, pid, entry.kind, value=entry.value,
+                    systolic=entry.systolic, diastolic=entry.diastolic, unit=entry.unit,
+                    when=entry.when.astimezone(), note=entry.note,
                 )  # fmt: skip
 
             def done(stored: Any) -> None:
@@ -561,9 +561,7 @@ class MainWindow(QMainWindow):
                     "Saved " + "; ".join(f"{o.analyte} {format_vital(o)}" for o in stored) + "."
                 )
 
-            self.session.executor.run(
-                op, success=done, writes={"observation"}, label="Saving the vital sign"
-            )
+            self.session.executor.run(op, success=done, label="Saving the vital sign")
 
         dialog.accepted.connect(save)
         dialog.open()

@@ -146,6 +146,7 @@ def _render(out: Path, home: Path) -> int:
 
     app = create_app([sys.argv[0]])
     from ohvault import demo
+    from ohvault.changes import Change
     from ohvault.gui import theme
     from ohvault.gui.mainwindow import MainWindow
     from ohvault.keys.keychain import Keychain, KeychainStatus
@@ -207,7 +208,10 @@ def _render(out: Path, home: Path) -> int:
             ctx.vault.repo.add(Note(profile_id=pid, text=text, noted=noted))
         return count
 
-    window.session.executor.run(populate, writes={"observation", "document", "medication", "note"})
+    window.session.executor.run(
+        populate,
+        writes={Change.OBSERVATION, Change.DOCUMENT, Change.MEDICATION, Change.NOTE},
+    )
     _settle(app, window)
     from ohvault.gui.views import VIEWS
 

@@ -257,7 +257,9 @@ class Session(QObject):
         def op(ctx: JobContext) -> list[ProfileInfo]:
             from ohvault.model import Profile
 
-            profile = ctx.vault.repo.add_profile(Profile(name=name.strip(), birth_date=birth_date))
+            profile = ctx.apply(
+                ctx.vault.repo.add_profile, Profile(name=name.strip(), birth_date=birth_date)
+            )
             ctx.vault.set_setting("gui_last_profile", profile.id)
             return _profiles(ctx.vault)
 
@@ -268,7 +270,7 @@ class Session(QObject):
             if new:
                 self.set_profile(new[0].id)
 
-        self.executor.run(op, success=done, writes={"profile"}, label="Adding a profile")
+        self.executor.run(op, success=done, label="Adding a profile")
 
     def edit_profile(
         self,
@@ -282,13 +284,18 @@ class Session(QObject):
         """Rename a profile or change its birth date or sex (the core checks the values)."""
 
         def op(ctx: JobContext) -> None:
-            ctx.vault.repo.edit_profile(profile_id, name=name, birth_date=birth_date, sex=sex)
+            ctx.apply(
+                ctx.vault.repo.edit_profile,
+                profile_id,
+                name=name,
+                birth_date=birth_date,
+                sex=sex,
+            )
 
         return self.executor.run(
             op,
             success=lambda _: self.reload_profiles(),
             failure=failure,
-            writes={"profile"},
             label="Saving the profile",
         )
 
@@ -301,16 +308,14 @@ class Session(QObject):
         """Delete a profile and all it holds; `typed_name` is what the person typed to confirm."""
 
         def op(ctx: JobContext) -> dict[str, int]:
-            return ctx.vault.repo.delete_profile(profile_id, confirm_name=typed_name)
+            return ctx.apply(ctx.vault.repo.delete_profile, profile_id, confirm_name=typed_name)
 
         def done(removed: dict[str, int]) -> None:
             self.undo.clear()
             self.notify.emit(f"Profile deleted with {plural(sum(removed.values()), 'record')}.")
             self.reload_profiles()
 
-        return self.executor.run(
-            op, success=done, failure=failure, writes={"profile"}, label="Deleting the profile"
-        )
+        return self.executor.run(op, success=done, failure=failure, label="Deleting the profile")
 
     def reload_profiles(self, select: str | None = None) -> None:
         """Re-read the profile list (after a bundle import made or renamed a patient)."""
@@ -337,9 +342,9 @@ class Session(QObject):
 
         def op(ctx: JobContext) -> None:
             for key, value in values.items():
-                ctx.vault.set_setting(key, value)
+                ctx.apply(ctx.vault.set_setting, key, value)
 
-        self.executor.run(op, writes={"settings"}, label="Saving settings")
+        self.executor.run(op, label="Saving settings")
 
     def shutdown(self) -> None:
         if self.is_unlocked:

@@ -260,14 +260,13 @@ class SyncPanel(QGroupBox):
         url, user, password = fields
 
         def work(client: Any, ctx: JobContext) -> Any:
-            return client.enable(url, user, password, register=register)
+            return ctx.apply(client.enable, url, user, password, register=register)
 
         return self._working(
             self.controller.run_network(
                 work,
                 success=self._turned_on,
                 failure=self._failed,
-                writes=frozenset({"settings"}),
                 label="Turning sync on",
             )
         )
@@ -284,15 +283,14 @@ class SyncPanel(QGroupBox):
 
         def work(client: Any, ctx: JobContext) -> Any:
             if pairing:
-                return client.join(url, user, password, pairing_code=code)
-            return client.join(url, user, password, recovery_key=code)
+                return ctx.apply(client.join, url, user, password, pairing_code=code)
+            return ctx.apply(client.join, url, user, password, recovery_key=code)
 
         return self._working(
             self.controller.run_network(
                 work,
                 success=self._turned_on,
                 failure=self._failed,
-                writes=frozenset({"settings"}),
                 label="Joining sync",
             )
         )
@@ -345,7 +343,7 @@ class SyncPanel(QGroupBox):
             return None
 
         def work(client: Any, ctx: JobContext) -> None:
-            client.disable(delete_remote=remote)
+            ctx.apply(client.disable, delete_remote=remote)
 
         def done(_: object) -> None:
             self.session.sync_enabled = False
@@ -358,7 +356,6 @@ class SyncPanel(QGroupBox):
                 work,
                 success=done,
                 failure=self._failed,
-                writes=frozenset({"settings"}),
                 label="Turning sync off",
             )
         )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QToolButton
 
+from ohvault.changes import RECORD_CHANGES, Change, OpChanges
 from ohvault.gui.tasks import Executor, Job, JobContext
 
 if TYPE_CHECKING:
@@ -35,19 +36,8 @@ T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-RECORD_KINDS = frozenset(
-    {
-        "observation",
-        "diagnostic_report",
-        "document",
-        "medication",
-        "condition",
-        "allergy",
-        "immunization",
-        "note",
-        "profile",
-    }
-)
+# What a sync may change here: every record type, and profiles.
+SYNCED_CHANGES: OpChanges = RECORD_CHANGES | {Change.PROFILE}
 DEFAULT_INTERVAL_MINUTES = "15"
 AFTER_CHANGE_MS = 20_000  # a local edit is pushed soon, but edits in a row go up together
 AFTER_UNLOCK_MS = 3_000
@@ -106,8 +96,8 @@ class SyncController(QObject):
         else:
             self.timer.stop()
 
-    def _local_changes(self, kinds: frozenset[str]) -> None:
-        if kinds & RECORD_KINDS and self.session.sync_enabled and self.session.is_unlocked:
+    def _local_changes(self, kinds: OpChanges) -> None:
+        if kinds & SYNCED_CHANGES and self.session.sync_enabled and self.session.is_unlocked:
             self.refresh_status()
             if self.job is None:
                 self.soon.start(AFTER_CHANGE_MS)
@@ -120,7 +110,7 @@ class SyncController(QObject):
         *,
         success: Callable[[Any], None] | None = None,
         failure: Callable[[BaseException], None] | None = None,
-        writes: frozenset[str] = frozenset(),
+        writes: OpChanges = frozenset(),
         label: str,
     ) -> Job:
         """Run `work(client, ctx)` on the sync lane; the client's vault steps run on the worker."""
@@ -158,7 +148,7 @@ class SyncController(QObject):
                 total = p.total or 0
                 ctx.progress(p.done, total, f"Syncing ({p.phase})")
 
-            return client.sync(progress=progress)
+            return ctx.apply(client.sync, progress=progress)
 
         self.soon.stop()
         self.sync_started.emit()
@@ -166,7 +156,6 @@ class SyncController(QObject):
             work,
             success=self._synced,
             failure=lambda exc: self._sync_failed(exc, manual),
-            writes=RECORD_KINDS,
             label="Syncing",
         )
         self.job = job

@@ -3,8 +3,13 @@
 Modelled on Anki's taskman/QueryOp: a view describes work as `op(ctx)`, which
 runs on the single worker (so the SQLCipher connection is only ever used by one
 thread) and must never touch widgets; `success(result)` runs on the GUI thread.
-After a write the executor emits one `changes` signal naming what changed, and
-each screen decides whether to refresh.
+After a write the executor emits one `changes` signal naming what changed (typed
+`Change` kinds, `ohvault/changes.py`), and each screen decides whether to refresh.
+An op learns what it changed from the core: it calls a core operation through
+`ctx.apply(fn, ...)`, which records the kinds `fn` declares (`@changes`), as Anki's
+`CollectionOp` takes the `OpChanges` its backend call returns. Only a write whose
+kinds depend on its arguments (a record of any type) names them at the call site,
+`run(op, writes={Change.of_record(...)})`.
 
 Every job carries the session epoch it was started in. Locking bumps the
 epoch, so a result that arrives after a lock is dropped instead of painting
@@ -31,10 +36,11 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
+from ohvault.changes import Change, OpChanges, changes_of
 from ohvault.errors import Cancelled, VaultLocked
 
 if TYPE_CHECKING:
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
 HANDOFF_POLL_S = 0.05  # how soon a waiting caller notices it was cancelled
 
 
@@ -62,6 +69,16 @@ class JobContext:
         if vault is None or vault.locked:
             raise VaultLocked("The vault is locked.")
         return vault
+
+    def apply(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run the core operation `fn(*args, **kwargs)` and record what it declares it changes.
+
+        The job announces those kinds once it succeeds, with any its caller declared.
+        """
+        kinds = changes_of(fn)  # before the call: an undeclared operation never runs
+        result = fn(*args, **kwargs)
+        self.job.changed |= kinds
+        return result
 
     def progress(self, done: int, total: int, text: str = "") -> None:
         self.job.progressed.emit(done, total, text)
@@ -90,6 +107,7 @@ class Job(QObject):
         self.result: Any = None
         self.error: BaseException | None = None
         self.finished = False
+        self.changed: OpChanges = frozenset()  # what its core operations reported (ctx.apply)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -102,7 +120,7 @@ class Job(QObject):
 class _Pending:
     job: Job
     op: Callable[[JobContext], Any]
-    writes: frozenset[str] = field(default_factory=frozenset)
+    writes: OpChanges = field(default_factory=frozenset)
     needs_vault: bool = True
 
 
@@ -140,7 +158,7 @@ class _Runnable(QRunnable):
 class Executor(QObject):
     """The single worker. `changes` carries the set of change kinds after a write."""
 
-    changes = Signal(object)  # frozenset[str]: record types, "profile", "settings", "vault"
+    changes = Signal(object)  # OpChanges, i.e. frozenset[Change]
     busy_changed = Signal(bool)
     idle = Signal()
     job_started = Signal(object)  # Job
@@ -179,14 +197,19 @@ class Executor(QObject):
         *,
         success: Callable[[Any], None] | None = None,
         failure: Callable[[BaseException], None] | None = None,
-        writes: Iterable[str] = (),
+        writes: Iterable[Change] = (),
         label: str = "Working",
         needs_vault: bool = True,
     ) -> Job:
         """Queue `op` on the worker. `failure` defaults to the error dialog.
 
-        `needs_vault=False` runs it on the lane for work that must not touch the vault.
+        When it succeeds, the executor announces what its core operations reported
+        (`ctx.apply`) and `writes`, the kinds the caller names for writes whose kinds only
+        it knows. `needs_vault=False` runs it on the lane for work that must not touch the
+        vault.
         """
+        # Change(...) also refuses a string that names no kind, at once, not as a lost refresh.
+        declared = frozenset(Change(kind) for kind in writes)
         job = Job(label, self.epoch)
         if success is not None:
             job.succeeded.connect(success)
@@ -197,7 +220,7 @@ class Executor(QObject):
         self._in_flight[job] = needs_vault
         self.job_started.emit(job)
         pool = self._pool if needs_vault else self._free_pool
-        pool.start(_Runnable(self, _Pending(job, op, frozenset(writes), needs_vault)))
+        pool.start(_Runnable(self, _Pending(job, op, declared, needs_vault)))
         return job
 
     def call(
@@ -269,8 +292,9 @@ class Executor(QObject):
                 log.debug("dropping the result of a job from before the last lock")
             elif error is None:
                 job.succeeded.emit(result)
-                if pending.writes:
-                    self.changes.emit(pending.writes)
+                changed = pending.writes | job.changed
+                if changed:
+                    self.changes.emit(changed)
             elif isinstance(error, Cancelled):
                 log.info("%s cancelled", job.label)
             else:

@@ -6,6 +6,7 @@ import copy
 
 from PySide6.QtGui import QUndoCommand
 
+from ohvault.changes import Change
 from ohvault.gui.tasks import Executor, JobContext
 from ohvault.model import Record
 from ohvault.storage.codec import columns, row_values
@@ -24,7 +25,7 @@ class DeleteRecord(QUndoCommand):
         def op(ctx: JobContext) -> None:
             ctx.vault.repo.delete(rec.TYPE, rec.profile_id, rec.id)
 
-        self.executor.run(op, writes={rec.TYPE.value}, label=self.text())
+        self.executor.run(op, writes={Change.of_record(rec.TYPE)}, label=self.text())
 
     def undo(self) -> None:
         rec = self.record
@@ -32,7 +33,9 @@ class DeleteRecord(QUndoCommand):
         def op(ctx: JobContext) -> None:
             ctx.vault.repo.restore_deleted(rec.TYPE, rec.profile_id, rec.id)
 
-        self.executor.run(op, writes={rec.TYPE.value}, label=f"Undo {self.text().lower()}")
+        self.executor.run(
+            op, writes={Change.of_record(rec.TYPE)}, label=f"Undo {self.text().lower()}"
+        )
 
 
 class EditRecord(QUndoCommand):
@@ -55,7 +58,7 @@ class EditRecord(QUndoCommand):
         def op(ctx: JobContext) -> None:
             ctx.vault.repo.update_fields(rec, changed, expected=was)
 
-        self.executor.run(op, writes={rec.TYPE.value}, label=label)
+        self.executor.run(op, writes={Change.of_record(rec.TYPE)}, label=label)
 
     def redo(self) -> None:
         self._save(self.after, self.before, self.text())
@@ -90,7 +93,7 @@ class AddRecord(QUndoCommand):
             else:
                 ctx.vault.repo.restore_deleted(rec.TYPE, rec.profile_id, rec.id)
 
-        self.executor.run(op, writes={rec.TYPE.value}, label=self.text())
+        self.executor.run(op, writes={Change.of_record(rec.TYPE)}, label=self.text())
 
     def undo(self) -> None:
         rec = self.record
@@ -98,4 +101,6 @@ class AddRecord(QUndoCommand):
         def op(ctx: JobContext) -> None:
             ctx.vault.repo.delete(rec.TYPE, rec.profile_id, rec.id)
 
-        self.executor.run(op, writes={rec.TYPE.value}, label=f"Undo {self.text().lower()}")
+        self.executor.run(
+            op, writes={Change.of_record(rec.TYPE)}, label=f"Undo {self.text().lower()}"
+        )

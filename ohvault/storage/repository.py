@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
+from ohvault.changes import Change, changes
 from ohvault.errors import BadInput, ConflictError, ReadOnlyRecord, RecordNotFound
 from ohvault.mappings import NameMapping
 from ohvault.model import (
@@ -70,6 +71,7 @@ class Repository:
 
     # --- profiles --------------------------------------------------------------
 
+    @changes(Change.PROFILE)
     def add_profile(self, profile: Profile) -> Profile:
         if not profile.name.strip():
             raise BadInput("A profile needs a name.")
@@ -142,6 +144,7 @@ class Repository:
         """Give a profile a new name; names stay unique so `--profile NAME` finds one person."""
         return self.edit_profile(profile_id, name=name)
 
+    @changes(Change.PROFILE)
     def edit_profile(
         self,
         profile_id: str,
@@ -176,6 +179,7 @@ class Repository:
         self.update_profile(current)
         return current
 
+    @changes(Change.PROFILE)
     def delete_profile(self, profile_id: str, *, confirm_name: str) -> dict[str, int]:
         """Remove a profile and everything kept for it, in one transaction; returns counts.
 

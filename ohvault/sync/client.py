@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar, cast
 
+from ohvault.changes import RECORD_CHANGES, Change, changes
 from ohvault.errors import BadInput, Cancelled, RecordNotFound, VaultLocked
 from ohvault.keys import recovery
 from ohvault.model import utcnow
@@ -158,6 +159,7 @@ class SyncClient:
     def conflicts(self, *, include_resolved: bool = False) -> list[ConflictInfo]:
         return self._db(lambda s: s.conflicts(include_resolved=include_resolved))
 
+    @changes(*RECORD_CHANGES, Change.PROFILE)
     def resolve(self, conflict_id: str, keep: str) -> None:
         self._db(lambda s: s.resolve(conflict_id, keep))
 
@@ -170,6 +172,7 @@ class SyncClient:
 
     # --- turning on --------------------------------------------------------------------------
 
+    @changes(Change.SETTINGS)
     @guarded
     def enable(
         self,
@@ -207,6 +210,7 @@ class SyncClient:
             self.store_recovery_slot(recovery_key)
         return self.status()
 
+    @changes(Change.SETTINGS)
     @guarded
     def join(
         self,
@@ -307,6 +311,7 @@ class SyncClient:
             api.logout()
         self._db(lambda s: s.set(access_token=None, refresh_token=None))
 
+    @changes(Change.SETTINGS)
     def disable(self, *, delete_remote: bool = False) -> None:
         """Turn sync off here (records stay). With delete_remote, the server's copy goes too."""
         self._db(require_enabled)
@@ -346,6 +351,7 @@ class SyncClient:
 
     # --- syncing -------------------------------------------------------------------------------
 
+    @changes(*RECORD_CHANGES, Change.PROFILE)
     def sync(self, progress: Progress | None = None, *, snapshot: bool | None = None) -> SyncReport:
         """Pull and merge, push what changed here, and compact the log now and then.
 

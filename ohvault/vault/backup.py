@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from ohvault import paths
 from ohvault.atomic import atomic_write_bytes, fsync_dir
+from ohvault.changes import Change, changes
 from ohvault.errors import BackupError, BadInput, OhvaultError, OtherVaultBackup, VaultLocked
 from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain, KeyStore
@@ -76,6 +77,7 @@ def default_backup_path(vault: Vault) -> Path:
     return vault.files.backups / f"ohvault-{stamp}{SUFFIX}"
 
 
+@changes(Change.SETTINGS)
 def create_backup(
     vault: Vault, dest: Path | None = None, *, now: datetime | None = None
 ) -> BackupInfo:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ohvault import paths
 from ohvault.atomic import fsync_dir
+from ohvault.changes import Change, changes
 from ohvault.device import device_id
 from ohvault.errors import (
     BadInput,
@@ -432,6 +433,7 @@ class Vault:
             return False
         return True
 
+    @changes(Change.SETTINGS)
     def change_passphrase(self, new_passphrase: str | None) -> None:
         """Set, change or (with a keychain) remove the passphrase."""
         if new_passphrase is None:
@@ -449,6 +451,7 @@ class Vault:
         self._save_header(replace(self.header, slots=slots))
         self.audit.append("key.passphrase", detail="removed" if new_passphrase is None else "set")
 
+    @changes(Change.SETTINGS)
     def new_recovery_key(self) -> str:
         """Issue a new recovery key; the old one stops working."""
         text = recovery.generate()
@@ -480,6 +483,7 @@ class Vault:
             self.header = replace(header, extra=extra).signed(self._key)
             self.header.save(self.files.header)
 
+    @changes(Change.SETTINGS)
     def rotate_key(self, passphrase: str | None = None, *, _crash_after: str | None = None) -> str:
         """Replace the data key; returns the new recovery key (the old one stops working).
 
@@ -601,6 +605,7 @@ class Vault:
         ).fetchone()
         return str(row[0]) if row else default
 
+    @changes(Change.SETTINGS)
     def set_setting(self, name: str, value: str) -> None:
         with self.db.transaction():
             self.db.execute(

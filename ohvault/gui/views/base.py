@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from ohvault.changes import Change, OpChanges
 from ohvault.gui.session import Session
 
 
@@ -14,8 +15,8 @@ class View(QWidget):
 
     title: ClassVar[str] = ""
     icon_name: ClassVar[str] = ""
-    # Change kinds (record types, "profile", "settings", "vault") that make this view stale.
-    watches: ClassVar[frozenset[str]] = frozenset()
+    # The change kinds that make this view stale (besides a profile or the whole vault).
+    watches: ClassVar[OpChanges] = frozenset()
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -28,8 +29,8 @@ class View(QWidget):
         self.active = False
         session.executor.changes.connect(self._on_changes)
 
-    def _on_changes(self, kinds: frozenset[str]) -> None:
-        if kinds & (self.watches | {"profile", "vault"}):
+    def _on_changes(self, kinds: OpChanges) -> None:
+        if kinds & (self.watches | {Change.PROFILE, Change.VAULT}):
             self.mark_stale()
 
     def mark_stale(self) -> None:

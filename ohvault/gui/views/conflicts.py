@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
+from ohvault.changes import Change
 from ohvault.gui.models import Column, RecordRole, TableModel
-from ohvault.gui.sync_ui import RECORD_KINDS
+from ohvault.gui.sync_ui import SYNCED_CHANGES
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
 from ohvault.gui.widgets import EmptyState, ViewHeader, button, label
@@ -94,7 +95,7 @@ CONFLICT_COLUMNS: list[Column[ConflictView]] = [
 class ConflictsView(View):
     title = "Sync conflicts"
     icon_name = "sync"
-    watches = RECORD_KINDS | {"settings"}
+    watches = SYNCED_CHANGES | {Change.SETTINGS}
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)
@@ -202,13 +203,12 @@ class ConflictsView(View):
         def op(ctx: JobContext) -> None:
             from ohvault.sync import SyncClient
 
-            SyncClient(ctx.vault).resolve(cid, keep)
+            ctx.apply(SyncClient(ctx.vault).resolve, cid, keep)
 
         self.session.executor.run(
             op,
             success=lambda _: self.session.notify.emit(
                 "Conflict resolved; it syncs to your other devices."
             ),
-            writes=RECORD_KINDS,
             label="Resolving the conflict",
         )

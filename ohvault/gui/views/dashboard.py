@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ohvault.changes import Change
 from ohvault.gui import theme
 from ohvault.gui.tasks import JobContext
 from ohvault.gui.views.base import View
@@ -164,7 +165,7 @@ class Tile(QFrame):
 class DashboardView(View):
     title = "Dashboard"
     icon_name = "dashboard"
-    watches = frozenset({"observation", "diagnostic_report", "document"})
+    watches = frozenset({Change.OBSERVATION, Change.DIAGNOSTIC_REPORT, Change.DOCUMENT})
     COLUMNS = 3
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault.atomic import atomic_write_bytes
+from ohvault.changes import Change
 from ohvault.documents import (
     DOCUMENT_KINDS,
     AlreadyAttached,
@@ -148,7 +149,7 @@ class DocumentDetailsDialog(QDialog):
 class DocumentsView(View):
     title = "Documents"
     icon_name = "documents"
-    watches = frozenset({"document", "diagnostic_report"})
+    watches = frozenset({Change.DOCUMENT, Change.DIAGNOSTIC_REPORT})
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)
@@ -339,7 +340,8 @@ class DocumentsView(View):
                 from ohvault.errors import BadInput
 
                 raise BadInput(f"Cannot read {path.name}: {exc.strerror}.") from None
-            return attach_document(
+            return ctx.apply(
+                attach_document,
                 ctx.vault.repo,
                 pid,
                 content,
@@ -360,7 +362,6 @@ class DocumentsView(View):
             op,
             success=lambda doc: self.session.notify.emit("Document attached, encrypted."),
             failure=failed,
-            writes={"document"},
             label="Attaching the document",
         )
 
@@ -394,7 +395,8 @@ class DocumentsView(View):
         pid = self.session.profile_id
 
         def op(ctx: JobContext) -> None:
-            edit_details(
+            ctx.apply(
+                edit_details,
                 ctx.vault.repo,
                 pid,  # type: ignore[arg-type]
                 doc.id,
@@ -403,7 +405,7 @@ class DocumentsView(View):
                 document_date=when,
             )
 
-        self.session.executor.run(op, writes={"document"}, label="Saving the document details")
+        self.session.executor.run(op, label="Saving the document details")
 
     # --- export and delete -----------------------------------------------------------------
 
@@ -465,7 +467,10 @@ class DocumentsView(View):
         def op(ctx: JobContext) -> None:
             ctx.vault.repo.delete(doc.TYPE, pid, doc.id)  # type: ignore[arg-type]
 
-        self.session.executor.run(op, writes={"document"}, label="Deleting the document")
+        # The repository deletes a record of any type: the kinds are named here.
+        self.session.executor.run(
+            op, writes={Change.of_record(doc.TYPE)}, label="Deleting the document"
+        )
 
     def clear(self) -> None:
         super().clear()

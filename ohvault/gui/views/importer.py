@@ -753,8 +753,9 @@ class ImportView(View):
         def op(ctx: JobContext) -> Any:
             from ohvault.importing import teach_mapping
 
-            return teach_mapping(
-                ctx.vault,  # type: ignore[arg-type]
+            return ctx.apply(
+                teach_mapping,
+                ctx.vault,
                 choice.printed_name,
                 analyte=choice.analyte,
                 own_test=choice.own_test,
@@ -764,7 +765,6 @@ class ImportView(View):
         return self.session.executor.run(
             op,
             success=lambda mapping: self._apply_taught(pending, mapping),
-            writes={"name_mapping"},
             label="Remembering the test name",
         )
 
@@ -825,8 +825,9 @@ class ImportView(View):
         def op(ctx: JobContext) -> Any:
             from ohvault.importing import import_report
 
-            return import_report(
-                ctx.vault,  # type: ignore[arg-type]
+            return ctx.apply(
+                import_report,
+                ctx.vault,
                 pid,
                 pending.content,
                 pending.path.name,
@@ -842,7 +843,6 @@ class ImportView(View):
             op,
             success=self._committed,
             failure=self._commit_failed,
-            writes={"observation", "diagnostic_report", "document"},
             label="Importing results",
         )
 
@@ -866,8 +866,13 @@ class ImportView(View):
         def op(ctx: JobContext) -> Any:
             from ohvault.fhir.plain import store_fhir_import
 
-            return store_fhir_import(
-                ctx.vault, pid, pending.content, accepted=accepted, confirm_identity=confirm
+            return ctx.apply(
+                store_fhir_import,
+                ctx.vault,
+                pid,
+                pending.content,
+                accepted=accepted,
+                confirm_identity=confirm,
             )
 
         def done(outcome: Any) -> None:
@@ -892,15 +897,6 @@ class ImportView(View):
             op,
             success=done,
             failure=failed,
-            writes={
-                "observation",
-                "diagnostic_report",
-                "document",
-                "medication",
-                "condition",
-                "allergy",
-                "immunization",
-            },
             label="Importing records",
         )
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
+from ohvault.changes import Change
 from ohvault.gui.bundle_import import BUNDLE_SUFFIX, BundleImporter, show_my_key
 from ohvault.gui.filedialogs import suggested
 from ohvault.gui.models import Column, RecordRole, TableModel
@@ -51,7 +52,7 @@ PATIENT_COLUMNS: list[Column[Any]] = [
 class PatientsView(View):
     title = "Patients"
     icon_name = "patients"
-    watches = frozenset({"profile"})
+    watches = frozenset({Change.PROFILE})
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ohvault.changes import Change
 from ohvault.errors import BadInput
 from ohvault.gui.models import Column, RecordRole, TableModel, TextFilter, fmt_date
 from ohvault.gui.provenance import READ_ONLY_TIP, ProvenanceLine, is_read_only, set_editable
@@ -376,7 +377,7 @@ class _RecordsView(View):
 class MedicationsView(_RecordsView):
     title = "Medications"
     icon_name = "medications"
-    watches = frozenset({"medication"})
+    watches = frozenset({Change.MEDICATION})
     kinds = (MEDICATIONS,)
     subtitle = "What you take, since when, and what you stopped. Start and stop dates appear on trend charts."
 
@@ -384,7 +385,7 @@ class MedicationsView(_RecordsView):
 class ConditionsView(_RecordsView):
     title = "Conditions & allergies"
     icon_name = "conditions"
-    watches = frozenset({"condition", "allergy"})
+    watches = frozenset({Change.CONDITION, Change.ALLERGY})
     kinds = (CONDITIONS, ALLERGIES)
     subtitle = "Diagnoses and allergies or intolerances."
 
@@ -392,7 +393,7 @@ class ConditionsView(_RecordsView):
 class ImmunizationsView(_RecordsView):
     title = "Immunizations"
     icon_name = "immunizations"
-    watches = frozenset({"immunization"})
+    watches = frozenset({Change.IMMUNIZATION})
     kinds = (IMMUNIZATIONS,)
     subtitle = "Vaccinations and when you had them."
 
@@ -400,6 +401,6 @@ class ImmunizationsView(_RecordsView):
 class NotesView(_RecordsView):
     title = "Notes"
     icon_name = "edit"
-    watches = frozenset({"note"})
+    watches = frozenset({Change.NOTE})
     kinds = (NOTES,)
     subtitle = "Your own notes: symptoms, questions for the next visit, anything worth keeping."

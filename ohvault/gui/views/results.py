@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
+from ohvault.changes import Change
 from ohvault.gui.dates import DateEdit
 from ohvault.gui.measurement import MeasurementDialog
 from ohvault.gui.models import ObservationFilter, ObservationModel, RecordRole
@@ -48,7 +49,7 @@ def _date_edit(name: str) -> DateEdit:
 class ResultsView(View):
     title = "Results"
     icon_name = "results"
-    watches = frozenset({"observation", "diagnostic_report"})
+    watches = frozenset({Change.OBSERVATION, Change.DIAGNOSTIC_REPORT})
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)

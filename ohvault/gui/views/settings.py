@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault import paths
+from ohvault.changes import Change
 from ohvault.gui import theme
 from ohvault.gui.filedialogs import suggested
 from ohvault.gui.settings_store import gui_settings
@@ -48,7 +49,7 @@ def _plural_suffix(spin: QSpinBox, unit: str) -> None:
 class SettingsView(View):
     title = "Settings"
     icon_name = "settings"
-    watches = frozenset({"settings"})
+    watches = frozenset({Change.SETTINGS})
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)
@@ -243,7 +244,7 @@ class SettingsView(View):
         def op(ctx: JobContext) -> str:
             from ohvault.vault.backup import create_backup
 
-            info = create_backup(ctx.vault, Path(folder) if folder else None)
+            info = ctx.apply(create_backup, ctx.vault, Path(folder) if folder else None)
             return info.path.name
 
         self.backup_now.setEnabled(False)
@@ -252,7 +253,6 @@ class SettingsView(View):
         job = self.session.executor.run(
             op,
             success=self._backed_up,
-            writes={"settings"},
             label="Backing up",
         )
         job.done.connect(self._backup_done)

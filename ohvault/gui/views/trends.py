@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ohvault.changes import Change
 from ohvault.gui import theme
 from ohvault.gui.dates import DateEdit, qtoday
 from ohvault.gui.filedialogs import suggested
@@ -56,7 +57,7 @@ def tip_placement(fx: float, fy: float) -> tuple[tuple[int, int], str, str]:
 class TrendsView(View):
     title = "Trends"
     icon_name = "trends"
-    watches = frozenset({"observation", "medication"})
+    watches = frozenset({Change.OBSERVATION, Change.MEDICATION})
 
     def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
         super().__init__(session)
