@@ -16,6 +16,8 @@ from ohvault.gui.tasks import Executor
 
 EMITS = 5_000  # more than True's whole reference count in a bare interpreter
 
+NOISE = 200  # references to True that unrelated objects freed during a test may drop
+
 
 class _Emitter(QObject):
     plain = Signal()
@@ -35,7 +37,9 @@ def test_emitting_thousands_of_signals_leaves_true_alone() -> None:
         emitter.flag.emit(n % 2 == 0)
         emitter.value.emit(n)
     assert len(got) == 3 * EMITS
-    assert sys.getrefcount(True) >= before
+    # The leak takes one reference per emit (thousands here); objects from earlier tests
+    # freed meanwhile may give back a few, so a small drop is noise, not the bug.
+    assert sys.getrefcount(True) >= before - NOISE
     assert not qtfix.emit_leaks_a_reference()  # fixed here, whatever the PySide6 version
 
 
@@ -56,5 +60,5 @@ def test_thousands_of_jobs_run_without_harm(qtbot: Any) -> None:
         executor.run(lambda ctx, n=n: n, success=done.append, label="tiny")
     qtbot.waitUntil(lambda: len(done) == 2_000 and not executor.busy, timeout=30_000)
     assert sorted(done) == list(range(2_000))
-    assert sys.getrefcount(True) >= before
+    assert sys.getrefcount(True) >= before - NOISE  # the leak would take several per job
     executor.wait_for_done()
