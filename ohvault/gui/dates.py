@@ -11,9 +11,14 @@ from PySide6.QtWidgets import QCheckBox, QDateEdit, QHBoxLayout, QWidget
 _SEPARATORS = {"-", "/", ".", " "}
 
 
+def to_qdate(value: date) -> QDate:
+    """A Python date as a QDate, by its fields (every PySide6 version takes these)."""
+    return QDate(value.year, value.month, value.day)
+
+
 def qtoday() -> QDate:
     """Today as a QDate, from Python's clock (which `make screenshots` pins), not Qt's."""
-    return QDate(date.today())
+    return to_qdate(date.today())
 
 
 class DateEdit(QDateEdit):
@@ -29,7 +34,7 @@ class DateEdit(QDateEdit):
         super().__init__(parent)
         self.setCalendarPopup(True)
         self.setDisplayFormat("yyyy-MM-dd")
-        self.setDate(QDate(value) if value is not None else qtoday())
+        self.setDate(to_qdate(value) if value is not None else qtoday())
         self._advanced = False
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -49,7 +54,7 @@ class DateEdit(QDateEdit):
         return self.date().toPython()  # type: ignore[return-value]
 
     def set_value(self, value: date) -> None:
-        self.setDate(QDate(value))
+        self.setDate(to_qdate(value))
 
 
 class OptionalDateEdit(QWidget):
@@ -76,4 +81,4 @@ class OptionalDateEdit(QWidget):
     def set_value(self, value: date | None) -> None:
         self.enabled.setChecked(value is not None)
         if value is not None:
-            self.edit.setDate(QDate(value))
+            self.edit.setDate(to_qdate(value))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ohvault import analytes
 from ohvault.errors import BadInput, OhvaultError
-from ohvault.gui.dates import DateEdit, qtoday
+from ohvault.gui.dates import DateEdit, qtoday, to_qdate
 from ohvault.gui.widgets import error_label, lay_out_form_dialog
 from ohvault.manual_entry import enrich_from_catalog, parse_value, to_ucum
 from ohvault.model import Observation, Provenance
@@ -79,7 +79,7 @@ class MeasurementDialog(QDialog):
             self._analyte_changed()
             self.value.setText(existing.display_value())
             self.unit.setCurrentText(display_unit(existing.unit) or existing.unit or "")
-            self.when.setDate(QDate(existing.effective))
+            self.when.setDate(to_qdate(existing.effective))
             self.note.setPlainText(existing.note or "")
 
     def _analyte_changed(self, *_: object) -> None:
