@@ -10,9 +10,10 @@ set -euo pipefail
 RUNTIME=(gnome-keyring dbus dbus-daemon libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
     fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
     libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0)
-# The tests besides: a virtual screen, the reference `age` tool, desktop-file and AppStream
-# validators, PostgreSQL for the sync server's tests, Tesseract for reading scanned reports.
-TESTS=(xvfb age desktop-file-utils appstream postgresql tesseract-ocr tesseract-ocr-eng)
+# The tests besides: a virtual screen, dbus-send (tests/run-with-keyring.sh waits for the
+# keychain with it), the reference `age` tool, desktop-file and AppStream validators,
+# PostgreSQL for the sync server's tests, Tesseract for reading scanned reports.
+TESTS=(xvfb dbus-bin age desktop-file-utils appstream postgresql tesseract-ocr tesseract-ocr-eng)
 
 PACKAGES=("${RUNTIME[@]}")
 if [ "${1:-}" != "--runtime" ]; then

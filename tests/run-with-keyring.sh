@@ -14,6 +14,18 @@ if ! command -v dbus-run-session >/dev/null || ! command -v gnome-keyring-daemon
 fi
 exec dbus-run-session -- bash -c '
     printf "ohvault-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+    # The daemon takes the Secret Service name on the bus a moment after it returns. A call
+    # made before that makes D-Bus start a second daemon, one without the unlocked login
+    # keyring, which then asks for a password on a screen that does not exist: every
+    # keychain test fails. So wait (up to 20 s on a loaded machine) until the name is owned.
+    for _ in $(seq 1 200); do
+        if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+            | grep -q "boolean true"; then
+            break
+        fi
+        sleep 0.1
+    done
     export OHVAULT_TEST_KEYCHAIN=1
     exec "$@"
 ' bash "$@"
