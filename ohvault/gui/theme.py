@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault import paths
-from ohvault.model import is_out_of_range
 
 
 @dataclass(frozen=True)
@@ -254,6 +253,8 @@ def style_sheet(c: Colours) -> str:
 
 
 def flag_colour(flag: str | None) -> str:
+    from ohvault.model import is_out_of_range  # here: the unlock screen needs no model
+
     c = _current
     if not is_out_of_range(flag):
         return c.normal
