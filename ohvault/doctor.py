@@ -11,7 +11,8 @@ from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain, KeyStore
 from ohvault.storage.migrations import LATEST_VERSION
 from ohvault.vault import Credentials, Vault, VaultFiles
-from ohvault.vault.backup import DEFAULT_INTERVAL_HOURS, backup_age_seconds
+from ohvault.vault.backup import backup_age_seconds
+from ohvault.vault.defaults import DEFAULT_INTERVAL_HOURS
 
 
 @dataclass(frozen=True)

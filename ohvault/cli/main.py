@@ -229,7 +229,21 @@ def run_gui() -> int:
             "The command line works without a display: ohvault --help\n"
         )
         return int(ExitCode.BAD_INPUT)
-    missing = missing_xcb_packages()
+    # Finding the libraries runs ldconfig once for each (about 10 ms apiece): the search runs
+    # beside loading Qt's modules, which needs no display. Qt loads its X11 plugin, the part
+    # that needs them, only when gui_main creates the app, after the answer is in.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xcb-check") as pool:
+        search = pool.submit(missing_xcb_packages)
+        try:
+            from ohvault.gui.app import load_qt
+
+            load_qt()
+        except ImportError:
+            if not search.result():  # not for want of these libraries: the real error
+                raise
+        missing = search.result()
     if missing:
         sys.stderr.write(
             "ohvault: the desktop app needs system libraries that Qt's X11 support uses:\n"

@@ -6,6 +6,16 @@ import sys
 from pathlib import Path
 
 
+def load_qt() -> None:
+    """Import the Qt modules the app is built from; no display or platform plugin is touched.
+
+    The launcher does this while it checks for Qt's X11 libraries (cli/main.py): the
+    platform plugin that needs them loads only when the application object is created.
+    """
+    import PySide6.QtGui
+    import PySide6.QtWidgets  # noqa: F401
+
+
 def create_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication

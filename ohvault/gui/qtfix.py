@@ -1,4 +1,4 @@
-"""Work around PySide6 6.12.0's signal emit, which drops a reference to True on every call.
+"""Work around PySide6 6.12.0, whose calls drop references to True and None they do not own.
 
 There `SignalInstance.emit()` returns True without owning it, so each emit to a connected
 signal takes one reference from the interpreter's True. Every job the app runs emits
@@ -7,6 +7,13 @@ is imported) True's count reaches zero and CPython aborts with "bool_dealloc: de
 True or False". pyproject.toml excludes 6.12.0; this protects an install that has it
 anyway (a distribution's package). A probe at import measures the leak; only then is emit
 wrapped to give the reference back. A PySide6 without the bug is left untouched.
+
+The same release returns None from every void method (`resize`, `setText`,
+`processEvents`...) without owning it, so each such call takes a reference from None; on
+CPython 3.11 the app aborts with "none_dealloc" once None's count (a few thousand in a lean
+process) runs out. Those calls are far too many to wrap, so when a probe sees the leak None
+is given a reference count no session can use up, which is what CPython 3.12 does for
+every interpreter (None is immortal there and the leak is harmless).
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
 _PROBE_EMITS = 8
+_PROBE_CALLS = 8
+# Added to None's reference count when void calls leak: 2**40 calls to use it up.
+_NONE_PAD = 1 << 40
 
 
 class _Probe(QObject):
@@ -65,6 +75,28 @@ class _GivingBack:
         return functools.partial(self._emit, instance)
 
 
+def void_call_leaks_none() -> bool:
+    """Whether a void PySide6 method costs None a reference (no QApplication needed)."""
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(_PROBE_CALLS):
+        probe.setObjectName("probe")
+    return sys.getrefcount(None) - before <= -_PROBE_CALLS
+
+
+def protect_none() -> bool:
+    """Pad None's reference count if void calls leak it (CPython before 3.12); True if padded."""
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return False  # None is immortal from 3.12: the leak cannot reach zero
+    if not void_call_leaks_none():
+        return False
+    # ob_refcnt is the first field of every CPython object; Py_IncRef 2**40 times would take
+    # hours, so the count is raised in place (the GIL is held: nothing else changes it now).
+    refcnt = ctypes.c_ssize_t.from_address(id(None))
+    refcnt.value += _NONE_PAD
+    return True
+
+
 def install() -> bool:
     """Wrap SignalInstance.emit if this PySide6 needs it; True if it is wrapped. Idempotent."""
     if getattr(SignalInstance.__dict__.get("emit"), "_ohvault_refcount_fix", False):
@@ -76,3 +108,4 @@ def install() -> bool:
 
 
 install()
+protect_none()

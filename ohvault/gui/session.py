@@ -21,7 +21,7 @@ from ohvault import paths
 from ohvault.gui.bridge import MessageBridge
 from ohvault.gui.clipboard import SecretClipboard
 from ohvault.gui.tasks import Executor, Job, JobContext
-from ohvault.vault.backup import DEFAULT_INTERVAL_HOURS, DEFAULT_KEEP
+from ohvault.vault.defaults import DEFAULT_INTERVAL_HOURS, DEFAULT_KEEP
 from ohvault.wording import plural
 
 # The vault, crypto and model modules load on first use, not before the first window shows.
@@ -143,13 +143,19 @@ class Session(QObject):
 
         return op
 
-    def open_op(self, credentials: Credentials) -> Any:
+    def open_op(self, credentials: Credentials | None = None) -> Any:
+        """An op opening the vault; None: with the system keychain only (the start-up attempt).
+
+        The credentials for None are made on the worker, so that the window shown at start-up
+        has not loaded the vault and key code on the GUI thread first.
+        """
         home, keychain = self.home, self.keychain
 
         def op(ctx: JobContext) -> UnlockResult:
-            from ohvault.vault import Vault
+            from ohvault.vault import Credentials, Vault
 
-            vault = Vault.open(home, credentials, keychain=keychain)
+            creds = Credentials(use_keychain=True) if credentials is None else credentials
+            vault = Vault.open(home, creds, keychain=keychain)
             ctx.executor.vault = vault
             return _unlock_result(vault)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from ohvault import paths
-from ohvault.model import is_out_of_range
+
+if TYPE_CHECKING:
+    from PySide6.QtSvg import QSvgRenderer
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,8 @@ def style_sheet(c: Colours) -> str:
 
 
 def flag_colour(flag: str | None) -> str:
+    from ohvault.model import is_out_of_range  # here: the unlock screen needs no model
+
     c = _current
     if not is_out_of_range(flag):
         return c.normal
@@ -267,12 +271,16 @@ class _SvgIconEngine(QIconEngine):
 
     def __init__(self, svg: bytes) -> None:
         super().__init__()
-        from PySide6.QtSvg import QSvgRenderer  # loaded with the first icon, not at import
-
         self._svg = svg
-        self._renderer = QSvgRenderer(QByteArray(svg))
+        # Parsed at the first paint: most icons (menus, the sidebar) are not on the first
+        # screen, and the app builds them all before showing it.
+        self._renderer: QSvgRenderer | None = None
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        if self._renderer is None:
+            from PySide6.QtSvg import QSvgRenderer  # loaded with the first icon drawn
+
+            self._renderer = QSvgRenderer(QByteArray(self._svg))
         if mode == QIcon.Mode.Disabled:
             painter.setOpacity(0.4)
         self._renderer.render(painter, QRectF(rect))

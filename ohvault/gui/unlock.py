@@ -133,14 +133,12 @@ class UnlockPage(QWidget):
 
     def try_keychain(self) -> None:
         """At start-up only: after a lock the user must ask (a lock that undid itself is no lock)."""
-        from ohvault.vault import Credentials
-
         self.status.setText("Unlocking with your system keychain…")
         self.reason.setVisible(False)
         self._show_form(False)
         self._busy(True)
         self.session.executor.run(
-            self.session.open_op(Credentials(use_keychain=True)),
+            self.session.open_op(),  # the keychain
             success=self._unlocked,
             failure=self._keychain_failed,
             label="Unlocking",

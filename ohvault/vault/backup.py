@@ -40,6 +40,7 @@ from ohvault.keys.header import VaultHeader
 from ohvault.keys.keychain import Keychain, KeyStore
 from ohvault.storage import db as dbmod
 from ohvault.storage.migrations import check_not_newer, current_version
+from ohvault.vault.defaults import DEFAULT_INTERVAL_HOURS, DEFAULT_KEEP
 from ohvault.vault.files import VaultFiles
 from ohvault.vault.unlock import Credentials, unlock_database
 
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
 BACKUP_FORMAT = "ohvault-backup"
 BACKUP_VERSION = 1
 SUFFIX = ".ohvbackup"
-DEFAULT_INTERVAL_HOURS = 24
-DEFAULT_KEEP = 30
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 

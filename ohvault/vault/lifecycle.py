@@ -51,6 +51,7 @@ from ohvault.storage.db import Database
 from ohvault.storage.migrations import LATEST_VERSION, check_not_newer, current_version, migrate
 from ohvault.storage.repository import Repository
 from ohvault.storage.vault_lock import SHARED_WAIT_SECONDS, VaultLock, hold_exclusive
+from ohvault.vault.defaults import MIN_PASSPHRASE_LENGTH
 from ohvault.vault.files import VaultFiles
 from ohvault.vault.unlock import (
     Credentials,
@@ -63,8 +64,6 @@ from ohvault.vault.unlock import (
 )
 
 log = logging.getLogger(__name__)
-
-MIN_PASSPHRASE_LENGTH = 8
 
 
 def check_passphrase_strength(passphrase: str) -> None:

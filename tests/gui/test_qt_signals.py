@@ -2,11 +2,14 @@
 
 After a few thousand emits (every job emits several) CPython aborted the app with
 "bool_dealloc". ohvault.gui.qtfix gives the reference back on a PySide6 that has the bug.
+The same release's void methods take a reference from None (the last test).
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import textwrap
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -62,3 +65,32 @@ def test_thousands_of_jobs_run_without_harm(qtbot: Any) -> None:
     assert sorted(done) == list(range(2_000))
     assert sys.getrefcount(True) >= before - NOISE  # the leak would take several per job
     executor.wait_for_done()
+
+
+def test_more_void_calls_than_none_has_references_do_not_abort() -> None:
+    """PySide6 6.12.0's void methods each take a reference from None (qtfix pads it).
+
+    In a fresh interpreter (a subprocess, so that an abort fails this test rather than the
+    run) more calls than None has references: without the pad CPython 3.11 aborts with
+    "none_dealloc".
+    """
+    script = textwrap.dedent(
+        """
+        import sys
+        from PySide6.QtCore import QObject
+        calls = sys.getrefcount(None) + 1_000  # counted before qtfix pads it
+        from ohvault.gui import qtfix
+        probe = QObject()
+        for _ in range(calls):
+            probe.setObjectName("probe")
+        padded = sys.getrefcount(None) > 2**39
+        print(probe.objectName(), calls, qtfix.void_call_leaks_none(), padded)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    name, calls, leaks, padded = out.stdout.split()
+    assert name == "probe" and int(calls) > 1_000
+    assert padded == "True" or leaks == "False"  # padded exactly where the leak exists
