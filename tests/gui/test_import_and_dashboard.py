@@ -59,7 +59,8 @@ def test_drop_review_commit_updates_dashboard(qtbot: Any, unlocked: Any, tmp_pat
     assert names[:3] == ["Glucose", "LDL cholesterol", "Hemoglobin"]
     # The table gets its room: no sideways scrolling, the short columns are never cut.
     qtbot.waitUntil(lambda: view.table.isVisible(), timeout=5_000)
-    assert not view.table.horizontalScrollBar().isVisible()
+    # Column sizing settles after the first layout pass, later on a loaded machine.
+    qtbot.waitUntil(lambda: not view.table.horizontalScrollBar().isVisible(), timeout=5_000)
     for col in (3, 4, 5):  # result, flag, unit
         assert view.table.columnWidth(col) >= view.table.sizeHintForColumn(col)
     # The page is rendered from memory and the selected row's source is highlighted on it.
