@@ -50,8 +50,18 @@ def _encoder_for(kind: type) -> Converter | None:
             return None  # StrEnum / IntEnum members bind as their str / int value
         return attrgetter("value")
     if kind is list or kind is dict:
-        return lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+        return _json_text
     return None
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
+def _json_text(value: Any) -> str:
+    # Most rows carry empty codings/components: skip the encoder for those (bulk imports).
+    if not value:
+        return "[]" if isinstance(value, list) else "{}"
+    return _JSON.encode(value)
 
 
 def _decoder_for(kind: type) -> Converter | None:
