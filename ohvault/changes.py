@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ohvault.model.records import RecordType
+if TYPE_CHECKING:  # not at run time: the app's first window must not load the data model
+    from ohvault.model.records import RecordType
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,8 +48,20 @@ class Change(StrEnum):
         return cls(record_type.value)
 
 
-# Every record type: what a sync or a conflict resolution may touch.
-RECORD_CHANGES: frozenset[Change] = frozenset(Change.of_record(t) for t in RecordType)
+# Every record type: what a sync or a conflict resolution may touch (tests/test_changes.py
+# checks that these are exactly RecordType's values).
+RECORD_CHANGES: frozenset[Change] = frozenset(
+    {
+        Change.OBSERVATION,
+        Change.DIAGNOSTIC_REPORT,
+        Change.DOCUMENT,
+        Change.MEDICATION,
+        Change.CONDITION,
+        Change.ALLERGY,
+        Change.IMMUNIZATION,
+        Change.NOTE,
+    }
+)
 
 OpChanges = frozenset[Change]
 """The kinds one operation changed (empty: nothing a screen shows)."""
