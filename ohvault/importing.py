@@ -328,7 +328,7 @@ def import_report(
         lab_name = " ".join(lab_name.split()) or None
         problem = lab_name_problem(lab_name, report.patient_name, profile.name)
         if problem:
-            raise BadInput(f"The laboratory cannot be {lab_name!r}: {problem}.")
+            raise BadInput(f"That laboratory name cannot be used: {problem}.")  # no PHI echoed
         report = dataclasses.replace(report, lab_name=lab_name)
     if collection_date is not None:
         report = dataclasses.replace(report, collection_date=collection_date)

@@ -36,7 +36,6 @@ from ohvault.bundles.manifest import (
 )
 from ohvault.bundles.pipeline import (
     CHUNK_BYTES,
-    Aborted,
     ChannelReader,
     ChannelWriter,
     Pipeline,
@@ -150,20 +149,11 @@ def _stream(
     pipe.stage("bundle-hash", hash_stage)
     pipe.stage("bundle-encrypt", encrypt_stage)
     pipe.stage("bundle-write", write_stage)
-    try:
+    with pipe.driving(tick):
         for item in pieces:
             tick()
             plain.put(item, len(item[0]))
         plain.put(None, 0)
-        pipe.wait(tick)
-    except Aborted:
-        pipe.stop()
-        pipe.raise_first()
-        raise
-    except BaseException:
-        pipe.stop()
-        raise
-    pipe.raise_first()
 
 
 def _corrupt() -> VaultCorrupt:

@@ -51,7 +51,7 @@ from ohvault.bundles.manifest import (
     Manifest,
 )
 from ohvault.bundles.patients import LookAlike, lookalike_patients
-from ohvault.bundles.pipeline import Aborted, ChannelReader, ChannelWriter, Pipeline
+from ohvault.bundles.pipeline import ChannelReader, ChannelWriter, Pipeline
 from ohvault.errors import BadInput, Cancelled, ConflictError, WrongKey
 from ohvault.fhir.mapping import EXPORTED_CLASSES, PendingDocument, from_bundle
 from ohvault.fhir.validate import validate_bundle
@@ -675,7 +675,7 @@ def _decrypt_into(
     pipe.stage("bundle-read", read_stage)
     pipe.stage("bundle-decrypt", decrypt_stage)
     pipe.stage("bundle-hash", hash_stage)
-    try:
+    with pipe.driving(tick):
         tick()
         while (item := checked.get()) is not None:
             if isinstance(item, _EntryDigest):
@@ -685,15 +685,6 @@ def _decrypt_into(
                 raise item.error
             sink.write(item)
             tick()
-        pipe.wait(tick)
-    except Aborted:
-        pipe.stop()
-        pipe.raise_first()
-        raise
-    except BaseException:
-        pipe.stop()
-        raise
-    pipe.raise_first()
     if progress is not None and reader.done != reported[0]:
         progress(reader.done, reader.total)
 

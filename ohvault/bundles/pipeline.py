@@ -13,9 +13,10 @@ wakes up with `Aborted`, and the first real error is the one reported (`Pipeline
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Chunk = bytes | memoryview
@@ -132,6 +133,23 @@ class Pipeline:
         """Abort and wait: after a failure on the calling thread, no stage is left running."""
         self.abort()
         self.wait()
+
+    @contextlib.contextmanager
+    def driving(self, tick: Callable[[], None] | None = None) -> Iterator[None]:
+        """The calling thread's part of the pipeline: on leaving, every stage has finished
+        and the first real stage error is raised (an `Aborted` on this thread is only the
+        echo of one); on an error of this thread, the stages are stopped first."""
+        try:
+            yield
+            self.wait(tick)
+        except Aborted:
+            self.stop()
+            self.raise_first()
+            raise
+        except BaseException:
+            self.stop()
+            raise
+        self.raise_first()
 
     def raise_first(self) -> None:
         """Re-raise the first stage error that is not just the echo of another's."""

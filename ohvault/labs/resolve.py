@@ -50,6 +50,12 @@ class Resolver:
         self.unmatched: list[UnmatchedRow] = []
         self._fuzzy_keys: tuple[dict[str, Analyte], list[str]] | None = None
 
+    def _unmatched(self, row: Row, reason: str) -> None:
+        """Keep the whole line as a row that is no result, with why (shown in the review)."""
+        self.unmatched.append(
+            UnmatchedRow(row.line.text, row.page, cells_bbox([Cell(row.line.words)]), reason)
+        )
+
     def resolve(self, row: Row, collected: date | None) -> list[ParsedResult]:
         """The results of one row (one per current value); none when it is no result."""
         out: list[ParsedResult] = []
@@ -58,23 +64,12 @@ class Resolver:
         )
         real_values = [v for v in row.values if v[0] is not None or v[1]]
         if not real_values:
-            self.unmatched.append(
-                UnmatchedRow(
-                    row.line.text, row.page, cells_bbox([Cell(row.line.words)]), "no readable value"
-                )
-            )
+            self._unmatched(row, "no readable value")
             return out
         if DECIMAL_IN_NAME.search(row.printed_name):
             # a decimal number in the name column is a value that belongs elsewhere: a scale or
             # a chart ("LDL SIZE 21.3  23.0  Large ...  20.6"), never a row to trust
-            self.unmatched.append(
-                UnmatchedRow(
-                    row.line.text,
-                    row.page,
-                    cells_bbox([Cell(row.line.words)]),
-                    "number in the name",
-                )
-            )
+            self._unmatched(row, "number in the name")
             return out
         cumulative = len(real_values) > 1 or len(row.column_dates) > 1
         uncertain = False
@@ -108,14 +103,7 @@ class Resolver:
             bbox = _union(bbox_name, cells_bbox([cell])) if cell is not None else bbox_name
             if analyte is None:
                 if not self._structural_result(row):
-                    self.unmatched.append(
-                        UnmatchedRow(
-                            row.line.text,
-                            row.page,
-                            cells_bbox([Cell(row.line.words)]),
-                            "value without a test name",
-                        )
-                    )
+                    self._unmatched(row, "value without a test name")
                     return out
                 # structurally a result: kept with its printed name, for review
                 out.append(
