@@ -69,6 +69,8 @@ KEPT = {
     "AllergyIntolerance",
     "Immunization",
 }
+# Kinds that become a record on their own, so a file holding just one is worth importing.
+SINGLE_RECORD_KINDS = KEPT - {"Patient", "Medication"}
 # Elements each kind is read from: an invalid one of these skips the resource; an
 # invalid element outside this list is dropped and the resource kept.
 READS: dict[str, set[str]] = {
@@ -743,10 +745,17 @@ def read_bundle(data: Any, *, provenance: Provenance = Provenance.FHIR) -> FhirC
     Only something that is not a FHIR Bundle at all is refused whole (BadInput); an
     invalid or meaningless resource is listed in `content.problems` and the rest kept.
     """
+    if isinstance(data, dict) and data.get("resourceType") in SINGLE_RECORD_KINDS:
+        # One resource on its own (a portal's "download this result", the US Core examples):
+        # read as a bundle of one, by the same rules.
+        data = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": data}]}
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         from ohvault.fhir.validate import FhirInvalid
 
-        raise FhirInvalid("The file is not a FHIR Bundle (resourceType must be 'Bundle').")
+        raise FhirInvalid(
+            "The file is not a FHIR Bundle (resourceType must be 'Bundle'), nor one resource "
+            "that becomes a record."
+        )
     return _read(data, keep_ids=False, provenance=provenance, lenient=True)
 
 

@@ -357,6 +357,30 @@ def test_only_a_file_that_is_not_a_bundle_is_refused_whole(
         plain.read_fhir_file(path)
 
 
+def test_one_resource_on_its_own_imports_like_a_bundle_of_one(vault: Vault, tmp_path: Path) -> None:
+    """A portal's "download this result" is one resource, not a Bundle: it imports, once."""
+    resource = {
+        "resourceType": "Observation",
+        "id": "single-glucose",
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                  "observation-category", "code": "laboratory"}]}],
+        "code": {"coding": [{"system": LOINC, "code": "2345-7", "display": "Glucose"}]},
+        "effectiveDateTime": "2024-03-05",
+        "valueQuantity": {"value": 97, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                          "code": "mg/dL"},
+    }  # fmt: skip
+    path = write(tmp_path, "one.json", resource)
+    pid = vault.repo.profiles()[0].id
+    outcome = plain.store_fhir_import(vault, pid, plain.read_fhir_file(path))
+    assert outcome.added == {"observation": 1}
+    [obs] = vault.repo.records(Observation, pid)
+    assert (obs.loinc, obs.value_num, obs.unit) == ("2345-7", 97.0, "mg/dL")
+    again = plain.store_fhir_import(vault, pid, plain.read_fhir_file(path))
+    assert again.added == {} and again.imported_before
+    assert len(vault.repo.records(Observation, pid)) == 1
+
+
 def test_export_validates_and_round_trips(vault: Vault, tmp_path: Path) -> None:
     pid = vault.repo.profiles()[0].id
     plain.store_fhir_import(
