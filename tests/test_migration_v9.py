@@ -10,6 +10,7 @@ import pytest
 
 from ohvault.keys.secret import SecretKey
 from ohvault.model import Document
+from ohvault.storage import capture
 from ohvault.storage import db as dbmod
 from ohvault.storage.codec import columns, from_row, quoted
 from ohvault.storage.migrations import MIGRATIONS, migrate
@@ -54,6 +55,7 @@ def test_v9_sync_shadow_keeps_the_new_columns(db_before_v9: dbmod.Database) -> N
     db = db_before_v9
     migrate(db)
     db.execute("UPDATE sync_clock SET enabled = 1, node = 'n1' WHERE id = 1")
+    capture.install(db)  # what turning sync on does (the triggers exist only then)
     db.execute("UPDATE documents SET title = 'Discharge letter', kind = 'letter' WHERE id = 'd1'")
     db.execute("UPDATE documents SET document_date = '2020-02-03' WHERE id = 'd1'")
     shadow = db.execute(

@@ -10,6 +10,7 @@ import pytest
 from conftest import FAST_KDF
 from ohvault.keys.keychain import KeyStore
 from ohvault.keys.secret import SecretKey
+from ohvault.storage import capture
 from ohvault.storage import db as dbmod
 from ohvault.storage.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
 from ohvault.vault import Vault
@@ -104,6 +105,7 @@ def test_v6_adds_name_mappings_and_observation_columns_that_sync(
         assert [m.id for m in vault.repo.name_mappings()] == [mapping.id]
         # The sync update trigger keeps the new columns in the merge base (shadow row).
         vault.db.execute("UPDATE sync_clock SET enabled = 1, node = 'n' WHERE id = 1")
+        capture.install(vault.db)  # what turning sync on does (the triggers exist only then)
         vault.db.execute(
             "UPDATE observations SET printed_name = 'GLU', value_canonical = 99 WHERE id = 'o1'"
         )

@@ -4,8 +4,9 @@
 confirms; `write_bundle` signs the manifest, then streams the archive through age
 into a temporary file next to the target and renames it into place, so a cancelled
 or failed export leaves nothing behind. Reading, hashing, encrypting and writing run
-as overlapping stages (`_stream`, pipeline.py); memory stays bounded by the stages'
-channels and the documents being read and encrypted, not by the bundle.
+as overlapping stages (`_stream`, pipeline.py); documents are read from the database in
+pieces as the stages take them, so memory stays bounded by the stages' channels, not by the
+bundle or its largest document.
 """
 
 from __future__ import annotations
@@ -67,18 +68,19 @@ Progress = Callable[[int, int], None]
 ShouldCancel = Callable[[], bool]
 
 
-def _doc_chunks(
-    vault: Vault, profile_id: str, doc: Document, read: list[str]
-) -> Iterator[memoryview]:
-    """The document's bytes as views (no copies); the hash stage checks them against doc.sha256.
-    The read is audited by the caller with the others (`read` collects the ids)."""
-    content = vault.repo.document_content(profile_id, doc.id, audit=False)
+def _doc_chunks(vault: Vault, profile_id: str, doc: Document, read: list[str]) -> Iterator[bytes]:
+    """The document's bytes, read from the database piece by piece as the pipeline asks for
+    them (a document is never whole in memory); the hash stage checks them against
+    doc.sha256. The read is audited by the caller with the others (`read` collects the ids)."""
     read.append(doc.id)
-    if len(content) != doc.size:
+    size = 0
+    for piece in vault.repo.document_pieces(profile_id, doc.id, CHUNK_BYTES):
+        size += len(piece)
+        if size > doc.size:
+            raise _corrupt()
+        yield piece
+    if size != doc.size:
         raise _corrupt()
-    view = memoryview(content)
-    for i in range(0, len(view), CHUNK_BYTES):
-        yield view[i : i + CHUNK_BYTES]
 
 
 def _stream(

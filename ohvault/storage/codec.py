@@ -79,32 +79,50 @@ def _decoder_for(kind: type) -> Converter | None:
 
 
 @cache
-def _codec(
-    cls: Any,
-) -> tuple[attrgetter[Any], list[str], list[tuple[int, Converter]], list[tuple[int, Converter]]]:
-    """Per class, once: a getter for all fields and the positions that need converting.
-
-    Bulk imports write 100,000 rows at a time; converting only the fields that
-    need it keeps the Python side of an insert small.
-    """
+def _codec(cls: Any) -> tuple[list[str], list[tuple[int, Converter]]]:
+    """Per class, once: the field names and the positions that need decoding."""
     types = field_types(cls)
-    names = list(types)
-    encoders = [(i, enc) for i, kind in enumerate(types.values()) if (enc := _encoder_for(kind))]
     decoders = [(i, dec) for i, kind in enumerate(types.values()) if (dec := _decoder_for(kind))]
-    return attrgetter(*names), names, encoders, decoders
+    return list(types), decoders
 
 
-def row_values(obj: Any) -> list[Any]:
-    getter, _names, encoders, _decoders = _codec(cast(Any, type(obj)))
-    values = list(getter(obj))
-    for i, encode in encoders:
-        if values[i] is not None:
-            values[i] = encode(values[i])
-    return values
+@cache
+def _row_encoder(cls: Any) -> Callable[[Any], tuple[Any, ...]]:
+    """Per class, once: a function turning a record into its row, generated from the fields.
+
+    Bulk imports write 100,000 rows at a time, and a loop over the fields that need
+    converting cost a third as much as the database's own work on each row. A function with
+    one expression per column (the technique `dataclasses` itself uses for __init__) leaves
+    only the conversions that cannot be avoided: isoformat and JSON for lists.
+    """
+    env: dict[str, Any] = {}
+    parts = []
+    for i, (name, kind) in enumerate(field_types(cls).items()):
+        if not name.isidentifier():  # names come from our own dataclasses; keep exec honest
+            raise ValueError(f"unexpected field name {name!r}")
+        encode = _encoder_for(kind)
+        if encode is None:
+            parts.append(f"o.{name}")
+        else:
+            env[f"enc{i}"] = encode
+            parts.append(f"(None if (v{i} := o.{name}) is None else enc{i}(v{i}))")
+    source = f"def encode(o):\n    return ({', '.join(parts)},)\n"
+    exec(source, env)  # noqa: S102 - source built above from field names checked as identifiers
+    return cast(Callable[[Any], tuple[Any, ...]], env["encode"])
+
+
+def row_encoder(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """A function from a record of `cls` to its column values, in `columns` order."""
+    return _row_encoder(cast(Any, cls))
+
+
+def row_values(obj: Any) -> tuple[Any, ...]:
+    """The record's column values, in `columns` order, as SQLite binds them."""
+    return _row_encoder(cast(Any, type(obj)))(obj)
 
 
 def from_row(cls: type[T], row: typing.Sequence[Any]) -> T:
-    _getter, names, _encoders, decoders = _codec(cast(Any, cls))
+    names, decoders = _codec(cast(Any, cls))
     values = list(row[: len(names)])
     for i, decode in decoders:
         if values[i] is not None:

@@ -10,7 +10,7 @@ hidden from every read unless asked for.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from ohvault.model import (
     utcnow,
 )
 from ohvault.storage.audit import AuditLog
-from ohvault.storage.codec import columns, from_row, quoted, row_values
+from ohvault.storage.codec import columns, from_row, quoted, row_encoder, row_values
 from ohvault.storage.db import Database
 
 R = TypeVar("R", bound=Record)
@@ -287,7 +287,7 @@ class Repository:
         with self.db.transaction():
             self.db.executemany(
                 f"INSERT INTO {cls.TABLE} ({quoted(cols)}) VALUES ({','.join('?' * len(cols))})",
-                (row_values(r) for r in records),
+                map(row_encoder(cls), records),  # no per-row lookup: bulk imports are long
             )
             for pid in sorted(profile_ids):
                 self.audit.append(
@@ -604,6 +604,28 @@ class Repository:
         if audit:
             self.audit_document_reads(profile_id, [document_id])
         return bytes(row[0])
+
+    def document_pieces(
+        self, profile_id: str, document_id: str, piece_bytes: int
+    ) -> Iterator[bytes]:
+        """The document's bytes in pieces of `piece_bytes`, read from the database as they are
+        asked for, so a large document is never whole in memory and the reading overlaps
+        whatever the caller does with each piece. Not audited: the caller records the reads
+        with `audit_document_reads`. Nothing may write to the database until the iterator is
+        finished or closed (an open blob handle is invalidated by a write to its row)."""
+        row = self.db.execute(
+            "SELECT b.rowid FROM document_blobs b JOIN documents d ON d.id = b.document_id "
+            "WHERE d.id = ? AND d.profile_id = ? AND d.deleted = 0",
+            (document_id, profile_id),
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound("No document with that id in this profile.")
+        handle = self.db.conn.open_blob("document_blobs", "content", row[0], readonly=True)
+        try:
+            while piece := handle.read(piece_bytes):
+                yield piece
+        finally:
+            handle.close()
 
     def audit_document_reads(self, profile_id: str, document_ids: Iterable[str]) -> None:
         """The audit entries of document reads, in one transaction. RecordNotFound, and nothing

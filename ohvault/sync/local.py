@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ohvault.model import utcnow
+from ohvault.storage import capture
 from ohvault.storage.migrations import V4_SYNCED_COLUMNS
 from ohvault.sync import hlc
 from ohvault.sync.errors import SyncError
@@ -142,6 +143,7 @@ class LocalStore:
             self.db.execute(
                 "UPDATE sync_clock SET enabled = 1, applying = 0, node = ? WHERE id = 1", (node,)
             )
+            capture.install(self.db)
             stamp = hlc.tick(self.db)
             for table in RECORD_TABLES:
                 self.db.execute(
@@ -159,6 +161,7 @@ class LocalStore:
         """Stop syncing and forget the sync secret and session; the records stay."""
         with self.db.transaction():
             self.db.execute("UPDATE sync_clock SET enabled = 0, applying = 0 WHERE id = 1")
+            capture.remove(self.db)
             for table in (
                 "sync_changes",
                 "sync_shadow",

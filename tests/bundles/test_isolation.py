@@ -23,7 +23,7 @@ COVERED = {
     "document_content", "find_document_by_hash", "counts", "update", "delete",
     "restore_deleted", "profile", "update_profile", "_require_profile", "_current",
     "document_reports", "edit_profile", "rename_profile", "delete_profile",
-    "audit_document_reads",
+    "audit_document_reads", "document_pieces",
 }  # fmt: skip
 
 
@@ -84,6 +84,11 @@ def test_no_query_reads_across_patients(pair: Pair) -> None:
     for doc in repo.records(Document, a.profile_id):
         with pytest.raises(RecordNotFound):
             repo.document_content(b.profile_id, doc.id)
+        with pytest.raises(RecordNotFound):
+            next(repo.document_pieces(b.profile_id, doc.id, 1 << 20))
+        assert b"".join(repo.document_pieces(a.profile_id, doc.id, 7)) == repo.document_content(
+            a.profile_id, doc.id
+        )
         before = len(pair.clinician.audit.entries())
         with pytest.raises(RecordNotFound):
             repo.audit_document_reads(b.profile_id, [doc.id])

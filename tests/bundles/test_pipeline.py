@@ -171,6 +171,30 @@ def test_a_stored_document_that_no_longer_matches_its_hash_stops_the_export(pair
     assert bad.id in content_reads(pair)  # what was read before the stop is audited
 
 
+@pytest.mark.parametrize("change", [-1000, +1000], ids=["shorter", "longer"])
+def test_a_stored_document_of_another_size_stops_the_export(pair: Pair, change: int) -> None:
+    """Documents are read piece by piece while the archive already declares their size: a
+    stored blob shorter or longer than its record is caught, not written as a broken tar."""
+    docs = big_documents(pair)
+    bad = docs[0]
+    content = pair.patient.repo.document_content(pair.profile.id, bad.id)
+    resized = content[:change] if change < 0 else content + b"\0" * change
+    with pair.patient.db.transaction():
+        pair.patient.db.execute(
+            "UPDATE document_blobs SET content = ? WHERE document_id = ?", (resized, bad.id)
+        )
+    key = identity.load_or_create(pair.clinician).age_recipient
+    before = set(pair.tmp.iterdir())
+    with pytest.raises(VaultCorrupt, match="does not match its recorded hash"):
+        write_bundle(
+            pair.patient,
+            plan_export(pair.patient, pair.profile.id),
+            pair.tmp / "resized.ohvbundle",
+            recipients=[key],
+        )
+    assert set(pair.tmp.iterdir()) == before
+
+
 def test_cancelling_half_way_leaves_nothing_and_stops_every_stage(pair: Pair) -> None:
     big_documents(pair)
     key = identity.load_or_create(pair.clinician).age_recipient

@@ -9,6 +9,7 @@ from test_migrations import build_vault_at
 
 from ohvault.keys.keychain import Keychain
 from ohvault.model import Immunization, Observation
+from ohvault.storage import capture
 from ohvault.storage.migrations import MIGRATIONS
 from ohvault.vault import Vault
 
@@ -37,6 +38,7 @@ def test_v7_from_the_migration_before(vault_home: Path, keychain: Keychain) -> N
             )  # fmt: skip
             # Sync's update trigger keeps a shadow with the new columns too.
             vault.db.execute("UPDATE sync_clock SET enabled = 1, node = 'n' WHERE id = 1")
+            capture.install(vault.db)  # what turning sync on does
             back.status_reason = "Changed"
             vault.repo.update(back)
             shadow = vault.db.execute(

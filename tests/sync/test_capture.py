@@ -1,13 +1,20 @@
-"""Change capture (schema v4) and the three-way merge, without a server."""
+"""Change capture (schema v4, triggers only while sync is on since v10) and the three-way
+merge, without a server."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
+
+import pytest
 
 from conftest import MakeVault
+from ohvault.keys.secret import SecretKey
 from ohvault.model import Observation
-from ohvault.storage.migrations import LATEST_VERSION
+from ohvault.storage import capture
+from ohvault.storage import db as dbmod
+from ohvault.storage.migrations import LATEST_VERSION, migrate, v4_trigger_names
 from ohvault.sync.local import LocalStore
 from ohvault.sync.merge import three_way
 
@@ -37,6 +44,53 @@ def test_capture_is_off_until_enabled_then_keeps_the_base(make_vault: MakeVault)
     vault.repo.update(o)
     later = vault.db.execute("SELECT hlc FROM sync_changes").fetchone()[0]
     assert later > rows[0][2] and len(later) == len(rows[0][2])
+
+
+def test_capture_triggers_exist_only_while_sync_is_on(make_vault: MakeVault) -> None:
+    vault, _ = make_vault()
+    pid = vault.repo.profiles()[0].id
+    assert capture.installed(vault.db) == [], "a vault that never synced carries no triggers"
+    store = LocalStore(vault)
+    store.enable(b"\1" * 32, node="n1")
+    assert capture.installed(vault.db) == v4_trigger_names()
+    store.disable()
+    assert capture.installed(vault.db) == []
+    vault.repo.add_many(
+        [Observation(profile_id=pid, analyte="Glucose", value_num=5.0, effective=date(2024, 1, 1))]
+    )
+    assert store.pending_count() == 0, "sync is off again: nothing is recorded"
+    store.enable(b"\2" * 32, node="n2")
+    assert store.pending_count() == 2  # what is in the vault is queued once, as on first enable
+    vault.db.execute("DELETE FROM sync_changes")
+    vault.repo.add(
+        Observation(profile_id=pid, analyte="Sodium", value_num=140, effective=date(2024, 1, 2))
+    )
+    assert store.pending_count() == 1, "turned on again, the triggers record new rows"
+
+
+@pytest.mark.parametrize("syncing", [False, True])
+def test_v10_keeps_capture_triggers_only_for_a_vault_that_syncs(
+    tmp_path: Path, syncing: bool
+) -> None:
+    path = tmp_path / "vault.db"
+    db = dbmod.Database(dbmod.connect(path, SecretKey.generate(), create=True), path)
+    try:
+        migrate(db, target=9)
+        assert capture.installed(db) == v4_trigger_names(), "before v10 they always exist"
+        db.execute(
+            "INSERT INTO profiles (id, name, created_at, updated_at) VALUES "
+            "('p1', 'Old Timer', '2020-01-01T00:00:00+00:00', '2020-01-01T00:00:00+00:00')"
+        )
+        if syncing:
+            db.execute("UPDATE sync_clock SET enabled = 1, node = 'n1' WHERE id = 1")
+        db.execute("DELETE FROM sync_changes")
+        assert 10 in migrate(db)
+        assert capture.installed(db) == (v4_trigger_names() if syncing else [])
+        db.execute("UPDATE profiles SET name = 'Renamed' WHERE id = 'p1'")
+        pending = db.execute("SELECT count(*) FROM sync_changes").fetchone()[0]
+        assert pending == (1 if syncing else 0)
+    finally:
+        db.close()
 
 
 def test_three_way_merge() -> None:
