@@ -18,30 +18,39 @@ from ohvault.storage.migrations import (
     V4_BLOB_TABLE,
     V4_SYNCED_COLUMNS,
     v4_insert_trigger,
-    v4_trigger_names,
     v4_update_trigger,
 )
+
+# The tables whose changes sync carries (a new record type adds its table here), and the
+# table of document bytes, which travel once, when first stored (no update trigger).
+TABLES: tuple[str, ...] = tuple(V4_SYNCED_COLUMNS)
+BLOB_TABLE = V4_BLOB_TABLE
+
+
+def trigger_names() -> list[str]:
+    names = [f"sync_{table}_{kind}" for table in TABLES for kind in ("ins", "upd")]
+    return [*names, f"sync_{BLOB_TABLE}_ins"]
 
 
 def install(db: Database) -> None:
     """Create the capture triggers; an update trigger's shadow copy holds every column its
     table has now, whatever migrations added since v4."""
     remove(db)
-    for table in V4_SYNCED_COLUMNS:
+    for table in TABLES:
         cols = tuple(str(r[1]) for r in db.execute(f'PRAGMA table_info("{table}")').fetchall())
         db.execute(v4_insert_trigger(table))
         db.execute(v4_update_trigger(table, cols))
-    db.execute(v4_insert_trigger(V4_BLOB_TABLE, key="document_id"))
+    db.execute(v4_insert_trigger(BLOB_TABLE, key="document_id"))
 
 
 def remove(db: Database) -> None:
-    for name in v4_trigger_names():
+    for name in trigger_names():
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def installed(db: Database) -> list[str]:
     """The names of the capture triggers the database holds (all or none, outside a transaction)."""
-    wanted = v4_trigger_names()
+    wanted = trigger_names()
     rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
     present = {str(r[0]) for r in rows}
     return [name for name in wanted if name in present]

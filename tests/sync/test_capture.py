@@ -14,7 +14,7 @@ from ohvault.keys.secret import SecretKey
 from ohvault.model import Observation
 from ohvault.storage import capture
 from ohvault.storage import db as dbmod
-from ohvault.storage.migrations import LATEST_VERSION, migrate, v4_trigger_names
+from ohvault.storage.migrations import LATEST_VERSION, migrate
 from ohvault.sync.local import LocalStore
 from ohvault.sync.merge import three_way
 
@@ -52,7 +52,7 @@ def test_capture_triggers_exist_only_while_sync_is_on(make_vault: MakeVault) -> 
     assert capture.installed(vault.db) == [], "a vault that never synced carries no triggers"
     store = LocalStore(vault)
     store.enable(b"\1" * 32, node="n1")
-    assert capture.installed(vault.db) == v4_trigger_names()
+    assert capture.installed(vault.db) == capture.trigger_names()
     store.disable()
     assert capture.installed(vault.db) == []
     vault.repo.add_many(
@@ -76,7 +76,7 @@ def test_v10_keeps_capture_triggers_only_for_a_vault_that_syncs(
     db = dbmod.Database(dbmod.connect(path, SecretKey.generate(), create=True), path)
     try:
         migrate(db, target=9)
-        assert capture.installed(db) == v4_trigger_names(), "before v10 they always exist"
+        assert capture.installed(db) == capture.trigger_names(), "before v10 they always exist"
         db.execute(
             "INSERT INTO profiles (id, name, created_at, updated_at) VALUES "
             "('p1', 'Old Timer', '2020-01-01T00:00:00+00:00', '2020-01-01T00:00:00+00:00')"
@@ -85,7 +85,7 @@ def test_v10_keeps_capture_triggers_only_for_a_vault_that_syncs(
             db.execute("UPDATE sync_clock SET enabled = 1, node = 'n1' WHERE id = 1")
         db.execute("DELETE FROM sync_changes")
         assert 10 in migrate(db)
-        assert capture.installed(db) == (v4_trigger_names() if syncing else [])
+        assert capture.installed(db) == (capture.trigger_names() if syncing else [])
         db.execute("UPDATE profiles SET name = 'Renamed' WHERE id = 'p1'")
         pending = db.execute("SELECT count(*) FROM sync_changes").fetchone()[0]
         assert pending == (1 if syncing else 0)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+import sqlcipher3
+
 from conftest import MakeVault
 from ohvault.model import Observation, RecordType, new_id
 
@@ -51,3 +54,34 @@ def test_ids_are_time_ordered_uuid7() -> None:
     assert [i[:13] for i in ids] == sorted(
         i[:13] for i in ids
     )  # millisecond prefix never goes back
+
+
+def test_a_bulk_insert_spanning_batches_stores_every_row_in_order_or_none(
+    make_vault: MakeVault,
+) -> None:
+    from ohvault.storage.repository import INSERT_BATCH
+
+    vault, _ = make_vault()
+    me = vault.repo.profiles()[0].id
+    n = INSERT_BATCH * 2 + 7
+    rows = [
+        Observation(
+            profile_id=me, analyte="Glucose", value_num=float(i), effective=date(2026, 1, 1)
+        )
+        for i in range(n)
+    ]
+    audit_before = len(vault.audit.entries())
+    vault.repo.add_many(rows)
+    stored = vault.db.execute("SELECT id, value_num FROM observations ORDER BY rowid").fetchall()
+    assert [(r.id, r.value_num) for r in rows] == [(i, v) for i, v in stored]
+    assert len(vault.audit.entries()) == audit_before + 1, "one audit entry for the whole import"
+    # A bad row in the last batch undoes the batches before it: all or nothing.
+    again = [
+        Observation(profile_id=me, analyte="Sodium", value_num=140.0, effective=date(2026, 1, 2))
+        for _ in range(INSERT_BATCH + 1)
+    ]
+    again[-1].id = rows[0].id  # already stored: the primary key refuses it
+    with pytest.raises(sqlcipher3.IntegrityError):
+        vault.repo.add_many(again)
+    count = vault.db.execute("SELECT count(*) FROM observations").fetchone()[0]
+    assert count == n
