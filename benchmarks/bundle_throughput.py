@@ -295,8 +295,9 @@ def markdown(r: dict[str, Any]) -> str:
             f"{r['peak_rss_mb_after_import']} MB after import "
             f"(+{round(r['peak_rss_mb_after_import'] - r['peak_rss_mb_after_export'], 1)} MB) for a "
             f"{r['documents_mb']} MB bundle. Neither holds the bundle: export holds the "
-            "stages' channels (8 MiB each), reading each document in pieces as they drain, import the "
-            "entry being checked and stored plus its channels; the import figure also covers "
+            "stages' channels (8 MiB each), reading each document in pieces as they drain, import its "
+            "channels, writing each document into the vault as it arrives; the import figure "
+            "also covers "
             "the receiving vault's SQLite page cache (`cache_size` in ohvault/storage/db.py), "
             "which fills while the documents are stored.",
         ]

@@ -10,7 +10,9 @@ imports nothing:
    trust-on-first-use check for that patient.
 3. Every further entry must be listed in the signed manifest with the same size
    (checked from the archive header, before its content is read: size bombs are
-   refused up front) and must match its SHA-256 before it is used.
+   refused up front) and must match its SHA-256: the FHIR entry before it is read, an
+   attachment when its last byte is in (its bytes go into the uncommitted transaction
+   as they arrive, so a document is never whole in memory).
 4. The FHIR Bundle must validate, name the manifest's patient and hold the
    manifest's counts; attachments must belong to its DocumentReferences.
 5. Only after the last age chunk verifies and every manifest entry was seen is
@@ -36,7 +38,7 @@ from typing import Any, BinaryIO
 from ohvault import identity as identity_mod
 from ohvault.bundles import age
 from ohvault.bundles.age import BadBundle
-from ohvault.bundles.container import TarSink, check_path
+from ohvault.bundles.container import EntryConsumer, TarSink, check_path
 from ohvault.bundles.export import Progress, ShouldCancel
 from ohvault.bundles.manifest import (
     ATTACHMENT_DIR,
@@ -170,11 +172,69 @@ class _Buffer:
         self._parts = []
         digest = self._digests.popleft() if self._digests else hashlib.sha256(data).hexdigest()
         if self._expected is not None and digest != self._expected.sha256:
-            raise BadBundle(
-                "An entry of the bundle does not match the hash in its signed manifest; "
-                "nothing was imported."
-            )
+            raise _mismatch()
         self._done(data)
+
+
+def _mismatch() -> BadBundle:
+    return BadBundle(
+        "An entry of the bundle does not match the hash in its signed manifest; "
+        "nothing was imported."
+    )
+
+
+class _StoredAttachment:
+    """Writes an attachment into its (zero-filled) blob row as it arrives, so a document is
+    never whole in memory and storing overlaps decrypting; checks the signed hash when the
+    last byte is in. A mismatch raises inside the import's transaction, which then rolls
+    the row back with everything else. No blob handle is held between pieces."""
+
+    def __init__(self, vault: Vault, rowid: int, expected: EntryInfo, digests: deque[str]) -> None:
+        self._db = vault.db
+        self._rowid = rowid
+        self._expected = expected
+        self._digests = digests
+        self._offset = 0
+
+    def _blob(self, readonly: bool = False) -> Any:
+        return self._db.conn.open_blob("document_blobs", "content", self._rowid, readonly=readonly)
+
+    def feed(self, data: bytes | memoryview) -> None:
+        with self._blob() as blob:
+            blob.seek(self._offset)
+            blob.write(data)
+        self._offset += len(data)
+
+    def finish(self) -> None:
+        if self._digests:
+            digest = self._digests.popleft()
+        else:  # the hash stage gave up on the stream: hash what was stored
+            hashed = hashlib.sha256()
+            with self._blob(readonly=True) as blob:
+                while piece := blob.read(READ_BLOCK):
+                    hashed.update(piece)
+            digest = hashed.hexdigest()
+        if digest != self._expected.sha256:
+            raise _mismatch()
+
+
+class _CheckedOnly:
+    """An entry whose content is not needed (a document already up to date): checked against
+    its signed hash all the same, and dropped."""
+
+    def __init__(self, expected: EntryInfo, digests: deque[str]) -> None:
+        self._expected = expected
+        self._digests = digests
+        self._hash = hashlib.sha256()
+
+    def feed(self, data: bytes | memoryview) -> None:
+        if not self._digests:  # only needed if the hash stage's digest does not come
+            self._hash.update(data)
+
+    def finish(self) -> None:
+        digest = self._digests.popleft() if self._digests else self._hash.hexdigest()
+        if digest != self._expected.sha256:
+            raise _mismatch()
 
 
 class _Digest:
@@ -228,7 +288,7 @@ class _Import:
 
     # --- entries, in order -----------------------------------------------------------
 
-    def open_entry(self, name: str, size: int) -> _Buffer:
+    def open_entry(self, name: str, size: int) -> EntryConsumer:
         index = self.index
         self.index += 1
         if index == 0:
@@ -257,7 +317,7 @@ class _Import:
             pending = self.documents.get(name)
             if pending is None:
                 raise BadBundle("A bundle attachment belongs to no document in its FHIR data.")
-            return _Buffer(info, lambda data: self._on_attachment(pending, data), self.digests)
+            return self._attachment(pending, info)
         raise BadBundle("The bundle holds an entry of an unknown kind.")
 
     def _on_manifest(self, raw: bytes) -> None:
@@ -460,15 +520,19 @@ class _Import:
             self.result.updated += 1
         return existing is None or existing.deleted
 
-    def _on_attachment(self, pending: PendingDocument, data: bytes) -> None:
+    def _attachment(self, pending: PendingDocument, info: EntryInfo) -> EntryConsumer:
+        """Merge the document's record, then store its bytes as they arrive if they are
+        needed (new, or a newer version); the transaction undoes both if they do not match."""
         assert self.result is not None
         doc = pending.record
-        if self._merge(doc, self.result.profile_id):
-            # The blob table is keyed by document id; the record row was just merged.
-            self.vault.db.execute(
-                "INSERT OR REPLACE INTO document_blobs (document_id, content) VALUES (?, ?)",
-                (doc.id, data),
-            )
+        if not self._merge(doc, self.result.profile_id):
+            return _CheckedOnly(info, self.digests)
+        # The blob table is keyed by document id; the record row was just merged.
+        cursor = self.vault.db.execute(
+            "INSERT OR REPLACE INTO document_blobs (document_id, content) VALUES (?, zeroblob(?))",
+            (doc.id, info.size),
+        )
+        return _StoredAttachment(self.vault, int(cursor.lastrowid), info, self.digests)
 
     def finish(self, sink: TarSink) -> ImportResult:
         sink.close()

@@ -150,6 +150,25 @@ def test_entry_changed_after_signing(pair: Pair, bundle: Path) -> None:
     )
 
 
+def test_entry_changed_in_a_re_import_leaves_the_stored_document_alone(
+    pair: Pair, bundle: Path
+) -> None:
+    """Attachments are stored as they arrive and checked at their end; an unchanged
+    document's bytes are checked too, and a failure keeps what the vault already held."""
+    first = import_bundle(pair.clinician, bundle)
+    entries = entries_of(pair, bundle)
+    doc_path = next(k for k in entries if k.startswith("attachments/"))
+    doc_id = doc_path.rsplit("/", 1)[1]
+    kept = pair.clinician.repo.document_content(first.profile_id, doc_id)
+    assert kept == entries[doc_path]
+    entries[doc_path] = entries[doc_path][:-1] + bytes([entries[doc_path][-1] ^ 1])
+    with pytest.raises(BadBundle, match="does not match the hash"):
+        import_bundle(pair.clinician, forge(pair, entries, "again.ohvbundle"))
+    assert pair.clinician.repo.document_content(first.profile_id, doc_id) == kept
+    imports = pair.clinician.db.execute("SELECT count(*) FROM bundle_imports").fetchone()[0]
+    assert imports == 1
+
+
 def test_unknown_format_version(pair: Pair, bundle: Path) -> None:
     entries = entries_of(pair, bundle)
     manifest = json.loads(entries["manifest.json"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import pytest
 from ohvault import identity
 from ohvault.bundles.age import BadBundle
 from ohvault.bundles.export import plan_export, write_bundle
-from ohvault.bundles.importer import import_bundle
+from ohvault.bundles.importer import _CheckedOnly, _StoredAttachment, import_bundle
+from ohvault.bundles.manifest import EntryInfo
 from ohvault.bundles.pipeline import Aborted, Channel, ChannelReader, ChannelWriter, Pipeline
 from ohvault.errors import Cancelled, VaultCorrupt
 from ohvault.model import Document
@@ -265,3 +267,36 @@ def test_export_memory_stays_bounded_by_the_channels_not_the_bundle(
         tracemalloc.stop()
     # Three channels, plus the document being read, the one being encrypted and a batch.
     assert peak < 3 * CHANNEL_BYTES + 4 * size < 48 * size
+
+
+@pytest.mark.parametrize("kind", ["stored", "checked"])
+@pytest.mark.parametrize("intact", [True, False])
+def test_an_attachment_is_checked_even_without_the_hash_stage_digest(
+    pair: Pair, kind: str, intact: bool
+) -> None:
+    """If the hash stage gave up on the stream (its digest never comes), the importing
+    thread hashes the entry itself: what it stored, or what passed through."""
+    content = pdf_bytes(300_000, seed=3)
+    doc = add_document(pair.patient, pair.profile.id, content, "fallback.pdf")
+    sha = doc.sha256 if intact else hashlib.sha256(b"something else").hexdigest()
+    info = EntryInfo("attachments/" + doc.id, len(content), sha)
+    consumer: _StoredAttachment | _CheckedOnly
+    if kind == "stored":
+        rowid = pair.patient.db.execute(
+            "SELECT rowid FROM document_blobs WHERE document_id = ?", (doc.id,)
+        ).fetchone()[0]
+        pair.patient.db.execute(
+            "UPDATE document_blobs SET content = zeroblob(?) WHERE rowid = ?", (len(content), rowid)
+        )
+        consumer = _StoredAttachment(pair.patient, rowid, info, deque())
+    else:
+        consumer = _CheckedOnly(info, deque())
+    for i in range(0, len(content), 65536):
+        consumer.feed(content[i : i + 65536])
+    if intact:
+        consumer.finish()
+    else:
+        with pytest.raises(BadBundle, match="does not match the hash"):
+            consumer.finish()
+    if kind == "stored":
+        assert pair.patient.repo.document_content(pair.profile.id, doc.id) == content
