@@ -18,7 +18,9 @@ from typing import Any
 from ohvault.labs.catalog import Analyte, Catalog, NameMatch, normalise_name
 from ohvault.labs.layout import Cell
 from ohvault.labs.results import (
+    ABBREVIATION_AGREES_CONFIDENCE,
     FUZZY_CONFIDENCE,
+    MARK_AFTER_NAME_CONFIDENCE,
     UNCERTAIN_COLUMN_CONFIDENCE,
     UNMAPPED_CONFIDENCE,
     ParsedResult,
@@ -37,6 +39,9 @@ from ohvault.labs.values import RefRange, Value, is_qualitative_value, parse_ran
 from ohvault.labs.words import METHOD_WORDS, SPECIMEN_WORDS
 
 _PAREN = re.compile(r"\([^()]*\)")
+# What follows a name matched by its first words (Resolver._prefix_holds).
+_ABBREVIATION = "abbreviation"
+_MARK = "mark"
 _UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
 
 
@@ -87,13 +92,17 @@ class Resolver:
                 m = self._match(row, qualitative)
                 if m is not None:
                     analyte, score, how = m.analyte, m.score, m.how
-                    if how == "prefix" and not (
-                        self._structural_result(row) and self._prefix_holds(row, m.analyte)
-                    ):
-                        # a guess from the first words of a line that is not a result row
-                        # ("total PSA is between 4.0 and 10.0 ng/mL."), or one that drops words
-                        # which change the test ("LDL PARTICLE NUMBER", "Magnesium, RBC")
-                        analyte = None
+                    if how == "prefix":
+                        holds = self._structural_result(row) and self._prefix_holds(row, m.analyte)
+                        if not holds:
+                            # a guess from the first words of a line that is not a result
+                            # row ("total PSA is between 4.0 and 10.0 ng/mL."), or one that
+                            # drops words which change the test ("Magnesium, RBC")
+                            analyte = None
+                        elif holds == _ABBREVIATION:
+                            score, how = ABBREVIATION_AGREES_CONFIDENCE, "with its abbreviation"
+                        elif row.unit:  # _prefix_holds checked that the test takes this unit
+                            score, how = MARK_AFTER_NAME_CONFIDENCE, "without the mark after it"
             if analyte is None and row.printed_name and self._structural_result(row):
                 # misspelt by OCR ("Hemoglobln"): an approximate name, only for a row whose
                 # structure says it is a result, and never confident
@@ -264,17 +273,18 @@ class Resolver:
             return NameMatch(m2.analyte, min(m2.score, 0.95), "without the method")
         return m
 
-    def _prefix_holds(self, row: Row, analyte: Analyte) -> bool:
-        """Whether a name matched by its first words names that analyte.
+    def _prefix_holds(self, row: Row, analyte: Analyte) -> str | None:
+        """How a name matched by its first words names that analyte, or None if it may not.
 
         The words left over must be whole printed words that change nothing: a footnote letter
-        (``Triglycerides A``), a method or specimen word (``Qn``, ``Serum``, ``IA``) or the
-        test's own abbreviation (``Sex Hormone Binding Globulin SHBG``). ``LDL-P``, ``PSA, Free``,
-        ``Magnesium, RBC`` or ``AST:ALT Ratio`` are other tests.
+        (``Triglycerides A``), a method or specimen word (``Qn``, ``Serum``, ``IA``), both
+        `_MARK`, or the test's own abbreviation (``Sex Hormone Binding Globulin SHBG``,
+        `_ABBREVIATION`). ``LDL-P``, ``PSA, Free``, ``Magnesium, RBC`` or ``AST:ALT Ratio``
+        are other tests.
         """
         ucum = _unit_ucum(row.unit)
         if row.unit and (ucum is None or not analyte.accepts(ucum)):
-            return False  # "Protein S  82 %" is not total protein
+            return None  # "Protein S  82 %" is not total protein
         tokens = [t for t in re.split(r"[\s,;()]+", row.printed_name) if normalise_name(t)]
         for k in range(len(tokens) - 1, 0, -1):
             head = self.cat.match_name(
@@ -283,6 +293,7 @@ class Resolver:
             # only a head that is a name as printed ("LDL-P" read as "LDL" is not)
             if head is None or head.score < 0.95 or head.analyte.id != analyte.id:
                 continue
+            how = _MARK
             for t in tokens[k:]:
                 key = normalise_name(t)
                 if len(key) == 1 or all(
@@ -291,9 +302,10 @@ class Resolver:
                     continue
                 same = self.cat.match_name(t)
                 if same is None or same.analyte.id != analyte.id:
-                    return False
-            return True
-        return False
+                    return None
+                how = _ABBREVIATION
+            return how
+        return None
 
     def _fuzzy(self, row: Row) -> Analyte | None:
         """The one analyte whose catalog name is spelt almost like the printed name."""

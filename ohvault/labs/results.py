@@ -18,6 +18,13 @@ UNMAPPED_CONFIDENCE = 0.5
 UNCERTAIN_COLUMN_CONFIDENCE = 0.6
 # A printed name read as a catalog name it is spelt almost like (OCR misspellings).
 FUZZY_CONFIDENCE = 0.7
+# A name matched by its first words, the rest checked (resolve.Resolver._prefix_holds): the
+# test's own abbreviation after its name ("Sex Hormone Binding Globulin SHBG") is a second,
+# independent match of the same test; a footnote letter or a method or specimen word
+# ("Triglycerides A", "Methylmalonic Acid, Serum") only counts with a unit the test is
+# measured in, because a letter can name another test ("Protein S").
+ABBREVIATION_AGREES_CONFIDENCE = 0.9
+MARK_AFTER_NAME_CONFIDENCE = 0.85
 
 
 @dataclass(frozen=True)

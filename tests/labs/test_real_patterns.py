@@ -360,6 +360,52 @@ def test_a_name_matched_by_its_first_words_must_not_drop_meaning() -> None:
     }
 
 
+def test_a_name_followed_by_its_abbreviation_or_a_footnote_letter_is_confident() -> None:
+    """What follows a known name is checked, and a check that passes is worth trusting: the
+    test's own abbreviation is a second match of the same test; a footnote letter only counts
+    with a unit the test is measured in (a letter can make another test: "Protein S")."""
+    header = [(40, "Test Name"), (230, "Result"), (300, "Units"), (380, "Reference Range")]
+    rows = [
+        ("Sex Hormone Binding Globulin SHBG", "45", "nmol/L", "18-144"),
+        ("Alanine Transaminase ALT", "25", "U/L", "6-29"),
+        ("Methylmalonic Acid, Serum B", "104", "nmol/L", "55-335"),
+        ("Triglycerides C", "95", "", "<150"),  # no unit: the letter cannot be checked
+        ("Prostate Specific Antigen PSA, Free", "0.4", "ng/mL", ""),  # another test
+    ]
+    data = table_pdf(
+        [[(40, n), (230, v), (300, u), (380, r)] for n, v, u, r in rows],
+        header=header,
+        preamble=["Example Reference Laboratory", "Collected: 05/03/2024"],
+    )
+    by = {r.printed_name: r for r in parse_pdf(data).results}
+    shbg = by["Sex Hormone Binding Globulin SHBG"]
+    assert (shbg.name, shbg.value, shbg.confidence >= CONFIDENT) == (
+        "Sex hormone binding globulin", 45.0, True,
+    )  # fmt: skip
+    assert any("abbreviation" in n for n in shbg.notes)
+    alt = by["Alanine Transaminase ALT"]
+    assert alt.name == "Alanine aminotransferase" and alt.confidence >= CONFIDENT
+    mma = by["Methylmalonic Acid, Serum B"]
+    assert mma.name == "Methylmalonic acid" and mma.confidence >= CONFIDENT
+    tg = by["Triglycerides C"]
+    assert tg.name == "Triglycerides" and tg.confidence < CONFIDENT
+    psa = by["Prostate Specific Antigen PSA, Free"]
+    assert psa.confidence < CONFIDENT
+
+
+def test_dihydrotestosterone_in_ng_per_dl_is_converted() -> None:
+    data = table_pdf(
+        [[(40, "Dihydrotestosterone"), (230, "11"), (300, "ng/dL"), (380, "16-79")]],
+        header=[(40, "Test Name"), (230, "Result"), (300, "Units"), (380, "Reference Range")],
+        preamble=["Example Reference Laboratory", "Collected: 05/03/2024"],
+    )
+    [dht] = parse_pdf(data).results
+    assert (dht.name, dht.unit_ucum, dht.value_canonical, dht.unit_canonical) == (
+        "Dihydrotestosterone", "ng/dL", 110.0, "pg/mL",
+    )  # fmt: skip
+    assert dht.confidence >= CONFIDENT and (dht.ref_low, dht.ref_high) == (16.0, 79.0)
+
+
 def test_a_sentence_with_a_test_name_and_a_value_is_never_confident() -> None:
     data = table_pdf(
         [],
