@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ohvault.changes import Change, changes
 from ohvault.errors import BadInput, ConflictError, ReadOnlyRecord, RecordNotFound
@@ -601,16 +601,10 @@ class Repository:
         """The document's bytes. `audit=False` is for a caller reading many documents that
         records the reads together afterwards with `audit_document_reads` (one commit, not one
         per document)."""
-        row = self.db.execute(
-            "SELECT b.content FROM document_blobs b JOIN documents d ON d.id = b.document_id "
-            "WHERE d.id = ? AND d.profile_id = ? AND d.deleted = 0",
-            (document_id, profile_id),
-        ).fetchone()
-        if row is None:
-            raise RecordNotFound("No document with that id in this profile.")
+        content = self._document_blob(profile_id, document_id, "content")
         if audit:
             self.audit_document_reads(profile_id, [document_id])
-        return bytes(row[0])
+        return bytes(content)
 
     def document_pieces(
         self, profile_id: str, document_id: str, piece_bytes: int
@@ -620,22 +614,29 @@ class Repository:
         whatever the caller does with each piece. Not audited: the caller records the reads
         with `audit_document_reads`. No blob handle stays open between pieces, so an iterator
         given up half-way (a failed export) holds nothing, whenever it is collected."""
-        row = self.db.execute(
-            "SELECT b.rowid FROM document_blobs b JOIN documents d ON d.id = b.document_id "
-            "WHERE d.id = ? AND d.profile_id = ? AND d.deleted = 0",
-            (document_id, profile_id),
-        ).fetchone()
-        if row is None:
-            raise RecordNotFound("No document with that id in this profile.")
+        rowid = self._document_blob(profile_id, document_id, "rowid")
         offset = 0
         while True:
-            with self.db.conn.open_blob("document_blobs", "content", row[0], readonly=True) as blob:
+            with self.db.conn.open_blob("document_blobs", "content", rowid, readonly=True) as blob:
                 blob.seek(offset)
                 piece = blob.read(piece_bytes)
             if not piece:
                 return
             offset += len(piece)
             yield piece
+
+    def _document_blob(
+        self, profile_id: str, document_id: str, column: Literal["content", "rowid"]
+    ) -> Any:
+        """A column of the document's blob row, if the document is this profile's and not deleted."""
+        row = self.db.execute(
+            f"SELECT b.{column} FROM document_blobs b JOIN documents d ON d.id = b.document_id "
+            "WHERE d.id = ? AND d.profile_id = ? AND d.deleted = 0",
+            (document_id, profile_id),
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound("No document with that id in this profile.")
+        return row[0]
 
     def audit_document_reads(self, profile_id: str, document_ids: Iterable[str]) -> None:
         """The audit entries of document reads, in one transaction. RecordNotFound, and nothing

@@ -23,7 +23,7 @@ COVERED = {
     "document_content", "find_document_by_hash", "counts", "update", "delete",
     "restore_deleted", "profile", "update_profile", "_require_profile", "_current",
     "document_reports", "edit_profile", "rename_profile", "delete_profile",
-    "audit_document_reads", "document_pieces",
+    "audit_document_reads", "document_pieces", "_document_blob",
 }  # fmt: skip
 
 
