@@ -41,6 +41,7 @@ from ohvault.labs.words import METHOD_WORDS, SPECIMEN_WORDS
 _PAREN = re.compile(r"\([^()]*\)")
 # What follows a name matched by its first words (Resolver._prefix_holds).
 _ABBREVIATION = "abbreviation"
+_NAME_TOKEN = re.compile(r"[^\s,;()]+")
 _MARK = "mark"
 _UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
 
@@ -260,6 +261,9 @@ class Resolver:
         )
         if m is not None and m.score >= 0.9:
             return m
+        abbreviated = self._from_abbreviation(row, qualitative)
+        if abbreviated is not None:
+            return abbreviated
         parts = [p.strip() for p in re.split(r"[,;]", row.printed_name)]
         while len(parts) > 1 and normalise_name(parts[-1]) in METHOD_WORDS:
             parts.pop()
@@ -272,6 +276,28 @@ class Resolver:
         if m2 is not None and (m is None or m2.score > m.score):
             return NameMatch(m2.analyte, min(m2.score, 0.95), "without the method")
         return m
+
+    def _from_abbreviation(self, row: Row, qualitative: bool) -> NameMatch | None:
+        """A full name, its abbreviation, then words that qualify it: the abbreviation and
+        what follows name the test (``Prostate Specific Antigen PSA, Free`` is ``PSA, Free``,
+        free PSA, not PSA). Only when the name and the abbreviation are the same test."""
+        name = row.printed_name
+        tokens = [(t.group(), t.start()) for t in _NAME_TOKEN.finditer(name)]
+        for k in range(1, len(tokens) - 1):
+            head = self.cat.match_name(name[: tokens[k][1]])
+            if head is None or head.score < 0.95:
+                continue
+            short = self.cat.match_name(tokens[k][0])
+            if short is None or short.analyte.id != head.analyte.id or short.score < 0.95:
+                continue
+            rest = self.cat.match_name(
+                name[tokens[k][1] :], _bare_unit(row.unit), section=row.section,
+                qualitative=qualitative,
+            )  # fmt: skip
+            if rest is not None and rest.score >= 0.9:
+                return NameMatch(rest.analyte, min(rest.score, 0.9), "by its abbreviation")
+            return None
+        return None
 
     def _prefix_holds(self, row: Row, analyte: Analyte) -> str | None:
         """How a name matched by its first words names that analyte, or None if it may not.

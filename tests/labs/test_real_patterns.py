@@ -370,7 +370,10 @@ def test_a_name_followed_by_its_abbreviation_or_a_footnote_letter_is_confident()
         ("Alanine Transaminase ALT", "25", "U/L", "6-29"),
         ("Methylmalonic Acid, Serum B", "104", "nmol/L", "55-335"),
         ("Triglycerides C", "95", "", "<150"),  # no unit: the letter cannot be checked
-        ("Prostate Specific Antigen PSA, Free", "0.4", "ng/mL", ""),  # another test
+        # the abbreviation and what follows it name the test: free PSA, not PSA
+        ("Prostate Specific Antigen PSA, Free", "0.4", "ng/mL", ""),
+        ("Prostate Specific Antigen PSA, Total", "1.3", "ng/mL", "<4.0"),
+        ("Methylmalonic Acid MMA, Quorvo", "30", "nmol/L", ""),  # an unknown test
     ]
     data = table_pdf(
         [[(40, n), (230, v), (300, u), (380, r)] for n, v, u, r in rows],
@@ -389,8 +392,13 @@ def test_a_name_followed_by_its_abbreviation_or_a_footnote_letter_is_confident()
     assert mma.name == "Methylmalonic acid" and mma.confidence >= CONFIDENT
     tg = by["Triglycerides C"]
     assert tg.name == "Triglycerides" and tg.confidence < CONFIDENT
-    psa = by["Prostate Specific Antigen PSA, Free"]
-    assert psa.confidence < CONFIDENT
+    free = by["Prostate Specific Antigen PSA, Free"]
+    assert (free.name, free.loinc, free.confidence >= CONFIDENT) == (
+        "Prostate specific antigen, free", "10886-0", True,
+    )  # fmt: skip
+    total = by["Prostate Specific Antigen PSA, Total"]
+    assert (total.name, total.loinc) == ("Prostate specific antigen", "2857-1")
+    assert by["Methylmalonic Acid MMA, Quorvo"].name is None
 
 
 def test_dihydrotestosterone_in_ng_per_dl_is_converted() -> None:
