@@ -39,9 +39,10 @@ from ohvault.labs.values import RefRange, Value, is_qualitative_value, parse_ran
 from ohvault.labs.words import METHOD_WORDS, SPECIMEN_WORDS
 
 _PAREN = re.compile(r"\([^()]*\)")
+# The printed words of a name, without the punctuation between them.
+_NAME_TOKEN = re.compile(r"[^\s,;()]+")
 # What follows a name matched by its first words (Resolver._prefix_holds).
 _ABBREVIATION = "abbreviation"
-_NAME_TOKEN = re.compile(r"[^\s,;()]+")
 _MARK = "mark"
 _UNITLESS = {"", "1", "{ratio}", "{INR}", "[pH]", "{index}"}
 
@@ -311,7 +312,7 @@ class Resolver:
         ucum = _unit_ucum(row.unit)
         if row.unit and (ucum is None or not analyte.accepts(ucum)):
             return None  # "Protein S  82 %" is not total protein
-        tokens = [t for t in re.split(r"[\s,;()]+", row.printed_name) if normalise_name(t)]
+        tokens = [t for t in _NAME_TOKEN.findall(row.printed_name) if normalise_name(t)]
         for k in range(len(tokens) - 1, 0, -1):
             head = self.cat.match_name(
                 " ".join(tokens[:k]), _bare_unit(row.unit), section=row.section

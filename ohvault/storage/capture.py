@@ -18,6 +18,7 @@ from ohvault.storage.migrations import (
     V4_BLOB_TABLE,
     V4_SYNCED_COLUMNS,
     v4_insert_trigger,
+    v4_trigger_names,
     v4_update_trigger,
 )
 
@@ -28,8 +29,7 @@ BLOB_TABLE = V4_BLOB_TABLE
 
 
 def trigger_names() -> list[str]:
-    names = [f"sync_{table}_{kind}" for table in TABLES for kind in ("ins", "upd")]
-    return [*names, f"sync_{BLOB_TABLE}_ins"]
+    return v4_trigger_names(TABLES)
 
 
 def install(db: Database) -> None:

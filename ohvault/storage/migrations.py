@@ -8,7 +8,7 @@ transaction; a vault from a newer ohvault is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ohvault.errors import SchemaTooNew
@@ -230,8 +230,10 @@ def v4_insert_trigger(table: str, key: str = "id") -> str:
 V4_BLOB_TABLE = "document_blobs"
 
 
-def v4_trigger_names() -> list[str]:
-    names = [f"sync_{t}_{kind}" for t in V4_SYNCED_COLUMNS for kind in ("ins", "upd")]
+def v4_trigger_names(tables: Iterable[str] = tuple(V4_SYNCED_COLUMNS)) -> list[str]:
+    """The capture triggers of `tables` (each has an insert and an update trigger) and of
+    the document bytes (insert only)."""
+    names = [f"sync_{t}_{kind}" for t in tables for kind in ("ins", "upd")]
     return [*names, f"sync_{V4_BLOB_TABLE}_ins"]
 
 
