@@ -227,9 +227,11 @@ def test_lock_during_a_sync_hung_on_the_network_is_immediate_and_audited(
     job = controller.sync_now(manual=True)
     assert job is not None
     qtbot.waitUntil(never_answers.requests.is_set, timeout=10_000)
-    time.sleep(0.2)  # the request is out; the lane waits for an answer that never comes
+    # The request is out; the lane waits for an answer that never comes, and the vault worker
+    # is free meanwhile (jobs queued before the sync, such as screen refreshes, may still be
+    # finishing on a loaded machine: waited for, the sync itself never ends).
+    qtbot.waitUntil(lambda: not session.executor.vault_busy, timeout=10_000)
     assert not job.finished
-    assert not session.executor.vault_busy  # the vault worker is free meanwhile
 
     started = time.monotonic()
     window.named_actions["lock"].trigger()
